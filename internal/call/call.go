@@ -1,0 +1,212 @@
+// Package call defines the nouns every part of clearline shares: a call, its two legs,
+// who ended it and the events a call's life produces. The guard fills them in, the store
+// keeps them, and the web API shows them; nothing here does I/O.
+package call
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Direction says which way a call was placed, seen from the household.
+type Direction int
+
+const (
+	// Inbound calls come from the provider's trunk and ring the household's phones.
+	Inbound Direction = iota + 1
+	// Outbound calls are placed by a household phone and go out through the trunk.
+	Outbound
+)
+
+var directionNames = map[Direction]string{Inbound: "inbound", Outbound: "outbound"}
+
+func (d Direction) String() string { return enumString(directionNames, d) }
+
+// MarshalText writes the direction's name.
+func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a direction's name.
+func (d *Direction) UnmarshalText(b []byte) error {
+	return enumParse(directionNames, d, b, "direction")
+}
+
+// Side names one of a call's two legs.
+type Side int
+
+const (
+	// Trunk is the leg to the provider: the caller on inbound calls, the called party on outbound ones.
+	Trunk Side = iota + 1
+	// Household is the leg to the household's phone.
+	Household
+)
+
+var sideNames = map[Side]string{Trunk: "trunk", Household: "household"}
+
+func (s Side) String() string { return enumString(sideNames, s) }
+
+// MarshalText writes the side's name.
+func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a side's name.
+func (s *Side) UnmarshalText(b []byte) error { return enumParse(sideNames, s, b, "side") }
+
+// EndedBy says who ended a call.
+type EndedBy int
+
+const (
+	// NotEnded is the zero value: the call is still going.
+	NotEnded EndedBy = iota
+	// ByHousehold means the household's phone hung up, cancelled or refused the call.
+	ByHousehold
+	// ByCaller means the party on the trunk side hung up or cancelled (on outbound
+	// calls, the party the household rang).
+	ByCaller
+	// ByGuard means the guard ended the call itself (no phone answered, an error, shutdown).
+	ByGuard
+	// ByTimeout means no media flowed for longer than the configured RTP timeout.
+	ByTimeout
+)
+
+var endedByNames = map[EndedBy]string{NotEnded: "", ByHousehold: "household", ByCaller: "caller", ByGuard: "guard", ByTimeout: "timeout"}
+
+func (e EndedBy) String() string { return enumString(endedByNames, e) }
+
+// MarshalText writes who ended the call; empty while it is going.
+func (e EndedBy) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText reads who ended the call.
+func (e *EndedBy) UnmarshalText(b []byte) error { return enumParse(endedByNames, e, b, "ended_by") }
+
+// Outcome is how a call finished.
+type Outcome int
+
+const (
+	// Ongoing is the zero value: no outcome yet.
+	Ongoing Outcome = iota
+	// Completed calls were answered and then hung up.
+	Completed
+	// Cancelled calls were abandoned by the caller before anyone answered.
+	Cancelled
+	// Busy calls were refused with busy by the called side.
+	Busy
+	// NoAnswer calls rang until the guard's ring timeout.
+	NoAnswer
+	// Failed calls could not be set up (no phone reachable, trunk error, bad offer).
+	Failed
+)
+
+var outcomeNames = map[Outcome]string{Ongoing: "", Completed: "completed", Cancelled: "cancelled", Busy: "busy", NoAnswer: "no_answer", Failed: "failed"}
+
+func (o Outcome) String() string { return enumString(outcomeNames, o) }
+
+// MarshalText writes the outcome's name; empty while the call is going.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an outcome's name.
+func (o *Outcome) UnmarshalText(b []byte) error { return enumParse(outcomeNames, o, b, "outcome") }
+
+// Leg is one of the two SIP dialogs a call is made of.
+type Leg struct {
+	Side Side `json:"side"`
+	// Peer is the address the guard talks to on this leg (the trunk or a phone).
+	Peer string `json:"peer"`
+	// ReleasedAt is when the leg was released: the BYE/CANCEL received on it, or the BYE
+	// or final answer the guard sent on it. Zero while the leg is up.
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+}
+
+// Call is one call through the guard, from the first INVITE to the release of both legs.
+type Call struct {
+	ID        string    `json:"id"`
+	Direction Direction `json:"direction"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	// Emergency marks calls to an emergency number, routed before anything else.
+	Emergency  bool      `json:"emergency"`
+	StartedAt  time.Time `json:"started_at"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	EndedAt    time.Time `json:"ended_at,omitzero"`
+	EndedBy    EndedBy   `json:"ended_by"`
+	Outcome    Outcome   `json:"outcome"`
+	// Reason says in words why the call ended as it did (for example "no phone answered").
+	Reason string `json:"reason,omitempty"`
+	Legs   []Leg  `json:"legs"`
+}
+
+// Leg returns the leg on side s, or a zero Leg if the call has none there.
+func (c *Call) Leg(s Side) Leg {
+	for _, l := range c.Legs {
+		if l.Side == s {
+			return l
+		}
+	}
+	return Leg{Side: s}
+}
+
+// SetLeg replaces or adds the leg on l.Side.
+func (c *Call) SetLeg(l Leg) {
+	for i := range c.Legs {
+		if c.Legs[i].Side == l.Side {
+			c.Legs[i] = l
+			return
+		}
+	}
+	c.Legs = append(c.Legs, l)
+}
+
+// EventKind names a change in a call's life. Stored: new kinds only at the end.
+type EventKind int
+
+const (
+	// CallStarted: an INVITE was accepted for routing.
+	CallStarted EventKind = iota + 1
+	// CallAnswered: both legs are up and media is relayed.
+	CallAnswered
+	// CallEnded: both legs are released.
+	CallEnded
+)
+
+var eventKindNames = map[EventKind]string{CallStarted: "call.started", CallAnswered: "call.answered", CallEnded: "call.ended"}
+
+func (k EventKind) String() string { return enumString(eventKindNames, k) }
+
+// MarshalText writes the kind's name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	return enumParse(eventKindNames, k, b, "event kind")
+}
+
+// Event is one row of the durable outbox: a state change of a call, for the consumers
+// (alerts, hub) that read the outbox later.
+type Event struct {
+	// Seq is the outbox position, assigned by the store.
+	Seq    int64     `json:"seq"`
+	CallID string    `json:"call_id"`
+	Kind   EventKind `json:"kind"`
+	At     time.Time `json:"at"`
+	// Call is the call as it was when the event happened.
+	Call Call `json:"call"`
+}
+
+// Payload is the event's JSON body as stored in the outbox.
+func (e Event) Payload() ([]byte, error) { return json.Marshal(e.Call) }
+
+func enumString[T comparable](names map[T]string, v T) string {
+	if s, ok := names[v]; ok {
+		return s
+	}
+	return fmt.Sprintf("unknown(%v)", any(v))
+}
+
+func enumParse[T comparable](names map[T]string, v *T, b []byte, what string) error {
+	for k, s := range names {
+		if s == string(b) {
+			*v = k
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown %s %q", what, b)
+}

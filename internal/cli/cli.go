@@ -1,0 +1,125 @@
+// Package cli holds clearline's subcommands. main only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/guard"
+	"github.com/clearline/clearline/internal/metrics"
+	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/store/sqlite"
+	"github.com/clearline/clearline/internal/web"
+)
+
+const usage = `clearline protects a household's phone line from telephone fraud.
+
+Usage:
+  clearline run [--config FILE]   start the guard (with no --config: loopback defaults,
+                                  storage in ./clearline-data)
+  clearline help                  show this text
+`
+
+// Main runs the subcommand in args and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		if err := run(args[1:], stderr); err != nil {
+			fmt.Fprintf(stderr, "clearline run: %v\n", err)
+			return 1
+		}
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "clearline: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func run(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (default: embedded loopback defaults)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Serve(ctx, cfg, log)
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default()
+	}
+	return config.Load(path)
+}
+
+// Serve runs a guard with its store and web server until ctx ends. A store that cannot be
+// opened does not stop the guard: calls, emergency calls above all, must keep working, so
+// the guard runs and /healthz says what is wrong.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	m := metrics.New()
+	var st store.Store
+	db, err := sqlite.Open(cfg.DataDir)
+	if err != nil {
+		log.Error("storage is unavailable; calls will go through but will not be recorded", "err", err)
+		st = store.Unavailable{Err: err}
+	} else {
+		st = db
+		log.Info("storage", "path", db.Path())
+	}
+	defer st.Close()
+	rec := store.NewRecorder(st, 10000, log.With("part", "store"), m)
+	defer rec.Close()
+
+	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web")), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// The web server is optional to calling: log and carry on.
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+	err = g.Serve(ctx)
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shut)
+	return err
+}

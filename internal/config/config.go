@@ -1,0 +1,349 @@
+// Package config reads the guard's YAML configuration. Decoding is strict: an unknown key,
+// a value of the wrong type, a bad address or a missing password is an error that names
+// the key and its line, and nothing starts. With no file, Default gives a guard that works
+// on loopback.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Config is the whole of a guard's configuration.
+type Config struct {
+	SIP    SIP     `yaml:"sip"`
+	Trunk  Trunk   `yaml:"trunk"`
+	Phones []Phone `yaml:"phones"`
+	HTTP   HTTP    `yaml:"http"`
+	Media  Media   `yaml:"media"`
+	// DataDir holds the SQLite database.
+	DataDir string `yaml:"data_dir"`
+	// Emergency lists the numbers routed to the trunk before anything else runs.
+	Emergency []string `yaml:"emergency"`
+}
+
+// SIP is where phones and the trunk reach the guard.
+type SIP struct {
+	// Listen is host:port for both UDP and TCP.
+	Listen string `yaml:"listen"`
+	// Realm is the digest realm phones authenticate in.
+	Realm string `yaml:"realm"`
+	// RingTimeout is how long the phones ring before an inbound call gets no answer.
+	RingTimeout Duration `yaml:"ring_timeout"`
+}
+
+// Trunk is the upstream provider.
+type Trunk struct {
+	// Address is host:port where outbound calls go.
+	Address string `yaml:"address"`
+	// Transport is udp (default) or tcp.
+	Transport string `yaml:"transport"`
+	// InboundFrom lists extra source IPs or CIDRs the provider sends INVITEs from
+	// (a provider's SBC often sends from other ports or hosts than it receives on).
+	InboundFrom []string `yaml:"inbound_from"`
+	// DID is the household's number at the provider; inbound calls to it ring every phone.
+	DID string `yaml:"did"`
+	// Username and Password, when set, make the guard register to the trunk as a home
+	// ATA would, and answer the trunk's digest challenges on outbound calls.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// RegisterExpiry is the registration lifetime asked of the trunk.
+	RegisterExpiry Duration `yaml:"register_expiry"`
+}
+
+// Phone is one household handset.
+type Phone struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// Contact, when set, is a static SIP URI used instead of registration.
+	Contact string `yaml:"contact"`
+}
+
+// HTTP is the web server for health, metrics and the API.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Media is the RTP relay.
+type Media struct {
+	// Ports is the UDP range the relay binds, "min-max".
+	Ports string `yaml:"ports"`
+	// Timeout ends an answered call when no RTP arrives from either side for this long.
+	// Zero turns the check off.
+	Timeout Duration `yaml:"timeout"`
+}
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Default returns the embedded configuration `clearline run` uses without --config.
+func Default() (*Config, error) { return Parse(defaultYAML) }
+
+// Load reads and checks the configuration file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML strictly over the defaults and checks every value.
+func Parse(src []byte) (*Config, error) {
+	c := defaults()
+	file, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
+	}
+	if !empty(file) {
+		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField(), yaml.Strict())
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
+		}
+	}
+	if errs := c.check(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.describe(file)
+		}
+		return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+	}
+	return c, nil
+}
+
+// empty reports whether a document holds nothing but comments, so the defaults stand.
+func empty(file *ast.File) bool {
+	for _, d := range file.Docs {
+		if d.Body != nil && d.Body.Type() != ast.CommentType {
+			return false
+		}
+	}
+	return true
+}
+
+// Duration is a time.Duration written as "45s" or "1m30s". A value that is not a duration
+// is kept so that the check can name its key and line.
+type Duration struct {
+	v   time.Duration
+	bad string
+}
+
+// Dur makes a Duration.
+func Dur(v time.Duration) Duration { return Duration{v: v} }
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		*d = Duration{bad: string(b)}
+		return nil
+	}
+	*d = Duration{v: v}
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return d.v }
+
+func (d Duration) check(path string, bad func(path, format string, args ...any)) {
+	if d.bad != "" {
+		bad(path, "%q is not a duration like 45s or 2m", d.bad)
+	}
+}
+
+func defaults() *Config {
+	return &Config{
+		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second)},
+		Trunk:     Trunk{Address: "127.0.0.1:5080", Transport: "udp", RegisterExpiry: Dur(time.Hour)},
+		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
+		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second)},
+		DataDir:   "./clearline-data",
+		Emergency: []string{"999", "112"},
+	}
+}
+
+// fieldError is a problem with the value at a YAML path such as $.phones[0].password.
+type fieldError struct {
+	path string
+	msg  string
+}
+
+func (e fieldError) describe(file *ast.File) string {
+	key := strings.TrimPrefix(e.path, "$.")
+	if line := lineOf(file, e.path); line > 0 {
+		return fmt.Sprintf("%s (line %d): %s", key, line, e.msg)
+	}
+	return fmt.Sprintf("%s: %s", key, e.msg)
+}
+
+// lineOf finds the line of path in the document, or of its nearest parent that is there.
+func lineOf(file *ast.File, path string) int {
+	for p := path; p != "$" && p != ""; {
+		if yp, err := yaml.PathString(p); err == nil {
+			if n, err := yp.FilterFile(file); err == nil && n != nil {
+				return n.GetToken().Position.Line
+			}
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+func (c *Config) check() []fieldError {
+	var errs []fieldError
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fieldError{path: path, msg: fmt.Sprintf(format, args...)})
+	}
+	if err := checkHostPort(c.SIP.Listen); err != nil {
+		bad("$.sip.listen", "%v", err)
+	}
+	c.SIP.RingTimeout.check("$.sip.ring_timeout", bad)
+	c.Trunk.RegisterExpiry.check("$.trunk.register_expiry", bad)
+	c.Media.Timeout.check("$.media.timeout", bad)
+	if c.SIP.RingTimeout.D() <= 0 {
+		bad("$.sip.ring_timeout", "must be more than zero")
+	}
+	if err := checkHostPort(c.Trunk.Address); err != nil {
+		bad("$.trunk.address", "%v", err)
+	}
+	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" {
+		bad("$.trunk.transport", "must be udp or tcp, not %q", c.Trunk.Transport)
+	}
+	for i, s := range c.Trunk.InboundFrom {
+		if _, err := ParsePrefix(s); err != nil {
+			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
+		}
+	}
+	if c.Trunk.Username != "" && c.Trunk.Password == "" {
+		bad("$.trunk.password", "missing: trunk.username is set, so a password is needed")
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Phones {
+		at := fmt.Sprintf("$.phones[%d]", i)
+		switch {
+		case p.User == "":
+			bad(at+".user", "missing: every phone needs a user name")
+		case strings.ContainsAny(p.User, "@:; <>"):
+			bad(at+".user", "%q is not a plain SIP user name", p.User)
+		case seen[p.User]:
+			bad(at+".user", "%q is listed twice", p.User)
+		}
+		seen[p.User] = true
+		if p.Password == "" {
+			bad(at+".password", "missing: phone %q needs a password for digest authentication", p.User)
+		}
+		if p.Contact != "" {
+			if err := checkContact(p.Contact); err != nil {
+				bad(at+".contact", "%v", err)
+			}
+		}
+	}
+	if err := checkHostPort(c.HTTP.Listen); err != nil {
+		bad("$.http.listen", "%v", err)
+	}
+	if _, _, err := c.Media.PortRange(); err != nil {
+		bad("$.media.ports", "%v", err)
+	}
+	if c.Media.Timeout.D() < 0 {
+		bad("$.media.timeout", "must not be negative")
+	}
+	if c.DataDir == "" {
+		bad("$.data_dir", "missing: the guard needs a directory for its database")
+	}
+	for i, n := range c.Emergency {
+		if n == "" || strings.Trim(n, "0123456789") != "" {
+			bad(fmt.Sprintf("$.emergency[%d]", i), "%q is not a dialled number (digits only)", n)
+		}
+	}
+	return errs
+}
+
+// PortRange returns the relay's first and last port.
+func (m Media) PortRange() (lo, hi int, err error) {
+	a, b, ok := strings.Cut(m.Ports, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not a range like 20000-29999", m.Ports)
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case err1 != nil || err2 != nil:
+		return 0, 0, fmt.Errorf("%q is not a range like 20000-29999", m.Ports)
+	case lo < 1024 || hi > 65535 || lo > hi:
+		return 0, 0, fmt.Errorf("%q must lie within 1024-65535, low end first", m.Ports)
+	case hi-lo < 1:
+		return 0, 0, fmt.Errorf("%q has room for no call", m.Ports)
+	}
+	return lo, hi, nil
+}
+
+// ParsePrefix reads an IP address or a CIDR prefix.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host; use 0.0.0.0 to listen everywhere", s)
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("%q: host must be an IP address", s)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port must be 1-65535", s)
+	}
+	return nil
+}
+
+func checkContact(s string) error {
+	rest, ok := strings.CutPrefix(s, "sip:")
+	if !ok {
+		return fmt.Errorf("%q is not a sip: URI", s)
+	}
+	if i := strings.IndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.IndexByte(rest, ';'); i >= 0 {
+		rest = rest[:i]
+	}
+	if !strings.Contains(rest, ":") {
+		rest += ":5060"
+	}
+	if err := checkHostPort(rest); err != nil {
+		return fmt.Errorf("%q: %v", s, err)
+	}
+	return nil
+}

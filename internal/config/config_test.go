@@ -1,0 +1,95 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings the error must contain
+	}{
+		{"unknown key", "sip:\n  listen: 127.0.0.1:5060\n  lisen: 1.2.3.4:5\n", []string{"lisen", "[3:"}},
+		{"unknown top key", "trunks:\n  address: 1.2.3.4:5060\n", []string{"trunks"}},
+		{"bad sip address", "sip:\n  listen: localhost\n", []string{"sip.listen (line 2)", "not host:port"}},
+		{"host name not ip", "trunk:\n  address: provider.example:5060\n", []string{"trunk.address (line 2)", "IP address"}},
+		{"bad port", "http:\n  listen: 127.0.0.1:99999\n", []string{"http.listen (line 2)", "1-65535"}},
+		{"missing password", "phones:\n  - user: kitchen\n    contact: sip:kitchen@127.0.0.1:5090\n", []string{"phones[0].password (line 2)", "missing"}},
+		{"duplicate phone", "phones:\n  - user: a\n    password: x\n  - user: a\n    password: y\n", []string{"phones[1].user (line 4)", "twice"}},
+		{"bad contact", "phones:\n  - user: a\n    password: x\n    contact: http://x\n", []string{"phones[0].contact (line 4)", "sip: URI"}},
+		{"wrong type", "sip:\n  ring_timeout: soon\n", []string{"ring_timeout"}},
+		{"bad range", "media:\n  ports: 30000-20000\n", []string{"media.ports (line 2)"}},
+		{"trunk user without password", "trunk:\n  username: home\n", []string{"trunk.password (line 2)", "missing"}},
+		{"bad emergency", "emergency: ['999', 'nine']\n", []string{"emergency[1]", "digits"}},
+		{"bad inbound_from", "trunk:\n  inbound_from: [10.0.0.0/33]\n", []string{"trunk.inbound_from[0]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tt.yaml)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseIssueExample(t *testing.T) {
+	c, err := Parse([]byte(`
+sip:
+  listen: 127.0.0.1:5060          # where phones and the trunk reach the guard (UDP and TCP)
+trunk:
+  address: 127.0.0.1:5080
+phones:
+  - user: kitchen
+    password: s3cret
+    contact: sip:kitchen@127.0.0.1:5090
+http:
+  listen: 127.0.0.1:8080
+data_dir: ./clearline-data
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Phones) != 1 || c.Phones[0].Contact != "sip:kitchen@127.0.0.1:5090" {
+		t.Errorf("phones = %+v", c.Phones)
+	}
+	if c.SIP.RingTimeout.D() != 45*time.Second || c.Media.Timeout.D() != 60*time.Second {
+		t.Errorf("defaults not kept: ring %v media %v", c.SIP.RingTimeout, c.Media.Timeout)
+	}
+	if strings.Join(c.Emergency, ",") != "999,112" {
+		t.Errorf("emergency = %v", c.Emergency)
+	}
+}
+
+func TestDefaultAndEmpty(t *testing.T) {
+	if _, err := Default(); err != nil {
+		t.Fatalf("embedded default does not parse: %v", err)
+	}
+	c, err := Parse([]byte("# nothing but a comment\n"))
+	if err != nil {
+		t.Fatalf("empty config: %v", err)
+	}
+	if c.SIP.Listen != "127.0.0.1:5060" {
+		t.Errorf("listen = %q", c.SIP.Listen)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("sip:\n  listen: 127.0.0.1:5060\n"))
+	f.Add([]byte("phones:\n  - user: a\n    password: b\n"))
+	f.Add([]byte("media: {ports: 1-2}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err == nil && c.check() != nil {
+			t.Fatalf("accepted config fails its own check")
+		}
+	})
+}

@@ -1,0 +1,406 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/media"
+)
+
+// byeTimeout bounds the wait for a peer's answer to the guard's BYE. The leg counts as
+// released when the BYE is sent, whatever the peer does.
+const byeTimeout = 2 * time.Second
+
+// bridge is one call: the dialog the guard received, the dialog it placed, and the relay
+// between them.
+type bridge struct {
+	g      *Guard
+	in     *sipgo.DialogServerSession
+	inSide call.Side
+	ms     *media.Session // nil only for an emergency call that found no free ports
+	done   chan struct{}
+
+	mu  sync.Mutex
+	c   call.Call
+	out *sipgo.DialogClientSession
+}
+
+func other(s call.Side) call.Side {
+	if s == call.Trunk {
+		return call.Household
+	}
+	return call.Trunk
+}
+
+// endedBy names who ended the call when the leg on side s went away.
+func endedBy(s call.Side) call.EndedBy {
+	if s == call.Trunk {
+		return call.ByCaller
+	}
+	return call.ByHousehold
+}
+
+type forkResult struct {
+	t   target
+	cs  *sipgo.DialogClientSession
+	err error
+}
+
+// run rings targets (all at once) and bridges the first to answer, then holds the call
+// until one leg ends and releases the other.
+func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) {
+	g := b.g
+	defer g.remove(b)
+	outSide := other(b.inSide)
+	body := req.Body()
+	if b.ms != nil {
+		body = media.RewriteSDP(body, g.relay.IP(), b.ms.Port(outSide))
+	}
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	var timeout <-chan time.Time
+	if ringFor > 0 {
+		t := time.NewTimer(ringFor)
+		defer t.Stop()
+		timeout = t.C
+	}
+	results := make(chan forkResult, len(targets))
+	ringing := make(chan struct{}, 1)
+	for _, t := range targets {
+		go b.fork(ctx, req, t, body, results, ringing)
+	}
+	pending := len(targets)
+	var failures []forkResult
+	var winner *sipgo.DialogClientSession
+	rang := false
+	for winner == nil {
+		if pending == 0 {
+			b.refuseAfter(failures)
+			return
+		}
+		select {
+		case <-ringing:
+			if !rang {
+				rang = true
+				_ = b.in.Respond(sip.StatusRinging, "Ringing", nil)
+			}
+		case r := <-results:
+			pending--
+			if r.err != nil {
+				failures = append(failures, r)
+				continue
+			}
+			winner = r.cs
+			b.setPeer(outSide, hostPort(r.t.uri))
+		case <-b.in.Context().Done():
+			cancel()
+			go drain(results, pending)
+			b.finish(call.Cancelled, endedBy(b.inSide), b.inSide, "the caller hung up before anyone answered")
+			return
+		case <-timeout:
+			cancel()
+			go drain(results, pending)
+			b.refuse(sip.StatusTemporarilyUnavailable, "No Answer", call.NoAnswer, call.ByGuard, "no one answered")
+			return
+		case <-g.ctx.Done():
+			go drain(results, pending)
+			b.refuse(sip.StatusServiceUnavailable, "Service Unavailable", call.Failed, call.ByGuard, "the guard is shutting down")
+			return
+		}
+	}
+	cancel() // the other phones stop ringing
+	go drain(results, pending)
+	if !b.answer(winner, outSide) {
+		return
+	}
+	b.hold(winner, outSide)
+}
+
+// fork places one outbound INVITE and reports how it ended.
+func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []byte, results chan<- forkResult, ringing chan<- struct{}) {
+	cs, err := b.g.dialogUA(t.transport).WriteInvite(ctx, b.newInvite(orig, t, body))
+	if err == nil {
+		err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
+			Username: t.username,
+			Password: t.password,
+			OnResponse: func(r *sip.Response) error {
+				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
+					select {
+					case ringing <- struct{}{}:
+					default:
+					}
+				}
+				return nil
+			},
+		})
+	}
+	results <- forkResult{t: t, cs: cs, err: err}
+}
+
+// drain collects forks still in flight after the call was settled; a phone that answered
+// too late is acknowledged and hung up at once.
+func drain(results <-chan forkResult, pending int) {
+	for range pending {
+		r := <-results
+		if r.err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+			_ = r.cs.Ack(ctx)
+			_ = r.cs.Bye(ctx)
+			cancel()
+		}
+	}
+}
+
+// refuseAfter answers the caller when every target failed, with the most telling answer.
+func (b *bridge) refuseAfter(failures []forkResult) {
+	outSide := other(b.inSide)
+	best := 0
+	var bestRes *sip.Response
+	for _, f := range failures {
+		var er *sipgo.ErrDialogResponse
+		if errors.As(f.err, &er) && er.Res != nil && rank(er.Res.StatusCode) > best {
+			best, bestRes = rank(er.Res.StatusCode), er.Res
+		}
+	}
+	if bestRes == nil {
+		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no answer from "+outSide.String()+": "+errors.Join(errsOf(failures)...).Error())
+		return
+	}
+	outcome, reason := call.Failed, "refused with "+bestRes.StartLine()
+	switch bestRes.StatusCode {
+	case sip.StatusBusyHere, 600:
+		outcome, reason = call.Busy, "busy"
+	case 603:
+		reason = "declined"
+	}
+	code, text := bestRes.StatusCode, bestRes.Reason
+	if code == sip.StatusUnauthorized || code == sip.StatusProxyAuthRequired {
+		// The trunk refused the guard's credentials; the phone cannot answer that challenge.
+		code, text = sip.StatusForbidden, "Forbidden"
+		reason = "the trunk refused the guard's credentials"
+	}
+	b.refuse(code, text, outcome, endedBy(outSide), reason)
+}
+
+// rank orders final responses for choosing which to pass back (RFC 3261 16.7, simplified):
+// busy and decline first, then any 4xx, 5xx, 6xx.
+func rank(code int) int {
+	switch {
+	case code == sip.StatusBusyHere || code == 600 || code == 603:
+		return 5
+	case code >= 600:
+		return 4
+	case code >= 400 && code < 500:
+		return 3
+	case code >= 500:
+		return 2
+	}
+	return 1
+}
+
+func errsOf(fs []forkResult) []error {
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		errs[i] = f.err
+	}
+	return errs
+}
+
+// refuse answers the received INVITE with a final error and ends the call.
+func (b *bridge) refuse(code int, reason string, outcome call.Outcome, by call.EndedBy, why string) {
+	b.finish(outcome, by, 0, why)
+	go b.in.Respond(code, reason, nil, warning(why)) // waits for the ACK
+}
+
+// answer acknowledges the phone or trunk that answered and answers the received INVITE
+// with the relay's address. It returns false if the call ended on the way.
+func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
+	g := b.g
+	g.track(cs.InviteRequest.CallID().Value(), &leg{b: b, side: outSide, cli: cs})
+	b.mu.Lock()
+	b.out = cs
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(g.ctx, byeTimeout)
+	defer cancel()
+	ansBody := cs.InviteResponse.Body()
+	ans, err := media.ParseSDP(ansBody)
+	if err != nil {
+		_ = cs.Ack(ctx)
+		b.release(ctx, outSide)
+		b.refuse(sip.StatusBadGateway, "Bad Gateway", call.Failed, call.ByGuard, "the "+outSide.String()+" answered with a bad offer: "+err.Error())
+		return false
+	}
+	if b.ms != nil {
+		b.ms.SetRemote(outSide, ans.Addr)
+		ansBody = media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide))
+	}
+	if err := cs.Ack(ctx); err != nil {
+		g.log.Warn("ack failed", "call", b.c.ID, "err", err)
+	}
+	b.mu.Lock()
+	b.c.AnsweredAt = time.Now().UTC()
+	b.mu.Unlock()
+	if err := b.in.RespondSDP(ansBody); err != nil {
+		// The caller went away (CANCEL crossing the answer, or no ACK): release the answered leg.
+		b.end(endedBy(b.inSide), b.inSide, "the caller left as the call was answered: "+err.Error())
+		return false
+	}
+	b.record(call.CallAnswered)
+	return true
+}
+
+// hold waits for either leg to end, or for the media to fall silent, and tears down.
+func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
+	g := b.g
+	var tick <-chan time.Time
+	limit := g.cfg.Media.Timeout.D()
+	if limit > 0 && b.ms != nil {
+		t := time.NewTicker(min(limit/4, time.Second))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-b.in.Context().Done():
+			b.end(endedBy(b.inSide), b.inSide, "")
+			return
+		case <-cs.Context().Done():
+			b.end(endedBy(outSide), outSide, "")
+			return
+		case <-tick:
+			if b.ms.Idle() > limit {
+				b.end(call.ByTimeout, 0, "no media for "+limit.String())
+				return
+			}
+		case <-g.ctx.Done():
+			b.end(call.ByGuard, 0, "the guard shut down")
+			return
+		}
+	}
+}
+
+// end releases every leg still up, starting from the moment leg gone ended (gone is
+// zero when the guard itself ends the call).
+func (b *bridge) end(by call.EndedBy, gone call.Side, why string) {
+	g := b.g
+	start := time.Now()
+	if gone != 0 {
+		if at := g.byeReceived(b, gone); !at.IsZero() {
+			start = at
+		}
+		b.setReleased(gone, start)
+	}
+	if b.ms != nil {
+		// Cut the media first: nothing more reaches or leaves either side.
+		b.ms.Stop(call.Trunk)
+		b.ms.Stop(call.Household)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range []call.Side{call.Trunk, call.Household} {
+		if s == gone {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.release(ctx, s)
+		}()
+	}
+	wg.Wait()
+	if gone != 0 {
+		b.mu.Lock()
+		released := b.c.Leg(other(gone)).ReleasedAt
+		b.mu.Unlock()
+		if !released.IsZero() {
+			g.metrics.Teardown(released.Sub(start))
+		}
+	}
+	b.finish(call.Completed, by, 0, why)
+}
+
+// release sends BYE on the leg on side s. The leg counts as released when the BYE is
+// issued: the wait for the peer's 200 OK holds nothing, since the media is already cut.
+func (b *bridge) release(ctx context.Context, s call.Side) {
+	b.mu.Lock()
+	out := b.out
+	b.mu.Unlock()
+	b.setReleased(s, time.Now())
+	var err error
+	switch {
+	case s == b.inSide:
+		err = b.in.Bye(ctx)
+	case out != nil:
+		err = out.Bye(ctx)
+	}
+	if err != nil {
+		b.g.log.Debug("bye", "call", b.c.ID, "side", s, "err", err)
+	}
+}
+
+// finish stamps the outcome once, records the end and updates the metrics.
+func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, why string) {
+	b.mu.Lock()
+	if !b.c.EndedAt.IsZero() {
+		b.mu.Unlock()
+		return
+	}
+	now := time.Now().UTC()
+	if gone != 0 {
+		b.setReleasedLocked(gone, now)
+	}
+	if b.c.AnsweredAt.IsZero() && outcome == call.Completed {
+		outcome = call.Failed
+	}
+	b.c.EndedAt, b.c.EndedBy, b.c.Outcome, b.c.Reason = now, by, outcome, why
+	for i := range b.c.Legs {
+		if b.c.Legs[i].ReleasedAt.IsZero() {
+			b.c.Legs[i].ReleasedAt = now
+		}
+	}
+	c := b.c
+	b.mu.Unlock()
+	if b.ms != nil {
+		b.ms.Close()
+	}
+	b.g.metrics.CallEnded(c)
+	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
+	close(b.done)
+}
+
+func (b *bridge) record(kind call.EventKind) {
+	b.mu.Lock()
+	c := b.c
+	c.Legs = append([]call.Leg(nil), b.c.Legs...)
+	b.mu.Unlock()
+	b.g.rec.Record(call.Event{CallID: c.ID, Kind: kind, At: time.Now().UTC(), Call: c})
+}
+
+func (b *bridge) setPeer(s call.Side, peer string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.c.Leg(s)
+	l.Peer = peer
+	b.c.SetLeg(l)
+}
+
+func (b *bridge) setReleased(s call.Side, at time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.setReleasedLocked(s, at)
+}
+
+func (b *bridge) setReleasedLocked(s call.Side, at time.Time) {
+	l := b.c.Leg(s)
+	if l.ReleasedAt.IsZero() {
+		l.ReleasedAt = at.UTC()
+		b.c.SetLeg(l)
+	}
+}

@@ -1,0 +1,156 @@
+package guard
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/media"
+)
+
+// leg is one dialog of a live call, found by its SIP Call-ID when a request arrives in it.
+type leg struct {
+	b    *bridge
+	side call.Side
+	srv  *sipgo.DialogServerSession // the dialog the guard received
+	cli  *sipgo.DialogClientSession // the dialog the guard placed
+	bye  atomic.Int64               // unix nanoseconds the peer's BYE arrived
+}
+
+func newCallID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// add registers a new call unless the guard is stopping.
+func (g *Guard) add(b *bridge) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctx.Err() != nil {
+		return false
+	}
+	g.calls[b.c.ID] = b
+	g.wg.Add(1)
+	return true
+}
+
+func (g *Guard) track(sipCallID string, l *leg) {
+	g.mu.Lock()
+	g.legs[sipCallID] = l
+	g.mu.Unlock()
+}
+
+// remove forgets a finished call and its dialogs.
+func (g *Guard) remove(b *bridge) {
+	g.mu.Lock()
+	for id, l := range g.legs {
+		if l.b == b {
+			delete(g.legs, id)
+		}
+	}
+	delete(g.calls, b.c.ID)
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+func (g *Guard) lookup(req *sip.Request) *leg {
+	id := req.CallID()
+	if id == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.legs[id.Value()]
+}
+
+// byeReceived is when the peer on side s sent BYE, or zero.
+func (g *Guard) byeReceived(b *bridge, s call.Side) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, l := range g.legs {
+		if l.b == b && l.side == s {
+			if ns := l.bye.Load(); ns != 0 {
+				return time.Unix(0, ns)
+			}
+		}
+	}
+	return time.Time{}
+}
+
+func (g *Guard) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if l := g.lookup(req); l != nil && l.srv != nil {
+		_ = l.srv.ReadAck(req, tx)
+	}
+}
+
+// onBye ends the dialog it arrives in; the call's bridge then releases the other leg.
+func (g *Guard) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	at := time.Now()
+	l := g.lookup(req)
+	if l == nil {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.bye.CompareAndSwap(0, at.UnixNano())
+	var err error
+	if l.srv != nil {
+		err = l.srv.ReadBye(req, tx)
+	} else {
+		err = l.cli.ReadBye(req, tx)
+	}
+	if err != nil {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", warning(err.Error()))
+	}
+}
+
+// onCancel answers a CANCEL that matched no INVITE (matching ones are handled by the
+// transaction layer, which ends the dialog and so the call).
+func (g *Guard) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+}
+
+// onReinvite answers a re-INVITE (hold, codec change) on one leg by itself: the relay
+// keeps its ports, so the other leg need not know. Only the remote address is updated.
+func (g *Guard) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l := g.lookup(req)
+	if l == nil {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	body := req.Body()
+	var answer []byte
+	if len(body) > 0 {
+		offer, err := media.ParseSDP(body)
+		if err != nil {
+			respond(tx, req, 488, "Not Acceptable Here", warning(err.Error()))
+			return
+		}
+		answer = body
+		if ms := l.b.ms; ms != nil {
+			ms.SetRemote(l.side, offer.Addr)
+			answer = media.RewriteSDP(body, g.relay.IP(), ms.Port(l.side))
+		}
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer)
+	if answer != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	c := g.dialogUA(req.Transport()).ContactHDR
+	res.AppendHeader(&c)
+	_ = tx.Respond(res)
+}
+
+// onInfo accepts INFO inside a live call (DTMF from some phones) and refuses it outside.
+func (g *Guard) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	if g.lookup(req) == nil {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	respond(tx, req, sip.StatusOK, "OK")
+}

@@ -1,0 +1,241 @@
+// Package guard is clearline's SIP back-to-back agent. It sits between the household's
+// phones and the provider's trunk and makes every call two dialogs it owns:
+//
+//	trunk ──INVITE──▶ guard ──INVITE (fork)──▶ every registered phone   (inbound)
+//	phone ──INVITE──▶ guard ──INVITE──────────▶ trunk                   (outbound)
+//
+// Media is anchored in the guard's relay. When either leg ends — BYE, CANCEL, an error or
+// silence past the RTP timeout — the other leg is released at once, so a caller who "stays
+// on the line" holds nothing and the household's next INVITE is always a fresh call.
+// Emergency numbers are routed before authentication or anything else runs, and nothing on
+// a call's path waits for storage: call records go to a Recorder that never blocks.
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/media"
+)
+
+// Recorder takes call events for storage; it must not block.
+type Recorder interface {
+	Record(call.Event)
+}
+
+// Metrics receives what the guard counts.
+type Metrics interface {
+	CallStarted(call.Direction)
+	CallEnded(call.Call)
+	// Teardown observes the time from one leg's end to the other leg's release.
+	Teardown(time.Duration)
+	AuthFailed()
+	Malformed()
+}
+
+// Guard is a running B2BUA.
+type Guard struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	rec       Recorder
+	metrics   Metrics
+	relay     *media.Relay
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	udp, tcp  *sipgo.DialogUA
+	host      string // the guard's IP, for URIs and SDP
+	port      int
+	phones    *phones
+	digest    *diago.DigestAuthServer
+	throttle  *throttle
+	trunk     trunk
+	emergency map[string]bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	legs  map[string]*leg    // by SIP Call-ID, every dialog of every live call
+	calls map[string]*bridge // by call ID
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Log      *slog.Logger
+	Recorder Recorder
+	Metrics  Metrics
+	Media    media.Stats
+}
+
+// New builds a guard from a checked configuration; Serve starts it.
+func New(cfg *config.Config, o Options) (*Guard, error) {
+	host, portStr, _ := net.SplitHostPort(cfg.SIP.Listen)
+	port, _ := strconv.Atoi(portStr)
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("guard: sip.listen: %w", err)
+	}
+	if ip.IsUnspecified() {
+		return nil, fmt.Errorf("guard: sip.listen %s: give the address phones and the trunk reach, not a wildcard", cfg.SIP.Listen)
+	}
+	lo, hi, _ := cfg.Media.PortRange()
+	tr, err := newTrunk(cfg.Trunk)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host))
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(o.Log.With("part", "sip")))
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	// UDP requests leave from the listening socket, so phones and the trunk see one address.
+	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port),
+		sipgo.WithClientConnectionAddr(cfg.SIP.Listen), sipgo.WithClientLogger(o.Log.With("part", "sip")))
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(o.Log.With("part", "sip")))
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "clearline", Host: host, Port: port}}
+	tcpContact := contact
+	tcpContact.Address.UriParams = sip.NewParams()
+	tcpContact.Address.UriParams.Add("transport", "tcp")
+	g := &Guard{
+		cfg:       cfg,
+		log:       o.Log,
+		rec:       o.Recorder,
+		metrics:   o.Metrics,
+		relay:     media.NewRelay(ip, lo, hi, o.Media),
+		ua:        ua,
+		srv:       srv,
+		udp:       &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
+		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact},
+		host:      host,
+		port:      port,
+		phones:    newPhones(cfg.Phones),
+		digest:    diago.NewDigestServer(),
+		throttle:  newThrottle(5, time.Minute, time.Minute),
+		trunk:     tr,
+		emergency: map[string]bool{},
+		legs:      map[string]*leg{},
+		calls:     map[string]*bridge{},
+	}
+	for _, n := range cfg.Emergency {
+		g.emergency[n] = true
+	}
+	srv.OnInvite(g.safe(g.onInvite))
+	srv.OnAck(g.safe(g.onAck))
+	srv.OnBye(g.safe(g.onBye))
+	srv.OnCancel(g.safe(g.onCancel))
+	srv.OnRegister(g.safe(g.onRegister))
+	srv.OnInfo(g.safe(g.onInfo))
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, sip.StatusOK, "OK")
+	})
+	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
+	})
+	return g, nil
+}
+
+// Serve listens on UDP and TCP and runs until ctx ends; then it releases every call.
+func (g *Guard) Serve(ctx context.Context) error {
+	g.ctx, g.cancel = context.WithCancel(ctx)
+	udp, err := net.ListenPacket("udp", g.cfg.SIP.Listen)
+	if err != nil {
+		return fmt.Errorf("guard: sip udp: %w", err)
+	}
+	tcp, err := net.Listen("tcp", g.cfg.SIP.Listen)
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("guard: sip tcp: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- g.srv.ServeUDP(udp) }()
+	go func() { errc <- g.srv.ServeTCP(tcp) }()
+	if g.cfg.Trunk.Username != "" {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.registerTrunk(g.ctx)
+		}()
+	}
+	g.log.Info("guard listening", "sip", g.cfg.SIP.Listen, "trunk", g.cfg.Trunk.Address, "phones", len(g.cfg.Phones))
+	select {
+	case <-g.ctx.Done():
+	case err = <-errc:
+		err = fmt.Errorf("guard: sip listener: %w", err)
+	}
+	g.cancel()
+	g.wg.Wait() // every bridge releases its legs on g.ctx
+	udp.Close()
+	tcp.Close()
+	g.ua.Close()
+	g.digest.Close()
+	return err
+}
+
+// Active is the number of calls in progress.
+func (g *Guard) Active() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.calls)
+}
+
+// Registered returns the phones' current contacts, for the health page and tests.
+func (g *Guard) Registered() map[string][]string { return g.phones.snapshot(time.Now()) }
+
+// safe keeps one bad request from taking the guard, and every call on it, down.
+func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		defer func() {
+			if p := recover(); p != nil {
+				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "panic", p, "stack", string(debug.Stack()))
+				respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+			}
+		}()
+		h(req, tx)
+	}
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// warning explains a refusal in words, in a Warning header (RFC 3261 20.43).
+func warning(text string) sip.Header {
+	return sip.NewHeader("Warning", "399 clearline "+strconv.Quote(text))
+}
+
+func (g *Guard) dialogUA(transport string) *sipgo.DialogUA {
+	if transport == "tcp" || transport == "TCP" {
+		return g.tcp
+	}
+	return g.udp
+}
+
+var errNoPhone = errors.New("no phone is registered or configured")

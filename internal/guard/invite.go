@@ -1,0 +1,196 @@
+package guard
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/media"
+)
+
+// outboundRingLimit bounds how long an outbound call may ring at the far end.
+const outboundRingLimit = 3 * time.Minute
+
+// onInvite routes a new INVITE: emergency numbers first, then the trunk's calls inbound,
+// then the phones' calls outbound once they have authenticated.
+func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		g.onReinvite(req, tx)
+		return
+	}
+	if req.Contact() == nil || req.From() == nil || req.To() == nil {
+		g.metrics.Malformed()
+		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning("INVITE needs From, To and Contact headers"))
+		return
+	}
+	fromTrunk := g.trunk.isSource(req.Source())
+	number := dialled(req.Recipient)
+	if !fromTrunk && g.emergency[number] {
+		g.outbound(req, tx, number, true)
+		return
+	}
+	if fromTrunk {
+		g.inbound(req, tx)
+		return
+	}
+	if !g.authorize(req, tx, req.From().Address.User) {
+		return
+	}
+	g.outbound(req, tx, number, false)
+}
+
+// inbound rings every phone of the household.
+func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
+	if !g.forHousehold(req.Recipient.User) {
+		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no such user in this household"))
+		return
+	}
+	targets := g.phones.targets(time.Now())
+	b, ok := g.accept(req, tx, call.Inbound, false)
+	if !ok {
+		return
+	}
+	if len(targets) == 0 {
+		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, errNoPhone.Error())
+		return
+	}
+	b.run(req, targets, g.cfg.SIP.RingTimeout.D())
+}
+
+// outbound places a phone's call on the trunk.
+func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number string, emergency bool) {
+	if number == "" {
+		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no number dialled"))
+		return
+	}
+	b, ok := g.accept(req, tx, call.Outbound, emergency)
+	if !ok {
+		return
+	}
+	limit := outboundRingLimit
+	if emergency {
+		limit = 0
+	}
+	b.run(req, []target{g.trunk.target(number)}, limit)
+}
+
+// accept checks the offer, anchors its media and starts the call's record. It answers
+// the request itself when it cannot go on.
+func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Direction, emergency bool) (*bridge, bool) {
+	offer, err := media.ParseSDP(req.Body())
+	if err != nil {
+		g.metrics.Malformed()
+		code, reason := sip.StatusBadRequest, "Bad Request"
+		if errors.Is(err, media.ErrNoSDP) {
+			code, reason = 488, "Not Acceptable Here"
+			err = errors.New("an INVITE without an SDP offer is not supported")
+		}
+		respond(tx, req, code, reason, warning(err.Error()))
+		return nil, false
+	}
+	in, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	if err != nil {
+		g.metrics.Malformed()
+		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning(err.Error()))
+		return nil, false
+	}
+	inSide := call.Trunk
+	if dir == call.Outbound {
+		inSide = call.Household
+	}
+	ms, err := g.relay.Open()
+	if err != nil && !emergency {
+		g.log.Error("no media ports", "err", err)
+		_ = in.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, warning("the guard has no free media ports"))
+		return nil, false
+	}
+	// An emergency call without relay ports still goes through, with media end to end.
+	if ms != nil {
+		ms.SetRemote(inSide, offer.Addr)
+	}
+	_ = in.Respond(sip.StatusTrying, "Trying", nil)
+	b := &bridge{g: g, in: in, inSide: inSide, ms: ms, done: make(chan struct{})}
+	b.c = call.Call{
+		ID:        newCallID(),
+		Direction: dir,
+		From:      req.From().Address.String(),
+		To:        req.Recipient.String(),
+		Emergency: emergency,
+		StartedAt: time.Now().UTC(),
+		Legs:      []call.Leg{{Side: inSide, Peer: req.Source()}},
+	}
+	if !g.add(b) {
+		if ms != nil {
+			ms.Close()
+		}
+		_ = in.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, warning("the guard is shutting down"))
+		return nil, false
+	}
+	g.track(req.CallID().Value(), &leg{b: b, side: inSide, srv: in})
+	g.metrics.CallStarted(dir)
+	b.record(call.CallStarted)
+	return b, true
+}
+
+// forHousehold says whether an inbound call's user part names the household: one of its
+// phones, its DID or its trunk user name. Without a DID configured, any name does.
+func (g *Guard) forHousehold(user string) bool {
+	t := g.cfg.Trunk
+	if t.DID == "" {
+		return true
+	}
+	if _, ok := g.phones.password(user); ok {
+		return true
+	}
+	return user == t.DID || user == t.Username || dialled(sip.Uri{User: user}) == dialled(sip.Uri{User: t.DID})
+}
+
+// dialled is the number in a request URI without visual separators.
+func dialled(u sip.Uri) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '(', ')':
+			return -1
+		}
+		return r
+	}, u.User)
+}
+
+// newInvite builds the INVITE for one target of a call.
+func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Request {
+	g := b.g
+	req := sip.NewRequest(sip.INVITE, t.uri)
+	req.SetBody(body)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", Host: g.host}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	if b.inSide == call.Trunk {
+		// Phones show the caller's number and name as the trunk presented them.
+		of := orig.From()
+		from.DisplayName, from.Address.User = of.DisplayName, of.Address.User
+	} else {
+		from.Address.User = g.presentedID(orig.From().Address.User)
+		from.Address.Host = g.trunk.addr.Addr().String()
+	}
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})
+	if t.transport == "tcp" {
+		req.SetTransport("TCP")
+	}
+	return req
+}
+
+// presentedID is the caller ID the household shows the trunk: its DID, else the trunk
+// account, else the phone's own name.
+func (g *Guard) presentedID(phoneUser string) string {
+	if g.cfg.Trunk.DID != "" {
+		return g.cfg.Trunk.DID
+	}
+	if g.cfg.Trunk.Username != "" {
+		return g.cfg.Trunk.Username
+	}
+	return phoneUser
+}

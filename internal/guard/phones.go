@@ -1,0 +1,143 @@
+package guard
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/config"
+)
+
+// phones is the household's handsets: the configured users and where each can be reached,
+// by registration or by a static contact.
+type phones struct {
+	mu    sync.Mutex
+	users map[string]*phone
+	order []string
+}
+
+type phone struct {
+	user, password string
+	static         *sip.Uri
+	bindings       map[string]binding // by contact URI
+}
+
+type binding struct {
+	uri     sip.Uri
+	expires time.Time
+}
+
+// target is one place to ring.
+type target struct {
+	user      string
+	uri       sip.Uri
+	transport string
+	// username and password answer a digest challenge from the target (the trunk).
+	username, password string
+}
+
+func newPhones(cfg []config.Phone) *phones {
+	p := &phones{users: map[string]*phone{}}
+	for _, c := range cfg {
+		ph := &phone{user: c.User, password: c.Password, bindings: map[string]binding{}}
+		if c.Contact != "" {
+			var u sip.Uri
+			if err := sip.ParseUri(c.Contact, &u); err == nil {
+				ph.static = &u
+			}
+		}
+		p.users[c.User] = ph
+		p.order = append(p.order, c.User)
+	}
+	return p
+}
+
+func (p *phones) password(user string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ph, ok := p.users[user]
+	if !ok {
+		return "", false
+	}
+	return ph.password, true
+}
+
+// targets lists every reachable contact of every phone, static ones first.
+func (p *phones) targets(now time.Time) []target {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ts []target
+	for _, user := range p.order {
+		ph := p.users[user]
+		if ph.static != nil {
+			ts = append(ts, target{user: user, uri: *ph.static, transport: uriTransport(*ph.static)})
+		}
+		keys := make([]string, 0, len(ph.bindings))
+		for k, b := range ph.bindings {
+			if now.After(b.expires) {
+				delete(ph.bindings, k)
+				continue
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			u := ph.bindings[k].uri
+			ts = append(ts, target{user: user, uri: u, transport: uriTransport(u)})
+		}
+	}
+	return ts
+}
+
+// bind records (or with expires zero, removes) a contact for user.
+func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ph := p.users[user]
+	key := u.String()
+	if expires <= 0 {
+		delete(ph.bindings, key)
+		return
+	}
+	ph.bindings[key] = binding{uri: u, expires: now.Add(expires)}
+}
+
+func (p *phones) unbindAll(user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.users[user].bindings = map[string]binding{}
+}
+
+// current lists user's live contacts with their remaining lifetimes.
+func (p *phones) current(user string, now time.Time) []sip.Header {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var hs []sip.Header
+	for _, b := range p.users[user].bindings {
+		if left := b.expires.Sub(now); left > 0 {
+			hs = append(hs, sip.NewHeader("Contact", "<"+b.uri.String()+">;expires="+strconv.Itoa(int(left.Seconds()+0.5))))
+		}
+	}
+	return hs
+}
+
+func (p *phones) snapshot(now time.Time) map[string][]string {
+	out := map[string][]string{}
+	for _, t := range p.targets(now) {
+		out[t.user] = append(out[t.user], t.uri.String())
+	}
+	return out
+}
+
+func uriTransport(u sip.Uri) string {
+	if u.UriParams != nil {
+		if t, ok := u.UriParams.Get("transport"); ok {
+			return strings.ToLower(t)
+		}
+	}
+	return "udp"
+}

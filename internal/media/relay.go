@@ -1,0 +1,173 @@
+// Package media anchors a call's audio: for every call the relay owns two UDP ports, one
+// facing the trunk and one facing the household, and copies RTP between them. Because the
+// guard owns both ports, it can stop one side's media the moment that leg is released,
+// and later issues can tap the audio or play prompts into one leg only.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+)
+
+// Stats receives the relay's counters, for /metrics.
+type Stats interface {
+	SessionOpened()
+	SessionClosed()
+	Packet()
+}
+
+// Relay hands out port pairs from a range on one IP address.
+type Relay struct {
+	ip     netip.Addr
+	lo, hi int
+	stats  Stats
+
+	mu   sync.Mutex
+	next int
+}
+
+// NewRelay relays on ip using even ports from lo to hi.
+func NewRelay(ip netip.Addr, lo, hi int, stats Stats) *Relay {
+	lo += lo % 2
+	return &Relay{ip: ip, lo: lo, hi: hi, next: lo, stats: stats}
+}
+
+// IP is the address the relay binds and advertises in SDP.
+func (r *Relay) IP() netip.Addr { return r.ip }
+
+// ErrNoPorts means every port of the range is in use.
+var ErrNoPorts = errors.New("media: no free RTP port in range")
+
+func (r *Relay) bind() (*net.UDPConn, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for tries := 0; tries <= (r.hi-r.lo)/2; tries++ {
+		port := r.next
+		r.next += 2
+		if r.next > r.hi {
+			r.next = r.lo
+		}
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port))))
+		if err == nil {
+			return c, nil
+		}
+	}
+	return nil, ErrNoPorts
+}
+
+// Session is the media of one call.
+type Session struct {
+	stats   Stats
+	trunk   endpoint
+	house   endpoint
+	last    atomic.Int64 // unix nanoseconds of the last packet relayed
+	opened  time.Time
+	closing sync.Once
+	wg      sync.WaitGroup
+}
+
+type endpoint struct {
+	conn    *net.UDPConn
+	port    int
+	remote  atomic.Pointer[net.UDPAddr]
+	packets atomic.Uint64 // packets received on this port
+	stopped atomic.Bool   // no more media to or from this side
+}
+
+// Open binds a port pair and starts relaying as soon as both remotes are known.
+func (r *Relay) Open() (*Session, error) {
+	tc, err := r.bind()
+	if err != nil {
+		return nil, err
+	}
+	hc, err := r.bind()
+	if err != nil {
+		tc.Close()
+		return nil, err
+	}
+	s := &Session{stats: r.stats, opened: time.Now()}
+	s.trunk.conn, s.trunk.port = tc, tc.LocalAddr().(*net.UDPAddr).Port
+	s.house.conn, s.house.port = hc, hc.LocalAddr().(*net.UDPAddr).Port
+	s.last.Store(s.opened.UnixNano())
+	r.stats.SessionOpened()
+	s.wg.Add(2)
+	go s.pump(&s.trunk, &s.house)
+	go s.pump(&s.house, &s.trunk)
+	return s, nil
+}
+
+func (s *Session) side(sd call.Side) *endpoint {
+	if sd == call.Trunk {
+		return &s.trunk
+	}
+	return &s.house
+}
+
+// Port is the relay's port facing side sd.
+func (s *Session) Port(sd call.Side) int { return s.side(sd).port }
+
+// SetRemote says where side sd wants its audio sent.
+func (s *Session) SetRemote(sd call.Side, addr netip.AddrPort) {
+	s.side(sd).remote.Store(net.UDPAddrFromAddrPort(addr))
+}
+
+// Packets is the number of RTP packets received from side sd.
+func (s *Session) Packets(sd call.Side) uint64 { return s.side(sd).packets.Load() }
+
+// Idle is how long since the last packet was relayed (or since the session opened).
+func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.last.Load())) }
+
+// Stop cuts side sd off at once: nothing more is sent to it or taken from it. The ports
+// stay bound until Close so that stray packets are not answered with ICMP errors.
+func (s *Session) Stop(sd call.Side) { s.side(sd).stopped.Store(true) }
+
+// Close releases both ports.
+func (s *Session) Close() {
+	s.closing.Do(func() {
+		s.trunk.stopped.Store(true)
+		s.house.stopped.Store(true)
+		s.trunk.conn.Close()
+		s.house.conn.Close()
+		s.wg.Wait()
+		s.stats.SessionClosed()
+	})
+}
+
+// pump copies packets arriving on from's port out of to's port to to's remote.
+func (s *Session) pump(from, to *endpoint) {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := from.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		from.packets.Add(1)
+		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() {
+			continue // not RTP version 2, or a released side
+		}
+		dst := to.remote.Load()
+		if dst == nil {
+			continue
+		}
+		if _, err := to.conn.WriteToUDP(buf[:n], dst); err == nil {
+			s.last.Store(time.Now().UnixNano())
+			s.stats.Packet()
+		}
+	}
+}
+
+// String describes the session's ports for logs.
+func (s *Session) String() string {
+	return fmt.Sprintf("rtp trunk:%d household:%d", s.trunk.port, s.house.port)
+}

@@ -1,0 +1,107 @@
+// Package metrics holds the Prometheus collectors of a guard and implements the small
+// counting interfaces the guard, the relay and the recorder report to.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/clearline/clearline/internal/call"
+)
+
+// Metrics is every collector, registered on its own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	calls        *prometheus.CounterVec
+	active       prometheus.Gauge
+	teardown     prometheus.Histogram
+	authFailures prometheus.Counter
+	malformed    prometheus.Counter
+	mediaActive  prometheus.Gauge
+	rtpPackets   prometheus.Counter
+	storeWritten prometheus.Counter
+	storeFailed  prometheus.Counter
+	storeDropped prometheus.Counter
+}
+
+// New registers the collectors (and the Go runtime's) on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "clearline_calls_total", Help: "Calls ended, by direction and outcome.",
+		}, []string{"direction", "outcome"}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "clearline_active_calls", Help: "Calls in progress.",
+		}),
+		teardown: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "clearline_teardown_seconds",
+			Help:    "Time from one leg's hang-up reaching the guard to the guard's BYE on the other leg.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1},
+		}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_auth_failures_total", Help: "Requests refused for a wrong user name or password.",
+		}),
+		malformed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_malformed_requests_total", Help: "Requests refused as malformed (headers or SDP).",
+		}),
+		mediaActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "clearline_media_sessions", Help: "Relayed media sessions open.",
+		}),
+		rtpPackets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_rtp_packets_relayed_total", Help: "RTP packets relayed between legs.",
+		}),
+		storeWritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_store_events_written_total", Help: "Call events committed to the store.",
+		}),
+		storeFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_store_write_failures_total", Help: "Store writes that failed and will be retried.",
+		}),
+		storeDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_store_events_dropped_total", Help: "Call events dropped because the store queue was full.",
+		}),
+	}
+	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.mediaActive,
+		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// CallStarted counts a call in progress.
+func (m *Metrics) CallStarted(call.Direction) { m.active.Inc() }
+
+// CallEnded counts a finished call by direction and outcome.
+func (m *Metrics) CallEnded(c call.Call) {
+	m.active.Dec()
+	m.calls.WithLabelValues(c.Direction.String(), c.Outcome.String()).Inc()
+}
+
+// Teardown observes one two-leg teardown.
+func (m *Metrics) Teardown(d time.Duration) { m.teardown.Observe(d.Seconds()) }
+
+// AuthFailed counts a wrong password.
+func (m *Metrics) AuthFailed() { m.authFailures.Inc() }
+
+// Malformed counts a refused malformed request.
+func (m *Metrics) Malformed() { m.malformed.Inc() }
+
+// SessionOpened counts an open media session.
+func (m *Metrics) SessionOpened() { m.mediaActive.Inc() }
+
+// SessionClosed counts a closed media session.
+func (m *Metrics) SessionClosed() { m.mediaActive.Dec() }
+
+// Packet counts one relayed RTP packet.
+func (m *Metrics) Packet() { m.rtpPackets.Inc() }
+
+// Written counts events committed.
+func (m *Metrics) Written(n int) { m.storeWritten.Add(float64(n)) }
+
+// WriteFailed counts a failed store write.
+func (m *Metrics) WriteFailed() { m.storeFailed.Inc() }
+
+// Dropped counts an event the store queue had no room for.
+func (m *Metrics) Dropped() { m.storeDropped.Inc() }

@@ -1,0 +1,321 @@
+// Package sqlite is the embedded Store: one SQLite file in the data directory, opened
+// through the pure-Go modernc.org/sqlite driver in WAL mode. Writes go through a single
+// connection (SQLite has one writer); reads use a small pool of their own.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a store.Store on a SQLite file.
+type Store struct {
+	w, r *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) clearline.db in dir and applies pending migrations.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: data directory: %w", err)
+	}
+	path := filepath.Join(dir, "clearline.db")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{w: w, r: r, path: path}
+	if err := s.migrate(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools.
+func (s *Store) Close() error { return errors.Join(s.w.Close(), s.r.Close()) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	var have int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with its version", name)
+		}
+		if v <= have {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMicro()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// Ping checks that the file can still be written.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := os.Stat(s.path); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE schema_migrations SET applied_at = applied_at WHERE version = 0`); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Write commits every event and its call snapshot in one transaction.
+func (s *Store) Write(ctx context.Context, b store.Batch) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	for _, ev := range b.Events {
+		if err := writeEvent(ctx, tx, ev); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+func writeEvent(ctx context.Context, tx *sql.Tx, ev call.Event) error {
+	c := ev.Call
+	_, err := tx.ExecContext(ctx, `
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
+  ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason`,
+		c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt), nullMicros(c.AnsweredAt),
+		nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason)
+	if err != nil {
+		return fmt.Errorf("call %s: %w", c.ID, err)
+	}
+	for _, l := range c.Legs {
+		_, err := tx.ExecContext(ctx, `
+INSERT INTO legs (call_id, side, peer, released_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (call_id, side) DO UPDATE SET peer = excluded.peer, released_at = excluded.released_at`,
+			c.ID, l.Side.String(), l.Peer, nullMicros(l.ReleasedAt))
+		if err != nil {
+			return fmt.Errorf("leg %s/%s: %w", c.ID, l.Side, err)
+		}
+	}
+	payload, err := ev.Payload()
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO events (call_id, kind, at, payload) VALUES (?, ?, ?, ?)`,
+		ev.CallID, ev.Kind.String(), micros(ev.At), string(payload))
+	return err
+}
+
+const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason`
+
+// Calls returns calls newest first, with their legs.
+func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	before := int64(1<<63 - 1)
+	if !q.Before.IsZero() {
+		before = micros(q.Before)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE started_at < ? ORDER BY started_at DESC LIMIT ?`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var calls []call.Call
+	index := map[string]int{}
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			return nil, err
+		}
+		index[c.ID] = len(calls)
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	if len(calls) == 0 {
+		return calls, nil
+	}
+	ids := make([]any, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	legs, err := s.r.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE call_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY call_id, side DESC`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer legs.Close()
+	for legs.Next() {
+		id, l, err := scanLeg(legs)
+		if err != nil {
+			return nil, err
+		}
+		c := &calls[index[id]]
+		c.Legs = append(c.Legs, l)
+	}
+	return calls, legs.Err()
+}
+
+// Call returns one call by ID.
+func (s *Store) Call(ctx context.Context, id string) (call.Call, error) {
+	c, err := scanCall(s.r.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, store.ErrNotFound
+	}
+	if err != nil {
+		return c, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE call_id = ? ORDER BY side DESC`, id)
+	if err != nil {
+		return c, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		_, l, err := scanLeg(rows)
+		if err != nil {
+			return c, err
+		}
+		c.Legs = append(c.Legs, l)
+	}
+	return c, rows.Err()
+}
+
+// Events returns outbox events after seq, oldest first.
+func (s *Store) Events(ctx context.Context, after int64, limit int) ([]call.Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, call_id, kind, at, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var evs []call.Event
+	for rows.Next() {
+		var ev call.Event
+		var kind, payload string
+		var at int64
+		if err := rows.Scan(&ev.Seq, &ev.CallID, &kind, &at, &payload); err != nil {
+			return nil, err
+		}
+		if err := ev.Kind.UnmarshalText([]byte(kind)); err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+		}
+		ev.At = time.UnixMicro(at).UTC()
+		if err := json.Unmarshal([]byte(payload), &ev.Call); err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanCall(row scanner) (call.Call, error) {
+	var c call.Call
+	var dir, endedBy, outcome string
+	var started int64
+	var answered, ended sql.NullInt64
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason); err != nil {
+		return c, err
+	}
+	c.StartedAt = time.UnixMicro(started).UTC()
+	c.AnsweredAt = fromNull(answered)
+	c.EndedAt = fromNull(ended)
+	return c, errors.Join(c.Direction.UnmarshalText([]byte(dir)), c.EndedBy.UnmarshalText([]byte(endedBy)), c.Outcome.UnmarshalText([]byte(outcome)))
+}
+
+func scanLeg(row scanner) (string, call.Leg, error) {
+	var id, side string
+	var l call.Leg
+	var released sql.NullInt64
+	if err := row.Scan(&id, &side, &l.Peer, &released); err != nil {
+		return "", l, err
+	}
+	l.ReleasedAt = fromNull(released)
+	return id, l, l.Side.UnmarshalText([]byte(side))
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNull(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}

@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/store"
+)
+
+func sampleCall(id string, start time.Time) call.Call {
+	return call.Call{ID: id, Direction: call.Inbound, From: "sip:+447700900123@trunk", To: "sip:kitchen@guard", StartedAt: start,
+		Legs: []call.Leg{{Side: call.Trunk, Peer: "127.0.0.2:5080"}, {Side: call.Household, Peer: "127.0.0.1:5090"}}}
+}
+
+func TestWriteAndReadBack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 123456000, time.UTC)
+	c := sampleCall("c1", t0)
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "c1", Kind: call.CallStarted, At: t0, Call: c}}}); err != nil {
+		t.Fatal(err)
+	}
+	c.AnsweredAt = t0.Add(2 * time.Second)
+	c.EndedAt = t0.Add(10 * time.Second)
+	c.EndedBy = call.ByHousehold
+	c.Outcome = call.Completed
+	c.Legs[0].ReleasedAt = t0.Add(10*time.Second + 3*time.Millisecond)
+	c.Legs[1].ReleasedAt = t0.Add(10 * time.Second)
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "c1", Kind: call.CallEnded, At: c.EndedAt, Call: c}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Reopening runs no migration twice and finds the call as last written.
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	got, err := s.Call(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.EndedBy != call.ByHousehold || got.Outcome != call.Completed || !got.AnsweredAt.Equal(c.AnsweredAt) {
+		t.Errorf("call = %+v", got)
+	}
+	if l := got.Leg(call.Trunk); !l.ReleasedAt.Equal(c.Legs[0].ReleasedAt) || l.Peer != "127.0.0.2:5080" {
+		t.Errorf("trunk leg = %+v", l)
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Kind != call.CallStarted || evs[1].Kind != call.CallEnded || evs[1].Call.EndedBy != call.ByHousehold {
+		t.Fatalf("events = %+v", evs)
+	}
+	if _, err := s.Call(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing call: %v", err)
+	}
+}
+
+func TestCallsNewestFirstWithPaging(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now().UTC()
+	var evs []call.Event
+	for i, id := range []string{"a", "b", "c"} {
+		c := sampleCall(id, t0.Add(time.Duration(i)*time.Second))
+		evs = append(evs, call.Event{CallID: id, Kind: call.CallStarted, At: c.StartedAt, Call: c})
+	}
+	if err := s.Write(ctx, store.Batch{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := s.Calls(ctx, store.Query{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[0].ID != "c" || calls[1].ID != "b" || len(calls[0].Legs) != 2 {
+		t.Fatalf("calls = %+v", calls)
+	}
+	calls, err = s.Calls(ctx, store.Query{Before: calls[1].StartedAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || calls[0].ID != "a" {
+		t.Fatalf("page 2 = %+v", calls)
+	}
+}
+
+type counts struct{ written, failed, dropped atomic.Int64 }
+
+func (c *counts) Written(n int) { c.written.Add(int64(n)) }
+func (c *counts) WriteFailed()  { c.failed.Add(1) }
+func (c *counts) Dropped()      { c.dropped.Add(1) }
+
+// flaky fails every write until healed, like a disk that filled up and was cleared.
+type flaky struct {
+	store.Store
+	healed atomic.Bool
+}
+
+func (f *flaky) Write(ctx context.Context, b store.Batch) error {
+	if !f.healed.Load() {
+		return store.ErrUnavailable
+	}
+	return f.Store.Write(ctx, b)
+}
+
+func TestRecorderRetriesUntilStoreReturns(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := &flaky{Store: s}
+	var n counts
+	r := store.NewRecorder(f, 100, slog.New(slog.NewTextHandler(io.Discard, nil)), &n)
+	c := sampleCall("r1", time.Now())
+	r.Record(call.Event{CallID: "r1", Kind: call.CallStarted, At: c.StartedAt, Call: c})
+	deadline := time.Now().Add(5 * time.Second)
+	for n.failed.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n.failed.Load() == 0 {
+		t.Fatal("write never attempted")
+	}
+	f.healed.Store(true)
+	r.Close()
+	if n.written.Load() != 1 {
+		t.Fatalf("written = %d after the store came back", n.written.Load())
+	}
+	if _, err := s.Call(context.Background(), "r1"); err != nil {
+		t.Fatalf("call lost: %v", err)
+	}
+}
+
+func TestPingNoticesRemovedFile(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("fresh store: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "clearline.db"))
+	if err := s.Ping(context.Background()); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("ping after removal = %v", err)
+	}
+}
+
+func BenchmarkWriteBatch(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportAllocs()
+	t0 := time.Now()
+	for i := 0; b.Loop(); i++ {
+		evs := make([]call.Event, 64)
+		for j := range evs {
+			c := sampleCall("b"+time.Duration(i*64+j).String(), t0)
+			evs[j] = call.Event{CallID: c.ID, Kind: call.CallStarted, At: t0, Call: c}
+		}
+		if err := s.Write(context.Background(), store.Batch{Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
