@@ -215,7 +215,11 @@ func errsOf(fs []forkResult) []error {
 // refuse answers the received INVITE with a final error and ends the call.
 func (b *bridge) refuse(code int, reason string, outcome call.Outcome, by call.EndedBy, why string) {
 	b.finish(outcome, by, 0, why)
-	go b.in.Respond(code, reason, nil, warning(why)) // waits for the ACK
+	// Respond waits for the ACK; it must run before the handler returns, which ends the
+	// transaction.
+	if err := b.in.Respond(code, reason, nil, warning(why)); err != nil {
+		b.g.log.Warn("final response not sent", "call", b.c.ID, "code", code, "err", err)
+	}
 }
 
 // answer acknowledges the phone or trunk that answered and answers the received INVITE

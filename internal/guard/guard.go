@@ -187,12 +187,26 @@ func (g *Guard) Serve(ctx context.Context) error {
 		err = fmt.Errorf("guard: sip listener: %w", err)
 	}
 	g.cancel()
-	g.wg.Wait() // every bridge releases its legs on g.ctx
+	g.waitCalls(5 * time.Second) // every bridge releases its legs on g.ctx
 	udp.Close()
 	tcp.Close()
 	g.ua.Close()
 	g.digest.Close()
 	return err
+}
+
+// waitCalls waits for the bridges to finish, but not for peers that never answer.
+func (g *Guard) waitCalls(limit time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		g.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		g.log.Warn("stopping with calls still winding down", "calls", g.Active())
+	}
 }
 
 // Active is the number of calls in progress.

@@ -20,7 +20,8 @@ import (
 type Stats interface {
 	SessionOpened()
 	SessionClosed()
-	Packet()
+	// Packet counts one packet relayed from side.
+	Packet(from call.Side)
 }
 
 // Relay hands out port pairs from a range on one IP address.
@@ -98,8 +99,8 @@ func (r *Relay) Open() (*Session, error) {
 	s.last.Store(s.opened.UnixNano())
 	r.stats.SessionOpened()
 	s.wg.Add(2)
-	go s.pump(&s.trunk, &s.house)
-	go s.pump(&s.house, &s.trunk)
+	go s.pump(call.Trunk, &s.trunk, &s.house)
+	go s.pump(call.Household, &s.house, &s.trunk)
 	return s, nil
 }
 
@@ -141,7 +142,7 @@ func (s *Session) Close() {
 }
 
 // pump copies packets arriving on from's port out of to's port to to's remote.
-func (s *Session) pump(from, to *endpoint) {
+func (s *Session) pump(side call.Side, from, to *endpoint) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
 	for {
@@ -162,7 +163,7 @@ func (s *Session) pump(from, to *endpoint) {
 		}
 		if _, err := to.conn.WriteToUDP(buf[:n], dst); err == nil {
 			s.last.Store(time.Now().UnixNano())
-			s.stats.Packet()
+			s.stats.Packet(side)
 		}
 	}
 }

@@ -21,7 +21,8 @@ type Metrics struct {
 	authFailures prometheus.Counter
 	malformed    prometheus.Counter
 	mediaActive  prometheus.Gauge
-	rtpPackets   prometheus.Counter
+	rtpPackets   *prometheus.CounterVec
+	rtpFrom      [3]prometheus.Counter // by call.Side, resolved once: Packet runs per packet
 	storeWritten prometheus.Counter
 	storeFailed  prometheus.Counter
 	storeDropped prometheus.Counter
@@ -51,9 +52,9 @@ func New() *Metrics {
 		mediaActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "clearline_media_sessions", Help: "Relayed media sessions open.",
 		}),
-		rtpPackets: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "clearline_rtp_packets_relayed_total", Help: "RTP packets relayed between legs.",
-		}),
+		rtpPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "clearline_rtp_packets_relayed_total", Help: "RTP packets relayed between legs, by the side they came from.",
+		}, []string{"from"}),
 		storeWritten: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "clearline_store_events_written_total", Help: "Call events committed to the store.",
 		}),
@@ -64,6 +65,8 @@ func New() *Metrics {
 			Name: "clearline_store_events_dropped_total", Help: "Call events dropped because the store queue was full.",
 		}),
 	}
+	m.rtpFrom[call.Trunk] = m.rtpPackets.WithLabelValues(call.Trunk.String())
+	m.rtpFrom[call.Household] = m.rtpPackets.WithLabelValues(call.Household.String())
 	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.mediaActive,
 		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -94,8 +97,8 @@ func (m *Metrics) SessionOpened() { m.mediaActive.Inc() }
 // SessionClosed counts a closed media session.
 func (m *Metrics) SessionClosed() { m.mediaActive.Dec() }
 
-// Packet counts one relayed RTP packet.
-func (m *Metrics) Packet() { m.rtpPackets.Inc() }
+// Packet counts one RTP packet relayed from side.
+func (m *Metrics) Packet(from call.Side) { m.rtpFrom[from].Inc() }
 
 // Written counts events committed.
 func (m *Metrics) Written(n int) { m.storeWritten.Add(float64(n)) }

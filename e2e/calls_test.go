@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
+)
+
+// The courier-fraud trick: the household hangs up, the caller stays on the line. The guard
+// must BYE the caller within 200 ms, and the household's next call must be a fresh call.
+func TestHouseholdHangsUpCallerStaysOnLine(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_hangs_up.xml")
+	caller := g.caller("caller_stays.xml")
+	phone.wait()
+	caller.wait()
+
+	hungUp := phone.mustFind(true, "BYE ")
+	byeToCaller := caller.mustFind(false, "BYE ")
+	if d := byeToCaller.at.Sub(hungUp.at); d < 0 || d > 200*time.Millisecond {
+		t.Errorf("caller got BYE %v after the household's BYE; want within 200ms", d)
+	}
+	calls := g.waitEnded(1)
+	c := calls[0]
+	if c.EndedBy != call.ByHousehold || c.Outcome != call.Completed || c.Direction != call.Inbound {
+		t.Errorf("call = ended_by %q outcome %q direction %q", c.EndedBy, c.Outcome, c.Direction)
+	}
+	house, trunk := c.Leg(call.Household), c.Leg(call.Trunk)
+	if house.ReleasedAt.IsZero() || trunk.ReleasedAt.IsZero() {
+		t.Fatalf("legs not released: %+v", c.Legs)
+	}
+	if d := trunk.ReleasedAt.Sub(house.ReleasedAt); d < 0 || d > 200*time.Millisecond {
+		t.Errorf("trunk leg released %v after the household leg", d)
+	}
+	firstCallID := byeToCaller.header("Call-ID")
+
+	// The caller's old address and media port now hear nothing, whatever the household does.
+	callerAddr := &net.UDPAddr{IP: net.ParseIP(trunkIP), Port: g.callerPort}
+	watch, err := net.ListenUDP("udp", callerAddr)
+	if err != nil {
+		t.Fatalf("watching the old caller's address: %v", err)
+	}
+	defer watch.Close()
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		n, _, err := watch.ReadFromUDP(buf)
+		if err == nil {
+			got <- string(buf[:n])
+		}
+	}()
+
+	// The household rings 101 to check: the trunk gets a new INVITE for 101.
+	trunkSide := g.trunk("trunk_answers.xml")
+	dialler := g.dial("phone_dials.xml", "101", "-au", "kitchen", "-ap", "s3cret")
+	dialler.wait()
+	trunkSide.wait()
+	inv := trunkSide.mustFind(false, "INVITE ")
+	if !strings.HasPrefix(inv.start, "INVITE sip:101@") {
+		t.Errorf("trunk got %q; want an INVITE for 101", inv.start)
+	}
+	if inv.header("Call-ID") == firstCallID {
+		t.Errorf("the call to 101 reused the first call's Call-ID %s", firstCallID)
+	}
+	select {
+	case m := <-got:
+		t.Errorf("the old caller received after hanging up:\n%s", m)
+	case <-time.After(300 * time.Millisecond):
+	}
+	calls = g.waitEnded(2)
+	if calls[0].Direction != call.Outbound || !strings.Contains(calls[0].To, "101@") {
+		t.Errorf("newest call = %+v; want the outbound call to 101", calls[0])
+	}
+	g.waitIdle()
+}
+
+func TestCallerHangsUpFirst(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml")
+	caller := g.caller("caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	hangUp := caller.mustFind(true, "BYE ")
+	bye := phone.mustFind(false, "BYE ")
+	if d := bye.at.Sub(hangUp.at); d > 200*time.Millisecond {
+		t.Errorf("phone got BYE %v after the caller's", d)
+	}
+	c := g.waitEnded(1)[0]
+	if c.EndedBy != call.ByCaller || c.Outcome != call.Completed {
+		t.Errorf("ended_by %q outcome %q; want caller, completed", c.EndedBy, c.Outcome)
+	}
+	g.waitIdle()
+}
+
+func TestUnansweredCallsCleanUp(t *testing.T) {
+	tests := []struct {
+		name            string
+		phone, caller   string
+		ringTimeout     time.Duration
+		outcome         call.Outcome
+		endedBy         call.EndedBy
+		phoneGetsCancel bool
+	}{
+		{"caller cancels", "phone_rings.xml", "caller_cancels.xml", 5 * time.Second, call.Cancelled, call.ByCaller, true},
+		{"busy", "phone_busy.xml", "caller_refused.xml", 5 * time.Second, call.Busy, call.ByHousehold, false},
+		{"no answer", "phone_rings.xml", "caller_refused.xml", time.Second, call.NoAnswer, call.ByGuard, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := startGuard(t, func(c *config.Config, _ *guard) { c.SIP.RingTimeout = config.Dur(tt.ringTimeout) })
+			phone := g.phone(tt.phone)
+			caller := g.caller(tt.caller)
+			caller.wait()
+			phone.wait()
+			if tt.phoneGetsCancel {
+				phone.mustFind(false, "CANCEL ")
+			}
+			c := g.waitEnded(1)[0]
+			if c.Outcome != tt.outcome || c.EndedBy != tt.endedBy {
+				t.Errorf("outcome %q ended_by %q; want %q, %q (reason %q)", c.Outcome, c.EndedBy, tt.outcome, tt.endedBy, c.Reason)
+			}
+			for _, l := range c.Legs {
+				if l.ReleasedAt.IsZero() {
+					t.Errorf("%s leg not released", l.Side)
+				}
+			}
+			g.waitIdle()
+		})
+	}
+}
+
+func TestMediaRelayedBothWaysThroughGuardPorts(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml", "-rtp_echo")
+	caller := g.caller("caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+
+	offerToPhone := phone.mustFind(false, "INVITE ")
+	ip, port := offerToPhone.sdpAudio()
+	if ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+		t.Errorf("phone was offered media at %s:%d; want the guard's %s:%d-%d", ip, port, phoneIP, g.mediaLo, g.mediaHi)
+	}
+	answerToCaller := caller.mustFind(false, "SIP/2.0 200")
+	ip, port = answerToCaller.sdpAudio()
+	if ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+		t.Errorf("caller was answered with media at %s:%d; want the guard's range", ip, port)
+	}
+	fromTrunk := g.metric(`clearline_rtp_packets_relayed_total{from="trunk"}`)
+	fromHouse := g.metric(`clearline_rtp_packets_relayed_total{from="household"}`)
+	if fromTrunk < 20 || fromHouse < 20 {
+		t.Errorf("relayed %v packets from the trunk and %v from the household; want both ways", fromTrunk, fromHouse)
+	}
+	g.waitIdle()
+}
+
+func TestEmergencyCallWithoutStorage(t *testing.T) {
+	g := startGuard(t, nil)
+	g.stop()
+	// A data directory that cannot exist: its parent is a file.
+	blocker := g.dir + "/not-a-directory"
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g = startGuard(t, func(c *config.Config, _ *guard) { c.DataDir = blocker + "/data" })
+	var health map[string]string
+	if code := g.getJSON("/healthz", &health); code != 503 || !strings.Contains(health["store"], "not a directory") {
+		t.Errorf("healthz = %d %v; want 503 naming the store's problem", code, health)
+	}
+	for _, number := range []string{"999", "112"} {
+		trunkSide := g.trunk("trunk_answers.xml")
+		dialler := g.dial("phone_dials_emergency.xml", number)
+		dialler.wait()
+		trunkSide.wait()
+		if inv := trunkSide.mustFind(false, "INVITE "); !strings.HasPrefix(inv.start, "INVITE sip:"+number+"@") {
+			t.Errorf("trunk got %q", inv.start)
+		}
+	}
+	// An ordinary call from an unauthenticated phone is still challenged.
+	dialler := g.dial("phone_dials_emergency.xml", "01632960000")
+	if err := dialler.result(); err == nil {
+		t.Error("an unauthenticated call to an ordinary number went through")
+	}
+	dialler.mustFind(false, "SIP/2.0 401")
+}

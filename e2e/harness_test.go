@@ -1,0 +1,431 @@
+// Package e2e drives a whole guard (SIP, media, store, HTTP) in this process with real
+// SIPp peers over loopback. The trunk lives on 127.0.0.2 and the phones on 127.0.0.1, so
+// that the guard tells them apart by address as it would on a real network.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/cli"
+	"github.com/clearline/clearline/internal/config"
+)
+
+const (
+	phoneIP = "127.0.0.1"
+	trunkIP = "127.0.0.2"
+)
+
+var scenarios, _ = filepath.Abs("../testdata/sipp")
+
+func TestMain(m *testing.M) {
+	if _, err := exec.LookPath("sipp"); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: sipp is not installed; `make test` installs it (Debian package sip-tester)")
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// freePort finds a UDP port free on ip (and TCP too, for the SIP listener).
+func freePort(t *testing.T, ip string) int {
+	t.Helper()
+	for range 50 {
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		tc, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		u.Close()
+		if err == nil {
+			tc.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+var mediaBase = 30000
+var mediaMu sync.Mutex
+
+// mediaRange hands each guard its own small RTP range, so leftovers can be checked.
+func mediaRange() (int, int) {
+	mediaMu.Lock()
+	defer mediaMu.Unlock()
+	lo := mediaBase
+	mediaBase += 40
+	return lo, lo + 39
+}
+
+type guard struct {
+	t                    *testing.T
+	cfg                  *config.Config
+	sip, http            string
+	trunkPort, phonePort int
+	callerPort           int
+	mediaLo, mediaHi     int
+	dir                  string
+	cancel               context.CancelFunc
+	done                 chan error
+	logs                 *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startGuard runs a guard with one phone, "kitchen", at a static contact, and a trunk on
+// trunkIP. edit may change the configuration first.
+func startGuard(t *testing.T, edit func(*config.Config, *guard)) *guard {
+	t.Helper()
+	g := &guard{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	g.sip = net.JoinHostPort(phoneIP, strconv.Itoa(freePort(t, phoneIP)))
+	g.http = net.JoinHostPort(phoneIP, strconv.Itoa(freePort(t, phoneIP)))
+	g.trunkPort = freePort(t, trunkIP)
+	g.callerPort = freePort(t, trunkIP)
+	g.phonePort = freePort(t, phoneIP)
+	g.mediaLo, g.mediaHi = mediaRange()
+	src := fmt.Sprintf(`
+sip:
+  listen: %s
+  ring_timeout: 5s
+trunk:
+  address: %s:%d
+  inbound_from: [%s]
+phones:
+  - user: kitchen
+    password: s3cret
+    contact: sip:kitchen@%s:%d
+http:
+  listen: %s
+media:
+  ports: %d-%d
+  timeout: 30s
+data_dir: %s
+`, g.sip, trunkIP, g.trunkPort, trunkIP, phoneIP, g.phonePort, g.http, g.mediaLo, g.mediaHi, filepath.Join(g.dir, "data"))
+	cfg, err := config.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg, g)
+	}
+	g.cfg = cfg
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel, g.done = cancel, make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() { g.done <- cli.Serve(ctx, cfg, log) }()
+	t.Cleanup(func() {
+		g.stop()
+		if t.Failed() {
+			t.Logf("guard log:\n%s", tail(g.logs.String(), 60))
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", g.sip)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("guard did not start: %v\n%s", err, g.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return g
+}
+
+func (g *guard) stop() {
+	if g.cancel == nil {
+		return
+	}
+	g.cancel()
+	select {
+	case <-g.done:
+	case <-time.After(10 * time.Second):
+		g.t.Error("guard did not stop within 10s")
+	}
+	g.cancel = nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// calls reads /api/calls.
+func (g *guard) calls() []call.Call {
+	g.t.Helper()
+	var out struct{ Calls []call.Call }
+	g.getJSON("/api/calls", &out)
+	return out.Calls
+}
+
+// waitCall waits until the newest call has ended and returns it.
+func (g *guard) waitEnded(n int) []call.Call {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cs := g.calls()
+		ended := 0
+		for _, c := range cs {
+			if !c.EndedAt.IsZero() {
+				ended++
+			}
+		}
+		if ended >= n {
+			return cs
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("waited for %d ended calls; have %+v", n, cs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (g *guard) getJSON(path string, v any) int {
+	g.t.Helper()
+	res, err := http.Get("http://" + g.http + path)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		g.t.Fatalf("GET %s: %v", path, err)
+	}
+	return res.StatusCode
+}
+
+// metric reads one sample from /metrics ("name{labels}" exactly as exposed).
+func (g *guard) metric(sample string) float64 {
+	g.t.Helper()
+	res, err := http.Get("http://" + g.http + "/metrics")
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), sample+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+// waitIdle waits for the guard to hold no call and no media session, then checks that
+// every port of its RTP range can be bound again.
+func (g *guard) waitIdle() {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for g.metric("clearline_active_calls") != 0 || g.metric("clearline_media_sessions") != 0 {
+		if time.Now().After(deadline) {
+			g.t.Fatalf("calls %v, media sessions %v still open", g.metric("clearline_active_calls"), g.metric("clearline_media_sessions"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for p := g.mediaLo; p <= g.mediaHi; p++ {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(phoneIP), Port: p})
+		if err != nil {
+			g.t.Errorf("RTP port %d still bound after the calls: %v", p, err)
+			continue
+		}
+		c.Close()
+	}
+}
+
+// sipp is one SIPp process and what it saw.
+type sipp struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	msgs string
+	out  *syncBuffer
+	done chan error
+}
+
+// runSIPp starts SIPp with a scenario from testdata/sipp, tracing its messages.
+func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
+	t.Helper()
+	dir := t.TempDir()
+	s := &sipp{t: t, name: name, msgs: filepath.Join(dir, "messages.log"), out: &syncBuffer{}, done: make(chan error, 1)}
+	all := append([]string{"-sf", filepath.Join(scenarios, scenario), "-m", "1", "-nostdin",
+		"-trace_msg", "-message_file", s.msgs, "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-timeout", "30s", "-timeout_error"}, args...)
+	s.cmd = exec.Command("sipp", all...)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	return s
+}
+
+// wait waits for SIPp to finish and fails the test unless its scenario succeeded.
+func (s *sipp) wait() {
+	s.t.Helper()
+	if err := s.result(); err != nil {
+		errs, _ := os.ReadFile(strings.TrimSuffix(s.msgs, "messages.log") + "errors.log")
+		s.t.Fatalf("%s: sipp failed: %v\n%s\n%s", s.name, err, errs, tail(s.out.String(), 20))
+	}
+}
+
+func (s *sipp) result() error {
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return err
+	case <-time.After(40 * time.Second):
+		s.cmd.Process.Kill()
+		return fmt.Errorf("still running after 40s")
+	}
+}
+
+// message is one SIP message in a SIPp trace.
+type message struct {
+	at    time.Time
+	sent  bool
+	start string // request or status line
+	text  string
+}
+
+var traceHead = regexp.MustCompile(`(?m)^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6})\n(\w+) message (sent|received)[^\n]*\n\n`)
+
+// messages parses the SIPp message trace.
+func (s *sipp) messages() []message {
+	s.t.Helper()
+	b, err := os.ReadFile(s.msgs)
+	if err != nil {
+		s.t.Fatalf("%s: %v", s.name, err)
+	}
+	text := string(b)
+	idx := traceHead.FindAllStringSubmatchIndex(text, -1)
+	var out []message
+	for i, m := range idx {
+		end := len(text)
+		if i+1 < len(idx) {
+			end = idx[i+1][0]
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04:05.000000", text[m[2]:m[3]], time.Local)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		body := strings.TrimSpace(text[m[1]:end])
+		first, _, _ := strings.Cut(body, "\n")
+		out = append(out, message{at: at, sent: text[m[6]:m[7]] == "sent", start: strings.TrimSpace(first), text: body})
+	}
+	return out
+}
+
+// find returns the first message whose start line begins with prefix, sent or received.
+func (s *sipp) find(sent bool, prefix string) (message, bool) {
+	for _, m := range s.messages() {
+		if m.sent == sent && strings.HasPrefix(m.start, prefix) {
+			return m, true
+		}
+	}
+	return message{}, false
+}
+
+func (s *sipp) mustFind(sent bool, prefix string) message {
+	s.t.Helper()
+	m, ok := s.find(sent, prefix)
+	if !ok {
+		var starts []string
+		for _, m := range s.messages() {
+			starts = append(starts, fmt.Sprintf("%v %s", map[bool]string{true: "sent", false: "recv"}[m.sent], m.start))
+		}
+		s.t.Fatalf("%s: no %s message %q in:\n%s", s.name, map[bool]string{true: "sent", false: "received"}[sent], prefix, strings.Join(starts, "\n"))
+	}
+	return m
+}
+
+// header returns a header's value from a traced message.
+func (m message) header(name string) string {
+	for _, l := range strings.Split(m.text, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// sdpAudio returns the connection address and audio port of a traced message's SDP.
+func (m message) sdpAudio() (string, int) {
+	var ip string
+	var port int
+	for _, l := range strings.Split(m.text, "\n") {
+		l = strings.TrimSpace(l)
+		if v, ok := strings.CutPrefix(l, "c=IN IP4 "); ok {
+			ip = v
+		}
+		if v, ok := strings.CutPrefix(l, "m=audio "); ok {
+			port, _ = strconv.Atoi(strings.Fields(v)[0])
+		}
+	}
+	return ip, port
+}
+
+// phone runs a SIPp phone (UAS) at the configured static contact.
+func (g *guard) phone(scenario string, args ...string) *sipp {
+	return runSIPp(g.t, "phone", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(g.phonePort),
+		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP))}, args...)...)
+}
+
+// caller runs a SIPp caller arriving from the trunk's network.
+func (g *guard) caller(scenario string, args ...string) *sipp {
+	return runSIPp(g.t, "caller", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.callerPort),
+		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)), "-s", "kitchen"}, append(args, g.sip)...)...)
+}
+
+// trunk runs a SIPp provider (UAS) at the trunk's address.
+func (g *guard) trunk(scenario string) *sipp {
+	return runSIPp(g.t, "trunk", scenario, "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
+		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)))
+}
+
+// dial runs a SIPp phone (UAC) placing a call to number through the guard.
+func (g *guard) dial(scenario, number string, args ...string) *sipp {
+	return runSIPp(g.t, "dialler", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(freePort(g.t, phoneIP)),
+		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP)), "-s", number}, append(args, g.sip)...)...)
+}
