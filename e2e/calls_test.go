@@ -188,3 +188,20 @@ func TestEmergencyCallWithoutStorage(t *testing.T) {
 	}
 	dialler.mustFind(false, "SIP/2.0 401")
 }
+
+// The same call over TCP: the caller connects over TCP and receives the guard's BYE.
+func TestCallOverTCP(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_hangs_up.xml")
+	caller := g.caller("caller_stays.xml", "-t", "t1")
+	phone.wait()
+	caller.wait()
+	if bye := caller.mustFind(false, "BYE "); !strings.Contains(bye.text, "SIP/2.0/TCP") {
+		t.Errorf("BYE to the TCP caller did not come over TCP:\n%s", bye.text)
+	}
+	c := g.waitEnded(1)[0]
+	if c.EndedBy != call.ByHousehold {
+		t.Errorf("ended_by %q", c.EndedBy)
+	}
+	g.waitIdle()
+}
