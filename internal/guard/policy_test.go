@@ -1,0 +1,90 @@
+package guard
+
+import (
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/config"
+)
+
+func TestThrottle(t *testing.T) {
+	th := newThrottle(3, time.Minute, 30*time.Second)
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for i := range 2 {
+		th.failed("10.0.0.9", t0.Add(time.Duration(i)*time.Second))
+	}
+	if _, blocked := th.blocked("10.0.0.9", t0.Add(2*time.Second)); blocked {
+		t.Fatal("blocked after 2 of 3 allowed failures")
+	}
+	th.failed("10.0.0.9", t0.Add(2*time.Second))
+	if left, blocked := th.blocked("10.0.0.9", t0.Add(3*time.Second)); !blocked || left != 29*time.Second {
+		t.Fatalf("after 3 failures: blocked=%v for %v; want 29s left", blocked, left)
+	}
+	if _, blocked := th.blocked("10.0.0.10", t0.Add(3*time.Second)); blocked {
+		t.Error("another address was blocked")
+	}
+	if _, blocked := th.blocked("10.0.0.9", t0.Add(33*time.Second)); blocked {
+		t.Error("still blocked after the block ended")
+	}
+	// Failures spread wider than the window never add up to a block.
+	th2 := newThrottle(3, time.Minute, time.Minute)
+	for i := range 10 {
+		th2.failed("10.0.0.11", t0.Add(time.Duration(i)*31*time.Second))
+	}
+	if _, blocked := th2.blocked("10.0.0.11", t0.Add(5*time.Minute)); blocked {
+		t.Error("slow failures blocked the address")
+	}
+}
+
+func TestTrunkSource(t *testing.T) {
+	tr, err := newTrunk(config.Trunk{Address: "192.0.2.1:5060", Transport: "udp", InboundFrom: []string{"198.51.100.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]bool{
+		"192.0.2.1:5060":    true,  // the trunk itself
+		"192.0.2.1:5070":    false, // same host, other port: could be a phone on a shared host
+		"198.51.100.7:4000": true,  // the provider's SBC range
+		"203.0.113.5:5060":  false,
+		"garbage":           false,
+	} {
+		if got := tr.isSource(src); got != want {
+			t.Errorf("isSource(%s) = %v; want %v", src, got, want)
+		}
+	}
+}
+
+func TestPhoneTargets(t *testing.T) {
+	p := newPhones([]config.Phone{
+		{User: "kitchen", Password: "a", Contact: "sip:kitchen@127.0.0.1:5090;transport=tcp"},
+		{User: "hall", Password: "b"},
+	})
+	now := time.Now()
+	var u sip.Uri
+	if err := sip.ParseUri("sip:hall@127.0.0.1:5092", &u); err != nil {
+		t.Fatal(err)
+	}
+	p.bind("hall", u, time.Minute, now)
+	ts := p.targets(now)
+	if len(ts) != 2 || ts[0].user != "kitchen" || ts[0].transport != "tcp" || ts[1].user != "hall" || ts[1].transport != "udp" {
+		t.Fatalf("targets = %+v", ts)
+	}
+	if ts := p.targets(now.Add(2 * time.Minute)); len(ts) != 1 {
+		t.Errorf("expired binding still rung: %+v", ts)
+	}
+	p.bind("hall", u, time.Minute, now)
+	p.bind("hall", u, 0, now)
+	if ts := p.targets(now); len(ts) != 1 {
+		t.Errorf("unregistered binding still rung: %+v", ts)
+	}
+}
+
+func TestDialled(t *testing.T) {
+	for in, want := range map[string]string{"999": "999", "01632 960-000": "01632960000", "(112)": "112", "+44.20": "+4420"} {
+		if got := dialled(sip.Uri{User: in}); got != want {
+			t.Errorf("dialled(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

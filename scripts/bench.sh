@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Load benchmark: SIPp callers through the guard to a SIPp phone, against SIPp calling SIPp
+# directly in the same run as the baseline. Prints a Markdown report (also written to
+# artifacts/bench.md). Needs bin/clearline (make build) and sipp.
+#
+#   RATES="200 400 600 800 1000" SECONDS_PER_STEP=8 CONCURRENT=1000 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATES=${RATES:-"200 400 600 800 1000 1200"}
+STEP=${SECONDS_PER_STEP:-8}
+CONCURRENT=${CONCURRENT:-1000}
+BIN=${BIN:-bin/clearline}
+work=$(mktemp -d)
+mkdir -p artifacts
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+SIP=127.0.0.1:45060 HTTP=127.0.0.1:45080 TRUNK=127.0.0.2 PHONE_PORT=45090 CALLER_PORT=45070
+guard_pid=
+
+start_guard() {
+	rm -rf "$work/data"
+	cat >"$work/bench.yaml" <<YAML
+sip:
+  listen: $SIP
+  ring_timeout: 10s
+trunk:
+  address: $TRUNK:45080
+  inbound_from: [$TRUNK]
+phones:
+  - user: kitchen
+    password: bench
+    contact: sip:kitchen@127.0.0.1:$PHONE_PORT
+http:
+  listen: $HTTP
+media:
+  ports: 20000-39999
+  timeout: 120s
+data_dir: $work/data
+YAML
+	"$BIN" run --config "$work/bench.yaml" --log-level warn 2>"$work/guard.log" &
+	guard_pid=$!
+	for _ in $(seq 50); do curl -sf "http://$HTTP/healthz" >/dev/null && return; sleep 0.1; done
+	echo "guard did not start:" >&2; cat "$work/guard.log" >&2; exit 1
+}
+stop_guard() { kill "$guard_pid"; wait "$guard_pid" 2>/dev/null || true; }
+metric() { curl -s "http://$HTTP/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# p99 of the teardown histogram, as the upper bound of the bucket holding the 99th percentile.
+teardown_p99() {
+	curl -s "http://$HTTP/metrics" | awk '
+		/^clearline_teardown_seconds_bucket/ { match($0, /le="[^"]+"/); le=substr($0, RSTART+4, RLENGTH-5); les[n]=le; cnt[n++]=$2 }
+		END { total=cnt[n-1]; if (total==0) { print "n/a"; exit } for (i=0;i<n;i++) if (cnt[i] >= 0.99*total) { print les[i]; exit } }'
+}
+
+# run_step NAME TARGET RATE: N calls at RATE per second from a caller on the trunk address to
+# TARGET; prints "achieved_cps failed".
+run_step() {
+	local name=$1 target=$2 rate=$3 n=$(( $3 * STEP ))
+	sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -bg -nostdin >/dev/null 2>&1 &
+	sleep 0.3
+	local t0=$(date +%s.%N)
+	set +e
+	sipp -sn uac -s kitchen -i $TRUNK -p $CALLER_PORT -r "$rate" -m "$n" -l $((rate * 4)) -nostdin \
+		-timeout $((STEP + 30))s -trace_stat -stf "$work/$name-$rate.csv" -fd 1 "$target" >/dev/null 2>&1
+	set -e
+	local t1=$(date +%s.%N)
+	pkill -f "sipp -sn uas" || true
+	local failed=$(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) if ($i=="FailedCall(C)") c=i} END {print $c}' "$work/$name-$rate.csv")
+	local ok=$(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) if ($i=="SuccessfulCall(C)") c=i} END {print $c}' "$work/$name-$rate.csv")
+	echo "$(awk -v ok="${ok:-0}" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", ok / (b - a)}') ${failed:-?} ${ok:-0} $n"
+}
+
+report=artifacts/bench.md
+{
+echo "## Call rate (SIPp uac → [guard →] SIPp uas, ${STEP}s per step, each call INVITE/200/ACK/BYE)"
+echo
+echo "| offered calls/s | baseline achieved | baseline failed | guard achieved | guard failed | guard/baseline | guard p99 teardown |"
+echo "|---|---|---|---|---|---|---|"
+} | tee "$report"
+best=0 best_ratio=n/a best_p99=n/a
+for rate in $RATES; do
+	read -r b_cps b_failed _ _ < <(run_step baseline 127.0.0.1:$PHONE_PORT "$rate")
+	start_guard
+	read -r g_cps g_failed _ _ < <(run_step guard "$SIP" "$rate")
+	p99=$(teardown_p99)
+	stop_guard
+	ratio=$(awk -v g="$g_cps" -v b="$b_cps" 'BEGIN {printf "%.2f", (b > 0 ? g / b : 0)}')
+	echo "| $rate | $b_cps | $b_failed | $g_cps | $g_failed | $ratio | ${p99}s |" | tee -a "$report"
+	if [ "$g_failed" = 0 ]; then best=$g_cps best_ratio=$ratio best_p99=$p99; fi
+done
+{
+echo
+echo "Highest sustained rate through the guard with zero failed calls: **$best calls/s** (ratio to baseline $best_ratio, p99 teardown ≤ ${best_p99}s)."
+echo
+} | tee -a "$report"
+
+# Concurrent calls with media: CONCURRENT calls each playing G.711 audio, echoed back by the phone.
+start_guard
+idle=$(rss_kib "$guard_pid")
+sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
+sleep 0.3
+hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
+sipp -sf testdata/sipp/bench_caller.xml -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
+	-timeout $(( hold / 1000 + 60 ))s "$SIP" >/dev/null 2>&1 &
+caller=$!
+for _ in $(seq 600); do
+	a=$(metric clearline_active_calls); [ "${a%.*}" -ge "$CONCURRENT" ] && break; sleep 0.1
+done
+p0=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
+sleep 5
+p1=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
+active=$(metric clearline_active_calls); media=$(metric clearline_media_sessions)
+peak=$(rss_kib "$guard_pid")
+cpu=$(ps -o %cpu= -p "$guard_pid" | tr -d ' ')
+set +e; wait "$caller"; rc=$?; set -e
+pkill -f "sipp -sn uas" || true
+stop_guard
+{
+echo "## $CONCURRENT concurrent bridged calls with media relayed"
+echo
+echo "| calls up | media sessions | RTP relayed (packets/s) | guard RSS idle | guard RSS loaded | per call | caller SIPp result |"
+echo "|---|---|---|---|---|---|---|"
+echo "| ${active%.*} | ${media%.*} | $(( (${p1%.*} - ${p0%.*}) / 5 )) | $((idle / 1024)) MiB | $((peak / 1024)) MiB | $(( (peak - idle) / ${active%.*} )) KiB | $([ $rc = 0 ] && echo 'all calls completed' || echo "exit $rc") |"
+echo
+echo "Guard CPU over its lifetime at that point: ${cpu}% of one core."
+} | tee -a "$report"
