@@ -205,3 +205,23 @@ func TestCallOverTCP(t *testing.T) {
 	}
 	g.waitIdle()
 }
+
+// When the media stops (the caller's audio ends after 7 s) for longer than media.timeout,
+// the guard releases both legs and says so.
+func TestSilentCallTimesOut(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, _ *guard) { c.Media.Timeout = config.Dur(time.Second) })
+	phone := g.phone("phone_answers.xml")
+	caller := g.caller("caller_stays.xml")
+	caller.wait()
+	phone.wait()
+	phone.mustFind(false, "BYE ")
+	caller.mustFind(false, "BYE ")
+	c := g.waitEnded(1)[0]
+	if c.EndedBy != call.ByTimeout || !strings.Contains(c.Reason, "no media") {
+		t.Errorf("ended_by %q reason %q; want timeout", c.EndedBy, c.Reason)
+	}
+	if d := c.EndedAt.Sub(c.AnsweredAt); d < 7*time.Second || d > 11*time.Second {
+		t.Errorf("ended %v after answer; the audio lasts 7s and the timeout is 1s", d)
+	}
+	g.waitIdle()
+}

@@ -95,14 +95,31 @@ echo "Highest sustained rate through the guard with zero failed calls: **$best c
 echo
 } | tee -a "$report"
 
-# Concurrent calls with media: CONCURRENT calls each playing G.711 audio, echoed back by the phone.
+# Concurrent calls with media: CONCURRENT calls each playing G.711 audio for the whole call,
+# echoed back by the phone. SIPp's sample is 7 s long; loop it to 2 minutes.
+python3 - /usr/share/sip-tester/g711a.pcap "$work/long.pcap" <<'PY'
+import struct, sys
+src = open(sys.argv[1], 'rb').read()
+out = [src[:24]]
+recs, off = [], 24
+while off < len(src):
+    s, us, il, ol = struct.unpack('<IIII', src[off:off+16])
+    recs.append((s + us / 1e6, il, ol, src[off+16:off+16+il])); off += 16 + il
+span = recs[-1][0] - recs[0][0] + 0.02
+for rep in range(18):
+    for t, il, ol, data in recs:
+        t += rep * span
+        out.append(struct.pack('<IIII', int(t), int(round((t % 1) * 1e6)) % 1000000, il, ol) + data)
+open(sys.argv[2], 'wb').write(b''.join(out))
+PY
+sed "s|/usr/share/sip-tester/g711a.pcap|$work/long.pcap|" testdata/sipp/bench_caller.xml >"$work/bench_caller.xml"
 start_guard
 idle=$(rss_kib "$guard_pid")
 sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
 sleep 0.3
 hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
-sipp -sf testdata/sipp/bench_caller.xml -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
-	-timeout $(( hold / 1000 + 60 ))s "$SIP" >/dev/null 2>&1 &
+sipp -sf "$work/bench_caller.xml" -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
+	-timeout $(( hold / 1000 + 60 ))s "$SIP" >"$work/caller.out" 2>&1 &
 caller=$!
 for _ in $(seq 600); do
 	a=$(metric clearline_active_calls); [ "${a%.*}" -ge "$CONCURRENT" ] && break; sleep 0.1
@@ -114,6 +131,7 @@ active=$(metric clearline_active_calls); media=$(metric clearline_media_sessions
 peak=$(rss_kib "$guard_pid")
 cpu=$(ps -o %cpu= -p "$guard_pid" | tr -d ' ')
 set +e; wait "$caller"; rc=$?; set -e
+[ $rc = 0 ] || { echo "caller SIPp failed:" >&2; tail -30 "$work/caller.out" >&2; }
 pkill -f "sipp -sn uas" || true
 stop_guard
 {

@@ -269,6 +269,7 @@ func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
 		defer t.Stop()
 		tick = t.C
 	}
+	relayed, flowing := uint64(0), time.Now()
 	for {
 		select {
 		case <-b.in.Context().Done():
@@ -277,8 +278,10 @@ func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
 		case <-cs.Context().Done():
 			b.end(endedBy(outSide), outSide, "")
 			return
-		case <-tick:
-			if b.ms.Idle() > limit {
+		case now := <-tick:
+			if n := b.ms.Relayed(); n != relayed {
+				relayed, flowing = n, now
+			} else if now.Sub(flowing) > limit {
 				b.end(call.ByTimeout, 0, "no media for "+limit.String())
 				return
 			}

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/clearline/clearline/internal/call"
 )
@@ -68,8 +67,7 @@ type Session struct {
 	stats   Stats
 	trunk   endpoint
 	house   endpoint
-	last    atomic.Int64 // unix nanoseconds of the last packet relayed
-	opened  time.Time
+	relayed atomic.Uint64 // packets relayed either way
 	closing sync.Once
 	wg      sync.WaitGroup
 }
@@ -77,7 +75,7 @@ type Session struct {
 type endpoint struct {
 	conn    *net.UDPConn
 	port    int
-	remote  atomic.Pointer[net.UDPAddr]
+	remote  atomic.Pointer[netip.AddrPort]
 	packets atomic.Uint64 // packets received on this port
 	stopped atomic.Bool   // no more media to or from this side
 }
@@ -93,10 +91,9 @@ func (r *Relay) Open() (*Session, error) {
 		tc.Close()
 		return nil, err
 	}
-	s := &Session{stats: r.stats, opened: time.Now()}
+	s := &Session{stats: r.stats}
 	s.trunk.conn, s.trunk.port = tc, tc.LocalAddr().(*net.UDPAddr).Port
 	s.house.conn, s.house.port = hc, hc.LocalAddr().(*net.UDPAddr).Port
-	s.last.Store(s.opened.UnixNano())
 	r.stats.SessionOpened()
 	s.wg.Add(2)
 	go s.pump(call.Trunk, &s.trunk, &s.house)
@@ -116,14 +113,15 @@ func (s *Session) Port(sd call.Side) int { return s.side(sd).port }
 
 // SetRemote says where side sd wants its audio sent.
 func (s *Session) SetRemote(sd call.Side, addr netip.AddrPort) {
-	s.side(sd).remote.Store(net.UDPAddrFromAddrPort(addr))
+	s.side(sd).remote.Store(&addr)
 }
 
 // Packets is the number of RTP packets received from side sd.
 func (s *Session) Packets(sd call.Side) uint64 { return s.side(sd).packets.Load() }
 
-// Idle is how long since the last packet was relayed (or since the session opened).
-func (s *Session) Idle() time.Duration { return time.Since(time.Unix(0, s.last.Load())) }
+// Relayed is the number of packets relayed either way; a caller that samples it can tell
+// when media has stopped without the relay reading a clock per packet.
+func (s *Session) Relayed() uint64 { return s.relayed.Load() }
 
 // Stop cuts side sd off at once: nothing more is sent to it or taken from it. The ports
 // stay bound until Close so that stray packets are not answered with ICMP errors.
@@ -161,8 +159,8 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 		if dst == nil {
 			continue
 		}
-		if _, err := to.conn.WriteToUDP(buf[:n], dst); err == nil {
-			s.last.Store(time.Now().UnixNano())
+		if _, err := to.conn.WriteToUDPAddrPort(buf[:n], *dst); err == nil {
+			s.relayed.Add(1)
 			s.stats.Packet(side)
 		}
 	}
