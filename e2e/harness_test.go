@@ -293,7 +293,9 @@ func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
 	}
 	go func() { s.done <- s.cmd.Wait() }()
 	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
+		select {
+		case <-s.done:
+		default:
 			s.cmd.Process.Kill()
 			<-s.done
 		}
@@ -306,7 +308,7 @@ func (s *sipp) wait() {
 	s.t.Helper()
 	if err := s.result(); err != nil {
 		errs, _ := os.ReadFile(strings.TrimSuffix(s.msgs, "messages.log") + "errors.log")
-		s.t.Fatalf("%s: sipp failed: %v\n%s\n%s", s.name, err, errs, tail(s.out.String(), 20))
+		s.t.Fatalf("%s: sipp failed: %v\n%s\nmessages:\n%s", s.name, err, errs, s.summary())
 	}
 }
 
@@ -371,13 +373,18 @@ func (s *sipp) mustFind(sent bool, prefix string) message {
 	s.t.Helper()
 	m, ok := s.find(sent, prefix)
 	if !ok {
-		var starts []string
-		for _, m := range s.messages() {
-			starts = append(starts, fmt.Sprintf("%v %s", map[bool]string{true: "sent", false: "recv"}[m.sent], m.start))
-		}
-		s.t.Fatalf("%s: no %s message %q in:\n%s", s.name, map[bool]string{true: "sent", false: "received"}[sent], prefix, strings.Join(starts, "\n"))
+		s.t.Fatalf("%s: no %s message %q in:\n%s", s.name, map[bool]string{true: "sent", false: "received"}[sent], prefix, s.summary())
 	}
 	return m
+}
+
+// summary lists the start lines of the messages SIPp sent and received.
+func (s *sipp) summary() string {
+	var lines []string
+	for _, m := range s.messages() {
+		lines = append(lines, fmt.Sprintf("%s %s %s", m.at.Format("15:04:05.000"), map[bool]string{true: "sent", false: "recv"}[m.sent], m.start))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // header returns a header's value from a traced message.

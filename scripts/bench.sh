@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"200 400 600 800 1000 1200"}
 STEP=${SECONDS_PER_STEP:-8}
-CONCURRENT=${CONCURRENT:-1000}
+CONCURRENT=${CONCURRENT:-800}
 BIN=${BIN:-bin/clearline}
 work=$(mktemp -d)
 mkdir -p artifacts
@@ -113,33 +113,45 @@ for rep in range(18):
 open(sys.argv[2], 'wb').write(b''.join(out))
 PY
 sed "s|/usr/share/sip-tester/g711a.pcap|$work/long.pcap|" testdata/sipp/bench_caller.xml >"$work/bench_caller.xml"
+# hold_calls TARGET: CONCURRENT calls at 100/s, each held with audio; prints
+# "peak_calls packets_per_s sipp_rc" (peak and packets from the guard's metrics when it is the target).
+hold_calls() {
+	local target=$1 hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
+	sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
+	sleep 0.3
+	sipp -sf "$work/bench_caller.xml" -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
+		-timeout $(( hold / 1000 + 60 ))s "$target" >"$work/caller.out" 2>&1 &
+	local caller=$! peak=n/a pps=n/a
+	if [ "$target" = "$SIP" ]; then
+		for _ in $(seq $(( CONCURRENT / 100 * 10 + 100 ))); do
+			a=$(metric clearline_active_calls); [ "${a%.*}" -ge "$CONCURRENT" ] && break; sleep 0.1
+		done
+		local p0=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
+		sleep 5
+		local p1=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
+		peak=$(metric clearline_active_calls); peak=${peak%.*}
+		pps=$(( (${p1%.*} - ${p0%.*}) / 5 ))
+	fi
+	set +e; wait "$caller"; local rc=$?; set -e
+	pkill -f "sipp -sn uas" || true
+	echo "$peak $pps $rc"
+}
+
+read -r _ _ base_rc < <(hold_calls 127.0.0.1:$PHONE_PORT)
 start_guard
 idle=$(rss_kib "$guard_pid")
-sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
-sleep 0.3
-hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
-sipp -sf "$work/bench_caller.xml" -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
-	-timeout $(( hold / 1000 + 60 ))s "$SIP" >"$work/caller.out" 2>&1 &
-caller=$!
-for _ in $(seq 600); do
-	a=$(metric clearline_active_calls); [ "${a%.*}" -ge "$CONCURRENT" ] && break; sleep 0.1
-done
-p0=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
-sleep 5
-p1=$(curl -s "http://$HTTP/metrics" | awk '/^clearline_rtp_packets_relayed_total/ {s+=$2} END {print s+0}')
-active=$(metric clearline_active_calls); media=$(metric clearline_media_sessions)
-peak=$(rss_kib "$guard_pid")
-cpu=$(ps -o %cpu= -p "$guard_pid" | tr -d ' ')
-set +e; wait "$caller"; rc=$?; set -e
-[ $rc = 0 ] || { echo "caller SIPp failed:" >&2; tail -30 "$work/caller.out" >&2; }
-pkill -f "sipp -sn uas" || true
+hold_calls "$SIP" >"$work/hold.out"
+read -r active pps rc <"$work/hold.out"
+loaded=$(awk '/VmHWM/ {print $2}' "/proc/$guard_pid/status")
 stop_guard
+result() { [ "$1" = 0 ] && echo "all calls completed" || echo "failed calls (sipp exit $1)"; }
 {
-echo "## $CONCURRENT concurrent bridged calls with media relayed"
+echo "## $CONCURRENT concurrent calls with G.711 audio both ways (SIPp caller plays audio, SIPp phone echoes it)"
 echo
-echo "| calls up | media sessions | RTP relayed (packets/s) | guard RSS idle | guard RSS loaded | per call | caller SIPp result |"
-echo "|---|---|---|---|---|---|---|"
-echo "| ${active%.*} | ${media%.*} | $(( (${p1%.*} - ${p0%.*}) / 5 )) | $((idle / 1024)) MiB | $((peak / 1024)) MiB | $(( (peak - idle) / ${active%.*} )) KiB | $([ $rc = 0 ] && echo 'all calls completed' || echo "exit $rc") |"
+echo "| path | calls up at once | RTP relayed by the guard | result |"
+echo "|---|---|---|---|"
+echo "| baseline: SIPp → SIPp | $CONCURRENT | – | $(result "$base_rc") |"
+echo "| SIPp → guard → SIPp | $active | $pps packets/s | $(result "$rc") |"
 echo
-echo "Guard CPU over its lifetime at that point: ${cpu}% of one core."
+echo "Guard memory: $((idle / 1024)) MiB idle, $((loaded / 1024)) MiB peak; $(( (loaded - idle) / (active > 0 ? active : 1) )) KiB per concurrent call."
 } | tee -a "$report"

@@ -71,6 +71,9 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *configPath == "" {
+		log.Warn("running on the embedded defaults: phones kitchen and hall have placeholder passwords; write a config file (see README) before connecting real phones")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Serve(ctx, cfg, log)

@@ -69,7 +69,14 @@ func (t trunk) target(number string) target {
 // registerTrunk keeps the guard registered to the trunk, as a home ATA would, refreshing
 // before the registration lapses and retrying with backoff when the trunk refuses.
 func (g *Guard) registerTrunk(ctx context.Context) {
-	retry := 5 * time.Second
+	// The UDP listener joins sipgo's connection pool just after Serve starts; a REGISTER
+	// sent before that would try to bind the listening port a second time.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	retry := time.Second
 	for {
 		expiry, err := g.registerOnce(ctx)
 		wait := retry
@@ -78,7 +85,7 @@ func (g *Guard) registerTrunk(ctx context.Context) {
 			retry = min(retry*2, 5*time.Minute)
 		} else {
 			g.log.Info("registered to trunk", "trunk", g.cfg.Trunk.Address, "expires", expiry)
-			retry = 5 * time.Second
+			retry = time.Second
 			wait = max(expiry/2, 10*time.Second)
 		}
 		select {
