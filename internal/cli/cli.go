@@ -28,11 +28,18 @@ const usage = `clearline protects a household's phone line from telephone fraud.
 Usage:
   clearline run [--config FILE]   start the guard (with no --config: loopback defaults,
                                   storage in ./clearline-data)
+  clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
+                                  signs; with --eval, measure against labelled calls
   clearline help                  show this text
 `
 
 // Main runs the subcommand in args and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return MainIO(args, os.Stdin, stdout, stderr)
+}
+
+// MainIO is Main with standard input given.
+func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -44,6 +51,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "detect":
+		return runDetect(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

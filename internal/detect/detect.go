@@ -1,0 +1,283 @@
+// Package detect reads a telephone conversation as it unfolds and says how likely it is to
+// be a police- or bank-impersonation scam, and why.
+//
+// Feed a call's transcript segments one by one to a Call; after each one it returns an
+// Assessment: a risk in [0,1], a verdict (ok, suspicious, scam) and the indicators found so
+// far, each with the words that gave it away and when they were said. Two parts make the
+// risk: explicit rules that find the indicators (an authority claim, a request for cash, a
+// courier, secrecy...) in speech-recogniser text, and a logistic model, trained on the
+// labelled corpus in testdata/detect, that weighs the indicators, their combinations and the
+// words of the call. A scam verdict always has indicators behind it: without any, the risk is
+// held below the scam threshold whatever the words.
+package detect
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Indicator is one sign of a scam script. Stored and shown: new values only at the end.
+type Indicator int
+
+const (
+	// AuthorityClaim: the caller says they are police, the bank's fraud team, HMRC or similar.
+	AuthorityClaim Indicator = iota + 1
+	// CashWithdrawal: the person is asked to withdraw cash ("as evidence", "to check the notes").
+	CashWithdrawal
+	// CourierCollection: someone will come to the house to collect cash, cards or valuables.
+	CourierCollection
+	// CardOrPINRequest: the caller asks for a PIN, card details, or for the card itself.
+	CardOrPINRequest
+	// SafeAccountTransfer: money is to be moved to a "safe" or new account.
+	SafeAccountTransfer
+	// HighValuePurchase: the person is asked to buy gold, a watch, gift cards or crypto.
+	HighValuePurchase
+	// Secrecy: do not tell the bank, family or anyone; bank staff are "under investigation";
+	// a cover story for the cashier.
+	Secrecy
+	// UrgencyOrThreat: pressure to act now, or threats of arrest, prosecution or losing everything.
+	UrgencyOrThreat
+	// CallbackTrick: "hang up and ring 101 to check, I'll stay on the line".
+	CallbackTrick
+	// DictatedNumber: the caller gives a number to ring back on.
+	DictatedNumber
+	// RemoteAccess: the caller wants software installed or control of a computer or phone.
+	RemoteAccess
+	// PersonalDetails: passwords, one-time codes, account numbers or security answers asked for.
+	PersonalDetails
+)
+
+var indicatorNames = [...]string{"", "authority_claim", "cash_withdrawal", "courier_collection", "card_or_pin_request",
+	"safe_account_transfer", "high_value_purchase", "secrecy", "urgency_or_threat", "callback_trick",
+	"dictated_number", "remote_access", "personal_details"}
+
+// Indicators lists every indicator in order.
+func Indicators() []Indicator {
+	out := make([]Indicator, 0, len(indicatorNames)-1)
+	for i := 1; i < len(indicatorNames); i++ {
+		out = append(out, Indicator(i))
+	}
+	return out
+}
+
+func (k Indicator) String() string {
+	if k > 0 && int(k) < len(indicatorNames) {
+		return indicatorNames[k]
+	}
+	return fmt.Sprintf("indicator(%d)", int(k))
+}
+
+// MarshalText writes the indicator's name.
+func (k Indicator) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads an indicator's name.
+func (k *Indicator) UnmarshalText(b []byte) error {
+	for i, n := range indicatorNames {
+		if i > 0 && n == string(b) {
+			*k = Indicator(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown indicator %q", b)
+}
+
+// Verdict is the detector's judgement of a call so far.
+type Verdict int
+
+const (
+	// OK: nothing that suggests a scam.
+	OK Verdict = iota
+	// Suspicious: some signs; worth a warning but not yet a scam script.
+	Suspicious
+	// Scam: the signs together make a scam script.
+	Scam
+)
+
+var verdictNames = [...]string{"ok", "suspicious", "scam"}
+
+func (v Verdict) String() string {
+	if v >= 0 && int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("verdict(%d)", int(v))
+}
+
+// MarshalText writes the verdict's name.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads a verdict's name.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for i, n := range verdictNames {
+		if n == string(b) {
+			*v = Verdict(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verdict %q", b)
+}
+
+// Thresholds on the risk.
+const (
+	SuspiciousAt = 0.5
+	ScamAt       = 0.8
+	// noIndicatorCap bounds the risk of a call in which no indicator was found.
+	noIndicatorCap = 0.6
+)
+
+// Segment is one stretch of speech.
+type Segment struct {
+	Speaker string  `json:"speaker,omitempty"`
+	Text    string  `json:"text"`
+	T       float64 `json:"t,omitempty"`
+}
+
+// Finding is one indicator found, with the words that showed it and when.
+type Finding struct {
+	Kind     Indicator `json:"kind"`
+	Evidence string    `json:"evidence"`
+	T        float64   `json:"t"`
+}
+
+// Assessment is the detector's view of a call after a segment.
+type Assessment struct {
+	Risk       float64   `json:"risk"`
+	Verdict    Verdict   `json:"verdict"`
+	Indicators []Finding `json:"indicators"`
+}
+
+// Detector holds the rules and the model; it is safe for concurrent use by many calls.
+type Detector struct {
+	model *Model
+}
+
+// New returns a detector using the model built into the binary.
+func New() *Detector { return &Detector{model: builtinModel()} }
+
+// WithModel returns a detector using m.
+func WithModel(m *Model) *Detector { return &Detector{model: m} }
+
+// Call is the running assessment of one call. It is not safe for concurrent use.
+type Call struct {
+	d        *Detector
+	found    [len(indicatorNames)]bool
+	findings []Finding
+	words    map[string]struct{} // n-grams of the call so far
+	ngramZ   float64             // the model's log-odds from those n-grams
+	prev     string              // the previous segment's normalised text, for phrases split across segments
+}
+
+// NewCall starts assessing a call.
+func (d *Detector) NewCall() *Call {
+	return &Call{d: d, words: make(map[string]struct{}, 256)}
+}
+
+// Feed adds a segment and returns the updated assessment.
+func (c *Call) Feed(s Segment) Assessment {
+	text := normalize(s.Text)
+	before := lastWords(c.prev, 10) // a negation may have been said just before the cut
+	c.find(text, before, s.T)
+	if c.prev != "" {
+		// A phrase cut in two by the recogniser: look again across the join.
+		c.find(normalize(lastWords(c.prev, 6)+firstWords(text, 6)), lastWords(c.prev, 10), s.T)
+	}
+	c.prev = text
+	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
+	return c.Assessment()
+}
+
+// Assessment returns the current assessment without adding anything.
+func (c *Call) Assessment() Assessment {
+	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:])+c.ngramZ), floor(c.found[:]))
+	if len(c.findings) == 0 {
+		risk = math.Min(risk, noIndicatorCap)
+	}
+	v := OK
+	switch {
+	case risk >= ScamAt:
+		v = Scam
+	case risk >= SuspiciousAt:
+		v = Suspicious
+	}
+	return Assessment{Risk: risk, Verdict: v, Indicators: append([]Finding(nil), c.findings...)}
+}
+
+// floor is the explicit part of the risk: combinations no genuine caller makes set a
+// minimum, whatever the model says.
+func floor(found []bool) float64 {
+	money := 0
+	for _, k := range moneyAsks {
+		if found[k] {
+			money++
+		}
+	}
+	pressure := anyOf(found, pressures)
+	authority := found[AuthorityClaim]
+	switch {
+	case authority && money >= 2, authority && money >= 1 && pressure:
+		return 0.9 // "police" or "the bank" asking for cash, cards or transfers, with pressure or a courier
+	case money >= 2 && pressure:
+		return 0.85
+	case authority && money >= 1, found[CourierCollection] && money >= 2:
+		return 0.6
+	}
+	return 0
+}
+
+// find records the first occurrence of every indicator in text; before is the speech just
+// before it, read only for negations.
+func (c *Call) find(text, before string, t float64) {
+	for i := range rulesTable {
+		r := &rulesTable[i]
+		if c.found[r.kind] || !r.mayMatch(text) {
+			continue
+		}
+		loc := r.re.FindStringIndex(text)
+		if loc == nil {
+			continue
+		}
+		if r.negatable && negated(before, text[:loc[0]]) {
+			// Try later matches: "never give your pin ... now read me your pin".
+			loc = nil
+			for _, l := range r.re.FindAllStringIndex(text, -1)[1:] {
+				if !negated(before, text[:l[0]]) {
+					loc = l
+					break
+				}
+			}
+			if loc == nil {
+				continue
+			}
+		}
+		c.found[r.kind] = true
+		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(text[loc[0]:loc[1]]), T: t})
+	}
+}
+
+// negated says whether the words leading up to a match negate it ("we will never ask you
+// to ... move money to a safe account").
+func negated(before, lead string) bool {
+	if negator.MatchString(lead) {
+		return true
+	}
+	return before != "" && len(strings.Fields(lead)) < 10 && negator.MatchString(before+strings.TrimPrefix(lead, " "))
+}
+
+func lastWords(s string, n int) string {
+	if s == "" {
+		return ""
+	}
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[len(f)-n:]
+	}
+	return " " + strings.Join(f, " ") + " "
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[:n]
+	}
+	return " " + strings.Join(f, " ") + " "
+}
