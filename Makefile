@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run build test test-deps vet bench fuzz clean
+.PHONY: run build test test-deps vet bench corpus model detect-eval clean
 
 ## run: start the guard with its embedded defaults (SIP 127.0.0.1:5060, HTTP 127.0.0.1:8080)
 run:
@@ -30,6 +30,18 @@ test: test-deps vet
 bench: test-deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench.sh
+
+## corpus: regenerate the detector's labelled corpus (testdata/detect, deterministic)
+corpus:
+	$(GO) run ./internal/detect/corpusgen -out testdata/detect
+
+## model: retrain the detector's model from the committed corpus (bit-for-bit reproducible)
+model:
+	$(GO) run ./internal/detect/train -corpus testdata/detect/train.jsonl -out internal/detect/model.json
+
+## detect-eval: the detector's figures on the dev split (never trained on)
+detect-eval:
+	$(GO) run ./cmd/clearline detect --eval testdata/detect/dev.jsonl
 
 clean:
 	rm -rf bin artifacts clearline-data

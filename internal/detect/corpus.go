@@ -37,13 +37,15 @@ func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.
 
 // ReadTranscripts reads JSON Lines and groups them by call, in order of first appearance.
 // Bad lines are returned as errors and skipped; the rest are kept. With labelled, every call
-// must carry a label of "scam" or "ok".
+// must carry a label of "scam" or "ok" on at least one of its lines; calls without one are
+// reported and left out.
 func ReadTranscripts(r io.Reader, labelled bool) ([]Transcript, []LineError) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	var calls []Transcript
 	index := map[string]int{}
 	var errs []LineError
+	firstLine := map[string]int{}
 	for n := 1; sc.Scan(); n++ {
 		raw := strings.TrimSpace(sc.Text())
 		if raw == "" {
@@ -63,7 +65,7 @@ func ReadTranscripts(r io.Reader, labelled bool) ([]Transcript, []LineError) {
 		case l.Text == nil:
 			errs = append(errs, LineError{n, fmt.Errorf(`missing "text"`)})
 			continue
-		case labelled && l.Label != "scam" && l.Label != "ok":
+		case l.Label != "" && l.Label != "scam" && l.Label != "ok":
 			errs = append(errs, LineError{n, fmt.Errorf(`"label" must be "scam" or "ok", not %q`, l.Label)})
 			continue
 		}
@@ -71,6 +73,7 @@ func ReadTranscripts(r io.Reader, labelled bool) ([]Transcript, []LineError) {
 		if !ok {
 			i = len(calls)
 			index[l.Call] = i
+			firstLine[l.Call] = n
 			calls = append(calls, Transcript{Call: l.Call})
 		}
 		t := &calls[i]
@@ -88,6 +91,17 @@ func ReadTranscripts(r io.Reader, labelled bool) ([]Transcript, []LineError) {
 	}
 	if err := sc.Err(); err != nil {
 		errs = append(errs, LineError{0, err})
+	}
+	if labelled {
+		kept := calls[:0]
+		for _, t := range calls {
+			if t.Label == "" {
+				errs = append(errs, LineError{firstLine[t.Call], fmt.Errorf("call %q has no \"label\" on any line", t.Call)})
+				continue
+			}
+			kept = append(kept, t)
+		}
+		calls = kept
 	}
 	return calls, errs
 }

@@ -214,15 +214,23 @@ func main() {
 	out := flag.String("out", "testdata/detect", "directory for train.jsonl and dev.jsonl")
 	perType := flag.Int("calls", 60, "calls per script type in train; dev gets a third as many")
 	flag.Parse()
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fail(err)
+	if err := generate(*out, *perType); err != nil {
+		fmt.Fprintln(os.Stderr, "corpusgen:", err)
+		os.Exit(1)
+	}
+}
+
+// generate writes train.jsonl and dev.jsonl into dir.
+func generate(dir string, perType int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	for _, split := range []struct {
 		name string
 		dev  bool
 		n    int
 		seed uint64
-	}{{"train", false, *perType, 1}, {"dev", true, *perType / 3, 2}} {
+	}{{"train", false, perType, 1}, {"dev", true, perType / 3, 2}} {
 		rng := rand.New(rand.NewPCG(split.seed, 2026))
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
@@ -231,22 +239,18 @@ func main() {
 				id := fmt.Sprintf("%s-%s-%03d", split.name, s.name, i)
 				for _, l := range render(rng, s, id, split.dev) {
 					if err := enc.Encode(l); err != nil {
-						fail(err)
+						return err
 					}
 				}
 			}
 		}
-		path := filepath.Join(*out, split.name+".jsonl")
+		path := filepath.Join(dir, split.name+".jsonl")
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			fail(err)
+			return err
 		}
 		fmt.Fprintf(os.Stderr, "corpusgen: wrote %s\n", path)
 	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "corpusgen:", err)
-	os.Exit(1)
+	return nil
 }
 
 // pick chooses among the variants a split may use: train never sees the last third.
