@@ -161,6 +161,7 @@ func WithModel(m *Model) *Detector { return &Detector{model: m} }
 type Call struct {
 	d        *Detector
 	found    [len(indicatorNames)]bool
+	never    bool // a request no genuine caller makes was found
 	findings []Finding
 	words    map[string]struct{} // n-grams of the call so far
 	ngramZ   float64             // the model's log-odds from those n-grams
@@ -175,11 +176,11 @@ func (d *Detector) NewCall() *Call {
 // Feed adds a segment and returns the updated assessment.
 func (c *Call) Feed(s Segment) Assessment {
 	text := normalize(s.Text)
-	before := lastWords(c.prev, 10) // a negation may have been said just before the cut
-	c.find(text, before, s.T)
+	c.find(text, lastWords(c.prev, 15), s.T) // a negation may have been said just before the cut
 	if c.prev != "" {
 		// A phrase cut in two by the recogniser: look again across the join.
-		c.find(normalize(lastWords(c.prev, 6)+firstWords(text, 6)), lastWords(c.prev, 10), s.T)
+		head, tail := splitLast(c.prev, 6)
+		c.find(normalize(tail+firstWords(text, 6)), lastWords(head, 15), s.T)
 	}
 	c.prev = text
 	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
@@ -188,7 +189,7 @@ func (c *Call) Feed(s Segment) Assessment {
 
 // Assessment returns the current assessment without adding anything.
 func (c *Call) Assessment() Assessment {
-	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:])+c.ngramZ), floor(c.found[:]))
+	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:])+c.ngramZ), floor(c.found[:], c.never))
 	if len(c.findings) == 0 {
 		risk = math.Min(risk, noIndicatorCap)
 	}
@@ -204,7 +205,7 @@ func (c *Call) Assessment() Assessment {
 
 // floor is the explicit part of the risk: combinations no genuine caller makes set a
 // minimum, whatever the model says.
-func floor(found []bool) float64 {
+func floor(found []bool, neverAsked bool) float64 {
 	money := 0
 	for _, k := range moneyAsks {
 		if found[k] {
@@ -216,7 +217,7 @@ func floor(found []bool) float64 {
 	switch {
 	case authority && money >= 2, authority && money >= 1 && pressure:
 		return 0.9 // "police" or "the bank" asking for cash, cards or transfers, with pressure or a courier
-	case money >= 2 && pressure:
+	case authority && neverAsked, money >= 2 && pressure:
 		return 0.85
 	case authority && money >= 1, found[CourierCollection] && money >= 2:
 		return 0.6
@@ -229,7 +230,7 @@ func floor(found []bool) float64 {
 func (c *Call) find(text, before string, t float64) {
 	for i := range rulesTable {
 		r := &rulesTable[i]
-		if c.found[r.kind] || !r.mayMatch(text) {
+		if (c.found[r.kind] && (c.never || !r.neverAsked)) || !r.mayMatch(text) {
 			continue
 		}
 		loc := r.re.FindStringIndex(text)
@@ -249,6 +250,10 @@ func (c *Call) find(text, before string, t float64) {
 				continue
 			}
 		}
+		c.never = c.never || r.neverAsked
+		if c.found[r.kind] {
+			continue // a second finding of a kind only counts for the never-asked flag
+		}
 		c.found[r.kind] = true
 		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(text[loc[0]:loc[1]]), T: t})
 	}
@@ -260,7 +265,16 @@ func negated(before, lead string) bool {
 	if negator.MatchString(lead) {
 		return true
 	}
-	return before != "" && len(strings.Fields(lead)) < 10 && negator.MatchString(before+strings.TrimPrefix(lead, " "))
+	return strings.TrimSpace(before) != "" && len(strings.Fields(lead)) < 15 && negator.MatchString(before+strings.TrimPrefix(lead, " "))
+}
+
+// splitLast cuts s before its last n words.
+func splitLast(s string, n int) (head, tail string) {
+	f := strings.Fields(s)
+	if len(f) <= n {
+		return "", " " + strings.Join(f, " ") + " "
+	}
+	return " " + strings.Join(f[:len(f)-n], " ") + " ", " " + strings.Join(f[len(f)-n:], " ") + " "
 }
 
 func lastWords(s string, n int) string {

@@ -31,7 +31,7 @@ func TestIndicatorsInASRText(t *testing.T) {
 		{CardOrPINRequest, "give your debit card to the driver"},
 		{SafeAccountTransfer, "we have set up a safe a count in your name"},
 		{SafeAccountTransfer, "transfer your savings into the new account i give you"},
-		{SafeAccountTransfer, "your account has been hacked by someone inside the bank"},
+		{UrgencyOrThreat, "your account has been hacked by someone inside the bank"},
 		{HighValuePurchase, "we need you to buy some gold bars from the dealer"},
 		{HighValuePurchase, "purchase a rolex watch from the jewellers on the high street"},
 		{HighValuePurchase, "go and get two hundred pounds of itunes vouchers"},
