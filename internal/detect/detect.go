@@ -173,14 +173,17 @@ func (d *Detector) NewCall() *Call {
 	return &Call{d: d, words: make(map[string]struct{}, 256)}
 }
 
+// joinWords is how many words each side of a cut between segments are read together.
+const joinWords = 4
+
 // Feed adds a segment and returns the updated assessment.
 func (c *Call) Feed(s Segment) Assessment {
 	text := normalize(s.Text)
 	c.find(text, lastWords(c.prev, 15), s.T) // a negation may have been said just before the cut
 	if c.prev != "" {
 		// A phrase cut in two by the recogniser: look again across the join.
-		head, tail := splitLast(c.prev, 6)
-		c.find(normalize(tail+firstWords(text, 6)), lastWords(head, 15), s.T)
+		head, tail := splitLast(c.prev, joinWords)
+		c.find(normalize(tail+firstWords(text, joinWords)), lastWords(head, 15), s.T)
 	}
 	c.prev = text
 	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
