@@ -22,6 +22,14 @@ func (c Counts) F1() float64 {
 	return 2 * p * r / (p + r)
 }
 
+// rate formats a ratio, or a dash when it has no calls to speak of.
+func rate(v float64, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
 func ratio(a, b int) float64 {
 	if b == 0 {
 		return 0
@@ -88,6 +96,7 @@ func (r Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "%-22s %6s %6s %6s %6s %8s %8s   %s\n", "type", "TP", "FN", "FP", "TN", "recall", "FP rate", "verdicts ok/suspicious/scam")
 	for _, t := range types {
 		c, v := r.ByType[t], r.Verdicts[t]
-		fmt.Fprintf(w, "%-22s %6d %6d %6d %6d %8.3f %8.3f   %d/%d/%d\n", t, c.TP, c.FN, c.FP, c.TN, c.Recall(), c.FPRate(), v[0], v[1], v[2])
+		fmt.Fprintf(w, "%-22s %6d %6d %6d %6d %8s %8s   %d/%d/%d\n", t, c.TP, c.FN, c.FP, c.TN,
+			rate(c.Recall(), c.TP+c.FN), rate(c.FPRate(), c.FP+c.TN), v[0], v[1], v[2])
 	}
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -146,6 +147,13 @@ func spellNumbers(s string) string {
 			continue
 		}
 		if n, ok := scaleWords[w]; ok {
+			// "five thousand" is 5000, "two hundred" 200.
+			if last := len(out) - 1; (n == "100" || n == "1000") && last >= 0 && isDigits(out[last]) && len(out[last]) <= 3 {
+				if v, err := strconv.Atoi(out[last]); err == nil {
+					out[last] = strconv.Itoa(v * map[string]int{"100": 100, "1000": 1000}[n])
+					continue
+				}
+			}
 			out = append(out, n)
 			continue
 		}
