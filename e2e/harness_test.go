@@ -419,10 +419,17 @@ func (g *guard) phone(scenario string, args ...string) *sipp {
 		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP))}, args...)...)
 }
 
-// caller runs a SIPp caller arriving from the trunk's network.
+// caller runs a SIPp caller arriving from the trunk's network, presenting an ordinary
+// London number unless args set -key caller and -key caller_name.
 func (g *guard) caller(scenario string, args ...string) *sipp {
+	return g.callerAs("+442079460123", "Jean Smith", scenario, args...)
+}
+
+// callerAs runs a SIPp caller presenting number and display name.
+func (g *guard) callerAs(number, name, scenario string, args ...string) *sipp {
 	return runSIPp(g.t, "caller", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.callerPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)), "-s", "kitchen"}, append(args, g.sip)...)...)
+		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)), "-s", "kitchen",
+		"-key", "caller", number, "-key", "caller_name", name}, append(args, g.sip)...)...)
 }
 
 // trunk runs a SIPp provider (UAS) at the trunk's address.

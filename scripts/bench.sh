@@ -61,7 +61,8 @@ run_step() {
 	sleep 0.3
 	local t0=$(date +%s.%N)
 	set +e
-	sipp -sn uac -s kitchen -i $TRUNK -p $CALLER_PORT -r "$rate" -m "$n" -l $((rate * 4)) -nostdin \
+	sipp -sf testdata/sipp/bench_uac.xml -s kitchen -key caller +442079460123 -key caller_name Bench \
+		-i $TRUNK -p $CALLER_PORT -r "$rate" -m "$n" -l $((rate * 4)) -nostdin \
 		-timeout $((STEP + 30))s -trace_stat -stf "$work/$name-$rate.csv" -fd 1 "$target" >/dev/null 2>&1
 	set -e
 	local t1=$(date +%s.%N)
@@ -73,7 +74,7 @@ run_step() {
 
 report=artifacts/bench.md
 {
-echo "## Call rate (SIPp uac → [guard →] SIPp uas, ${STEP}s per step, each call INVITE/200/ACK/BYE)"
+echo "## Call rate (SIPp caller → [guard →] SIPp uas, ${STEP}s per step, each call INVITE/200/ACK/BYE)"
 echo
 echo "| offered calls/s | baseline achieved | baseline failed | guard achieved | guard failed | guard/baseline | guard p99 teardown |"
 echo "|---|---|---|---|---|---|---|"
@@ -119,7 +120,7 @@ hold_calls() {
 	local target=$1 hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
 	sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
 	sleep 0.3
-	sipp -sf "$work/bench_caller.xml" -s kitchen -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
+	sipp -sf "$work/bench_caller.xml" -s kitchen -key caller +442079460123 -key caller_name Bench -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
 		-timeout $(( hold / 1000 + 60 ))s "$target" >"$work/caller.out" 2>&1 &
 	local caller=$! peak=n/a pps=n/a
 	if [ "$target" = "$SIP" ]; then

@@ -94,9 +94,11 @@ const (
 	NoAnswer
 	// Failed calls could not be set up (no phone reachable, trunk error, bad offer).
 	Failed
+	// Blocked calls were refused by screening; the household's phones never rang.
+	Blocked
 )
 
-var outcomeNames = map[Outcome]string{Ongoing: "", Completed: "completed", Cancelled: "cancelled", Busy: "busy", NoAnswer: "no_answer", Failed: "failed"}
+var outcomeNames = map[Outcome]string{Ongoing: "", Completed: "completed", Cancelled: "cancelled", Busy: "busy", NoAnswer: "no_answer", Failed: "failed", Blocked: "blocked"}
 
 func (o Outcome) String() string { return enumString(outcomeNames, o) }
 
@@ -131,7 +133,11 @@ type Call struct {
 	Outcome    Outcome   `json:"outcome"`
 	// Reason says in words why the call ended as it did (for example "no phone answered").
 	Reason string `json:"reason,omitempty"`
-	Legs   []Leg  `json:"legs"`
+	// Verdict is the screening verdict for an inbound call (allow, screen, warn, block) and
+	// Reasons say why, in plain words.
+	Verdict string   `json:"verdict,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	Legs    []Leg    `json:"legs"`
 }
 
 // Leg returns the leg on side s, or a zero Leg if the call has none there.

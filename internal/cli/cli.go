@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -113,7 +114,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	rec := store.NewRecorder(st, 10000, log.With("part", "store"), m)
 	defer rec.Close()
 
-	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m})
+	chain, err := cfg.Screening.Chain()
+	if err != nil {
+		return err
+	}
+	log.Info("screening", "rules", strings.Join(chain.Names(), " → "))
+	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain})
 	if err != nil {
 		return err
 	}

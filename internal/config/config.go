@@ -16,10 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // quiet hours work on machines without a zoneinfo database
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/clearline/clearline/internal/screen"
 )
 
 // Config is the whole of a guard's configuration.
@@ -33,6 +36,25 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Emergency lists the numbers routed to the trunk before anything else runs.
 	Emergency []string `yaml:"emergency"`
+	// Screening is the household's inbound call policy.
+	Screening Screening `yaml:"screening"`
+}
+
+// Screening is a household's choices for inbound calls.
+type Screening struct {
+	// Allow lists trusted contacts: they always ring through.
+	Allow []string `yaml:"allow"`
+	// Block lists numbers the household never wants to hear from.
+	Block []string `yaml:"block"`
+	// CommunityBlocklist is a CSV file of numbers blocked for everyone (number,reason,...).
+	CommunityBlocklist string `yaml:"community_blocklist"`
+	// DoNotOriginate is what happens to a call presenting a number that never calls out
+	// (101, 999, a bank's card-back number): block (default) or warn.
+	DoNotOriginate string `yaml:"do_not_originate"`
+	// QuietHours, like "22:00-07:00", keeps unknown callers from ringing at night.
+	QuietHours string `yaml:"quiet_hours"`
+	// Timezone for quiet hours (default Europe/London).
+	Timezone string `yaml:"timezone"`
 }
 
 // SIP is where phones and the trunk reach the guard.
@@ -176,6 +198,7 @@ func defaults() *Config {
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second)},
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
+		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London"},
 	}
 }
 
@@ -271,12 +294,74 @@ func (c *Config) check() []fieldError {
 	if c.DataDir == "" {
 		bad("$.data_dir", "missing: the guard needs a directory for its database")
 	}
+	for i, n := range c.Screening.Allow {
+		if _, err := screen.Canonical(n); err != nil {
+			bad(fmt.Sprintf("$.screening.allow[%d]", i), "%v", err)
+		}
+	}
+	for i, n := range c.Screening.Block {
+		if _, err := screen.Canonical(n); err != nil {
+			bad(fmt.Sprintf("$.screening.block[%d]", i), "%v", err)
+		}
+	}
+	if p := c.Screening.CommunityBlocklist; p != "" {
+		if _, err := screen.LoadList(p); err != nil {
+			bad("$.screening.community_blocklist", "%v", err)
+		}
+	}
+	if a := c.Screening.DoNotOriginate; a != "block" && a != "warn" {
+		bad("$.screening.do_not_originate", "must be block or warn, not %q", a)
+	}
+	loc, err := time.LoadLocation(c.Screening.Timezone)
+	if err != nil {
+		bad("$.screening.timezone", "%q is not a time zone like Europe/London", c.Screening.Timezone)
+	}
+	if q := c.Screening.QuietHours; q != "" && loc != nil {
+		if _, err := screen.ParseQuietHours(q, loc); err != nil {
+			bad("$.screening.quiet_hours", "%v", err)
+		}
+	}
 	for i, n := range c.Emergency {
 		if n == "" || strings.Trim(n, "0123456789") != "" {
 			bad(fmt.Sprintf("$.emergency[%d]", i), "%q is not a dialled number (digits only)", n)
 		}
 	}
 	return errs
+}
+
+// Chain builds the screening chain the configuration describes. Call it on a checked
+// configuration: the lists load again here, so a file that changed since is re-read.
+func (s Screening) Chain() (screen.Chain, error) {
+	allow, err := screen.ListOf(s.Allow, "household")
+	if err != nil {
+		return nil, fmt.Errorf("screening.allow: %w", err)
+	}
+	block, err := screen.ListOf(s.Block, "household")
+	if err != nil {
+		return nil, fmt.Errorf("screening.block: %w", err)
+	}
+	community := screen.List{}
+	if s.CommunityBlocklist != "" {
+		if community, err = screen.LoadList(s.CommunityBlocklist); err != nil {
+			return nil, fmt.Errorf("screening.community_blocklist: %w", err)
+		}
+	}
+	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block}
+	if s.DoNotOriginate == "warn" {
+		set.DoNotOriginate = screen.Warn
+	}
+	if s.QuietHours != "" {
+		loc, err := time.LoadLocation(s.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("screening.timezone: %w", err)
+		}
+		q, err := screen.ParseQuietHours(s.QuietHours, loc)
+		if err != nil {
+			return nil, fmt.Errorf("screening.quiet_hours: %w", err)
+		}
+		set.Quiet = &q
+	}
+	return screen.NewChain(set), nil
 }
 
 // PortRange returns the relay's first and last port.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,11 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"trunk user without password", "trunk:\n  username: home\n", []string{"trunk.password (line 2)", "missing"}},
 		{"bad emergency", "emergency: ['999', 'nine']\n", []string{"emergency[1]", "digits"}},
 		{"bad inbound_from", "trunk:\n  inbound_from: [10.0.0.0/33]\n", []string{"trunk.inbound_from[0]"}},
+		{"bad allow entry", "screening:\n  allow:\n    - 01632 960 001\n    - grandson\n", []string{"screening.allow[1] (line 4)", "not a phone number"}},
+		{"bad quiet hours", "screening:\n  quiet_hours: late\n", []string{"screening.quiet_hours (line 2)", "22:00-07:00"}},
+		{"bad do_not_originate", "screening:\n  do_not_originate: ignore\n", []string{"screening.do_not_originate (line 2)", "block or warn"}},
+		{"bad timezone", "screening:\n  timezone: Mars/Olympus\n", []string{"screening.timezone (line 2)"}},
+		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,4 +99,22 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted config fails its own check")
 		}
 	})
+}
+
+func TestCommunityListErrorsNameFileAndLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "community.csv")
+	os.WriteFile(path, []byte("+442079460777,campaign\nnot a number,oops\n"), 0o600)
+	_, err := Parse([]byte("screening:\n  community_blocklist: " + path + "\n"))
+	if err == nil || !strings.Contains(err.Error(), "community.csv:2:") {
+		t.Fatalf("error %v does not name the file and line", err)
+	}
+	path2 := filepath.Join(t.TempDir(), "good.csv")
+	os.WriteFile(path2, []byte("+442079460777,campaign\n"), 0o600)
+	c, err := Parse([]byte("screening:\n  community_blocklist: " + path2 + "\n  quiet_hours: 22:00-07:00\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Screening.Chain(); err != nil {
+		t.Fatal(err)
+	}
 }

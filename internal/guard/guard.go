@@ -30,6 +30,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
+	"github.com/clearline/clearline/internal/screen"
 )
 
 // Recorder takes call events for storage; it must not block.
@@ -63,6 +64,7 @@ type Guard struct {
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
+	chain     screen.Chain
 	emergency map[string]bool
 
 	ctx    context.Context
@@ -80,6 +82,8 @@ type Options struct {
 	Recorder Recorder
 	Metrics  Metrics
 	Media    media.Stats
+	// Screening judges inbound calls; nil allows every call.
+	Screening screen.Chain
 }
 
 // New builds a guard from a checked configuration; Serve starts it.
@@ -136,6 +140,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
+		chain:     o.Screening,
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/media"
+	"github.com/clearline/clearline/internal/screen"
 )
 
 // outboundRingLimit bounds how long an outbound call may ring at the far end.
@@ -48,8 +49,13 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no such user in this household"))
 		return
 	}
+	v := g.chain.Verdict(screeningCall(req, time.Now()))
+	if v.Action == screen.Block {
+		g.block(req, tx, v)
+		return
+	}
 	targets := g.phones.targets(time.Now())
-	b, ok := g.accept(req, tx, call.Inbound, false)
+	b, ok := g.accept(req, tx, call.Inbound, false, &v)
 	if !ok {
 		return
 	}
@@ -66,7 +72,7 @@ func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number stri
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no number dialled"))
 		return
 	}
-	b, ok := g.accept(req, tx, call.Outbound, emergency)
+	b, ok := g.accept(req, tx, call.Outbound, emergency, nil)
 	if !ok {
 		return
 	}
@@ -79,7 +85,7 @@ func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number stri
 
 // accept checks the offer, anchors its media and starts the call's record. It answers
 // the request itself when it cannot go on.
-func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Direction, emergency bool) (*bridge, bool) {
+func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Direction, emergency bool, v *screen.Verdict) (*bridge, bool) {
 	offer, err := media.ParseSDP(req.Body())
 	if err != nil {
 		g.metrics.Malformed()
@@ -121,6 +127,9 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		Emergency: emergency,
 		StartedAt: time.Now().UTC(),
 		Legs:      []call.Leg{{Side: inSide, Peer: req.Source()}},
+	}
+	if v != nil {
+		b.c.Verdict, b.c.Reasons = v.Action.String(), v.Reasons
 	}
 	if !g.add(b) {
 		if ms != nil {

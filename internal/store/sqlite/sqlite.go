@@ -142,13 +142,21 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 
 func writeEvent(ctx context.Context, tx *sql.Tx, ev call.Event) error {
 	c := ev.Call
-	_, err := tx.ExecContext(ctx, `
-INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	reasons, err := json.Marshal(c.Reasons)
+	if err != nil {
+		return err
+	}
+	if c.Reasons == nil {
+		reasons = []byte("[]")
+	}
+	_, err = tx.ExecContext(ctx, `
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
-  ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason`,
+  ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
+  verdict = excluded.verdict, reasons = excluded.reasons`,
 		c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt), nullMicros(c.AnsweredAt),
-		nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason)
+		nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, reasons)
 	if err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
@@ -170,7 +178,7 @@ ON CONFLICT (call_id, side) DO UPDATE SET peer = excluded.peer, released_at = ex
 	return err
 }
 
-const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason`
+const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons`
 
 // Calls returns calls newest first, with their legs.
 func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
@@ -281,11 +289,14 @@ type scanner interface{ Scan(...any) error }
 
 func scanCall(row scanner) (call.Call, error) {
 	var c call.Call
-	var dir, endedBy, outcome string
+	var dir, endedBy, outcome, reasons string
 	var started int64
 	var answered, ended sql.NullInt64
-	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason); err != nil {
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons); err != nil {
 		return c, err
+	}
+	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
+		return c, fmt.Errorf("call %s: reasons: %w", c.ID, err)
 	}
 	c.StartedAt = time.UnixMicro(started).UTC()
 	c.AnsweredAt = fromNull(answered)

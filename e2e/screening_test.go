@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
+)
+
+// A caller presenting 101 is spoofing the police line: the guard refuses the call, the
+// household's phone never rings, and the call log says why.
+func TestSpoofed101IsBlockedAndPhoneNeverRings(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml", "-timeout", "3s")
+	caller := g.callerAs("101", "Detective Sergeant Miller", "caller_refused.xml")
+	if err := caller.result(); err == nil {
+		t.Error("the spoofed caller's scenario (which expects 480/486) succeeded")
+	}
+	refusal := caller.mustFind(false, "SIP/2.0 603")
+	if !strings.Contains(refusal.header("Warning"), "the police never call from 101") {
+		t.Errorf("603 Warning = %q", refusal.header("Warning"))
+	}
+	_ = phone.result()
+	if _, rang := phone.find(false, "INVITE "); rang {
+		t.Error("the household's phone rang for a spoofed 101 call")
+	}
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Blocked || c.Verdict != "block" || len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "101") {
+		t.Errorf("call = outcome %q verdict %q reasons %q", c.Outcome, c.Verdict, c.Reasons)
+	}
+	if c.Leg(call.Household).Peer != "" {
+		t.Errorf("a household leg was made: %+v", c.Legs)
+	}
+}
+
+// A trusted contact rings through even with a name that would otherwise draw a warning.
+func TestAllowListedCallRingsThrough(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, _ *guard) {
+		c.Screening.Allow = []string{"01632 960 001"}
+	})
+	phone := g.phone("phone_answers.xml")
+	caller := g.callerAs("+441632960001", "Police Family Liaison", "caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "allow" || c.Outcome != call.Completed || !strings.Contains(strings.Join(c.Reasons, " "), "trusted contacts") {
+		t.Errorf("call = verdict %q outcome %q reasons %q", c.Verdict, c.Outcome, c.Reasons)
+	}
+}
+
+// Without the allow-list, a police name on an ordinary number is warned about (and, until
+// spoken warnings are built, rung through with the verdict recorded).
+func TestPoliceDisplayNameIsWarned(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml")
+	caller := g.callerAs("+442079460123", "Met Police Fraud Squad", "caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "warn" || !strings.Contains(strings.Join(c.Reasons, " "), "as if from the police") {
+		t.Errorf("verdict %q reasons %q", c.Verdict, c.Reasons)
+	}
+}

@@ -1,0 +1,56 @@
+package screen
+
+import (
+	"bytes"
+	_ "embed"
+)
+
+//go:embed data/do-not-originate.csv
+var doNotOriginateCSV []byte
+
+// DoNotOriginateList is the list shipped with clearline.
+func DoNotOriginateList() List {
+	l, err := ReadList(bytes.NewReader(doNotOriginateCSV), "data/do-not-originate.csv")
+	if err != nil {
+		panic("screen: shipped data: " + err.Error())
+	}
+	return l
+}
+
+// Settings are a household's screening choices.
+type Settings struct {
+	Allow, Block List
+	// Community is the shared block-list (a file now; the hub feeds it later).
+	Community List
+	// DoNotOriginate is Block (default) or Warn.
+	DoNotOriginate Action
+	// Quiet hours, if set, block unknown callers at night.
+	Quiet *QuietHours
+}
+
+// NewChain builds the household's chain. The order is the policy: trusted contacts first,
+// then the lists, then what the signalling itself gives away.
+func NewChain(s Settings) Chain {
+	ch := Chain{
+		AllowList(s.Allow),
+		BlockList("household-block-list", s.Block, "the household's"),
+		BlockList("community-block-list", s.Community, "the community"),
+		DoNotOriginate(DoNotOriginateList(), s.DoNotOriginate),
+		NumberingPlan{},
+		Withheld{},
+		DisplayName{},
+	}
+	if s.Quiet != nil {
+		ch = append(ch, *s.Quiet)
+	}
+	return ch
+}
+
+// Names lists the chain's rules in order, for the log.
+func (ch Chain) Names() []string {
+	names := make([]string, len(ch))
+	for i, r := range ch {
+		names[i] = r.Name()
+	}
+	return names
+}

@@ -1,0 +1,165 @@
+package screen
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// listRule answers for numbers on a list.
+type listRule struct {
+	name   string
+	list   List
+	action Action
+	why    func(e Entry, number string) string
+}
+
+func (r listRule) Name() string { return r.name }
+
+func (r listRule) Check(c Call) (Verdict, bool) {
+	if c.Withheld || c.canonErr != nil {
+		return Verdict{}, false
+	}
+	e, ok := r.list.Contains(c.canon)
+	if !ok {
+		return Verdict{}, false
+	}
+	return verdict(r.action, "%s", r.why(e, c.Number)), true
+}
+
+// AllowList lets the household's trusted contacts ring straight through.
+func AllowList(l List) Rule {
+	return listRule{"allow-list", l, Allow, func(e Entry, n string) string {
+		return fmt.Sprintf("%s is one of the household's trusted contacts", n)
+	}}
+}
+
+// BlockList blocks numbers the household or the community has listed.
+func BlockList(name string, l List, whose string) Rule {
+	return listRule{name, l, Block, func(e Entry, n string) string {
+		if e.Name != "" {
+			return fmt.Sprintf("%s is on %s block-list: %s", n, whose, e.Name)
+		}
+		return fmt.Sprintf("%s is on %s block-list", n, whose)
+	}}
+}
+
+// DoNotOriginate catches calls presenting numbers that never make calls: 101, 999, the
+// banks' card-back numbers. The caller has faked the number.
+func DoNotOriginate(l List, action Action) Rule {
+	return listRule{"do-not-originate", l, action, func(e Entry, n string) string {
+		switch e.Kind {
+		case "service":
+			return fmt.Sprintf("the caller's number shows %s (%s), which never makes calls: the number is faked; the police never call from 101", n, e.Name)
+		case "bank":
+			return fmt.Sprintf("the caller's number shows %s, the number on the back of %s cards, which only takes calls: the number is faked", n, e.Name)
+		default:
+			return fmt.Sprintf("the caller's number shows %s (%s), which only takes calls: the number is faked", n, e.Name)
+		}
+	}}
+}
+
+// NumberingPlan blocks caller IDs that are not valid, diallable numbers, as Ofcom asks
+// providers to.
+type NumberingPlan struct{}
+
+func (NumberingPlan) Name() string { return "numbering-plan" }
+
+func (NumberingPlan) Check(c Call) (Verdict, bool) {
+	if c.Withheld {
+		return Verdict{}, false
+	}
+	if c.canonErr != nil {
+		return verdict(Block, "the caller's number %q is not a phone number at all", c.Number), true
+	}
+	if !diallable(c.parsed) {
+		return verdict(Block, "the caller's number %s is not a number anyone can have (wrong length or never allocated), so it is faked", c.canon), true
+	}
+	return Verdict{}, false
+}
+
+// Withheld asks callers who hide their number to say who they are.
+type Withheld struct{}
+
+func (Withheld) Name() string { return "withheld" }
+
+func (Withheld) Check(c Call) (Verdict, bool) {
+	if !c.Withheld {
+		return Verdict{}, false
+	}
+	return verdict(Screen, "the caller has withheld their number"), true
+}
+
+// impersonation matches display names that claim an institution.
+var impersonation = []struct {
+	re   *regexp.Regexp
+	what string
+}{
+	{regexp.MustCompile(`(?i)\b(police|detective|constable|sergeant|inspector|cid|scotland yard|met\b|metropolitan)`), "the police"},
+	{regexp.MustCompile(`(?i)\b(hmrc|tax office|revenue)`), "HMRC"},
+	{regexp.MustCompile(`(?i)\b(fraud|security team|financial crime)`), "a fraud department"},
+	{regexp.MustCompile(`(?i)\b(bank|barclays|lloyds|halifax|natwest|hsbc|santander|nationwide|tsb|co-?op|first direct|monzo|starling)`), "a bank"},
+}
+
+// DisplayName warns about a caller whose name claims the police, a bank or HMRC on a
+// number that is not theirs (their own numbers never call and are caught earlier).
+type DisplayName struct{}
+
+func (DisplayName) Name() string { return "display-name" }
+
+func (DisplayName) Check(c Call) (Verdict, bool) {
+	name := strings.TrimSpace(c.DisplayName)
+	if name == "" {
+		return Verdict{}, false
+	}
+	for _, im := range impersonation {
+		if im.re.MatchString(name) {
+			return verdict(Warn, "the caller's name says %q, as if from %s, but %s is not their number; the police and banks never ask you to move or hand over money", name, im.what, c.Number), true
+		}
+	}
+	return Verdict{}, false
+}
+
+// QuietHours keeps unknown callers from ringing at night. Trusted contacts are allowed
+// earlier in the chain and still ring.
+type QuietHours struct {
+	From, To time.Duration // since midnight, local time
+	Loc      *time.Location
+}
+
+func (QuietHours) Name() string { return "quiet-hours" }
+
+func (q QuietHours) Check(c Call) (Verdict, bool) {
+	t := c.At.In(q.Loc)
+	since := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	in := since >= q.From && since < q.To
+	if q.From > q.To { // across midnight
+		in = since >= q.From || since < q.To
+	}
+	if !in {
+		return Verdict{}, false
+	}
+	return verdict(Block, "it is quiet hours (%s to %s) and the caller is not a trusted contact", clock(q.From), clock(q.To)), true
+}
+
+func clock(d time.Duration) string {
+	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// ParseQuietHours reads "22:00-07:00".
+func ParseQuietHours(s string, loc *time.Location) (QuietHours, error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return QuietHours{}, fmt.Errorf("%q is not a range like 22:00-07:00", s)
+	}
+	from, err1 := time.Parse("15:04", strings.TrimSpace(a))
+	to, err2 := time.Parse("15:04", strings.TrimSpace(b))
+	if err1 != nil || err2 != nil {
+		return QuietHours{}, fmt.Errorf("%q is not a range like 22:00-07:00", s)
+	}
+	since := func(t time.Time) time.Duration {
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	return QuietHours{From: since(from), To: since(to), Loc: loc}, nil
+}
