@@ -42,7 +42,7 @@ YAML
 	for _ in $(seq 50); do curl -sf "http://$HTTP/healthz" >/dev/null && return; sleep 0.1; done
 	echo "guard did not start:" >&2; cat "$work/guard.log" >&2; exit 1
 }
-stop_guard() { kill "$guard_pid"; wait "$guard_pid" 2>/dev/null || true; }
+stop_guard() { kill "$guard_pid"; wait "$guard_pid" 2>/dev/null || true; cp "$work/guard.log" artifacts/guard.log; }
 metric() { curl -s "http://$HTTP/metrics" | awk -v m="$1" '$1==m {print $2}'; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -63,10 +63,12 @@ run_step() {
 	set +e
 	sipp -sf testdata/sipp/bench_uac.xml -s kitchen -key caller +442079460123 -key caller_name Bench \
 		-i $TRUNK -p $CALLER_PORT -r "$rate" -m "$n" -l $((rate * 4)) -nostdin \
-		-timeout $((STEP + 30))s -trace_stat -stf "$work/$name-$rate.csv" -fd 1 "$target" >/dev/null 2>&1
+		-timeout $((STEP + 30))s -trace_stat -stf "$work/$name-$rate.csv" -fd 1 \
+		-trace_err -error_file "artifacts/$name-$rate-errors.log" "$target" >/dev/null 2>&1
 	set -e
 	local t1=$(date +%s.%N)
 	pkill -f "sipp -sn uas" || true
+	while pgrep -f "sipp -sn uas" >/dev/null; do sleep 0.1; done
 	local failed=$(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) if ($i=="FailedCall(C)") c=i} END {print $c}' "$work/$name-$rate.csv")
 	local ok=$(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) if ($i=="SuccessfulCall(C)") c=i} END {print $c}' "$work/$name-$rate.csv")
 	echo "$(awk -v ok="${ok:-0}" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", ok / (b - a)}') ${failed:-?} ${ok:-0} $n"

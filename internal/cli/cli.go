@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,7 @@ func run(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (default: embedded loopback defaults)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to this file until the guard stops (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,6 +85,17 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if *configPath == "" {
 		log.Warn("running on the embedded defaults: phones kitchen and hall have placeholder passwords; write a config file (see README) before connecting real phones")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

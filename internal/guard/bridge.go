@@ -24,7 +24,6 @@ type bridge struct {
 	in     *sipgo.DialogServerSession
 	inSide call.Side
 	ms     *media.Session // nil only for an emergency call that found no free ports
-	done   chan struct{}
 
 	mu  sync.Mutex
 	c   call.Call
@@ -379,7 +378,6 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	}
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
-	close(b.done)
 }
 
 func (b *bridge) record(kind call.EventKind) {

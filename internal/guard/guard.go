@@ -13,7 +13,6 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -221,9 +220,6 @@ func (g *Guard) Active() int {
 	return len(g.calls)
 }
 
-// Registered returns the phones' current contacts, for the health page and tests.
-func (g *Guard) Registered() map[string][]string { return g.phones.snapshot(time.Now()) }
-
 // safe keeps one bad request from taking the guard, and every call on it, down.
 func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
@@ -256,5 +252,3 @@ func (g *Guard) dialogUA(transport string) *sipgo.DialogUA {
 	}
 	return g.udp
 }
-
-var errNoPhone = errors.New("no phone is registered or configured")

@@ -60,7 +60,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if len(targets) == 0 {
-		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, errNoPhone.Error())
+		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
 	b.run(req, targets, g.cfg.SIP.RingTimeout.D())
@@ -118,7 +118,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		ms.SetRemote(inSide, offer.Addr)
 	}
 	_ = in.Respond(sip.StatusTrying, "Trying", nil)
-	b := &bridge{g: g, in: in, inSide: inSide, ms: ms, done: make(chan struct{})}
+	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}
 	b.c = call.Call{
 		ID:        newCallID(),
 		Direction: dir,

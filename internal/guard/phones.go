@@ -125,14 +125,6 @@ func (p *phones) current(user string, now time.Time) []sip.Header {
 	return hs
 }
 
-func (p *phones) snapshot(now time.Time) map[string][]string {
-	out := map[string][]string{}
-	for _, t := range p.targets(now) {
-		out[t.user] = append(out[t.user], t.uri.String())
-	}
-	return out
-}
-
 func uriTransport(u sip.Uri) string {
 	if u.UriParams != nil {
 		if t, ok := u.UriParams.Get("transport"); ok {

@@ -18,8 +18,10 @@ type RecorderStats interface {
 
 // Recorder queues call events and writes them to a Store from one goroutine. Record never
 // blocks: if the queue is full the event is dropped and counted, because a call in progress
-// matters more than its record. Batches that fail are kept and retried, up to the queue's
-// size, so a store that comes back loses nothing.
+// matters more than its record. Events are gathered for up to linger (or maxBatch of them)
+// and committed together, so a busy guard pays for one commit per batch, and a call whose
+// start, answer and end fall in one batch is written once. Batches that fail are kept and
+// retried, up to the queue's size, so a store that comes back loses nothing.
 type Recorder struct {
 	st    Store
 	log   *slog.Logger
@@ -29,6 +31,11 @@ type Recorder struct {
 	once  sync.Once
 	retry time.Duration
 }
+
+const (
+	linger   = 20 * time.Millisecond
+	maxBatch = 2000
+)
 
 // NewRecorder starts a recorder with room for size queued events.
 func NewRecorder(st Store, size int, log *slog.Logger, stats RecorderStats) *Recorder {
@@ -68,7 +75,7 @@ func (r *Recorder) loop() {
 				return
 			}
 			pending = append(pending, ev)
-			pending = r.drain(pending, max)
+			pending = r.gather(pending)
 		case <-retry:
 		}
 		pending = r.flush(pending)
@@ -81,16 +88,18 @@ func (r *Recorder) loop() {
 	}
 }
 
-// drain takes whatever else is queued without waiting, so one transaction covers it all.
-func (r *Recorder) drain(pending []call.Event, max int) []call.Event {
-	for len(pending) < max {
+// gather takes what else arrives within linger, up to maxBatch, so one transaction covers it.
+func (r *Recorder) gather(pending []call.Event) []call.Event {
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	for len(pending) < maxBatch {
 		select {
 		case ev, ok := <-r.in:
 			if !ok {
 				return pending
 			}
 			pending = append(pending, ev)
-		default:
+		case <-t.C:
 			return pending
 		}
 	}

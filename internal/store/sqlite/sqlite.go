@@ -122,15 +122,30 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Write commits every event and its call snapshot in one transaction.
+// Write commits every event and its call snapshot in one transaction. A call that several
+// events of the batch carry is written once, as the last of them has it.
 func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	defer tx.Rollback()
-	for _, ev := range b.Events {
-		if err := writeEvent(ctx, tx, ev); err != nil {
+	st, err := prepare(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer st.close()
+	last := make(map[string]int, len(b.Events))
+	for i, ev := range b.Events {
+		last[ev.Call.ID] = i
+	}
+	for i, ev := range b.Events {
+		if last[ev.Call.ID] == i {
+			if err := st.call(ctx, ev.Call); err != nil {
+				return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+			}
+		}
+		if err := st.event(ctx, ev); err != nil {
 			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 		}
 	}
@@ -140,41 +155,70 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	return nil
 }
 
-func writeEvent(ctx context.Context, tx *sql.Tx, ev call.Event) error {
-	c := ev.Call
-	reasons, err := json.Marshal(c.Reasons)
-	if err != nil {
-		return err
-	}
-	if c.Reasons == nil {
-		reasons = []byte("[]")
-	}
-	_, err = tx.ExecContext(ctx, `
+// statements are the batch's prepared statements: SQLite parses each once per batch, not
+// once per row.
+type statements struct {
+	calls, legs, events *sql.Stmt
+}
+
+func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
+	var st statements
+	var err error
+	if st.calls, err = tx.PrepareContext(ctx, `
 INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
   ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
-  verdict = excluded.verdict, reasons = excluded.reasons`,
-		c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt), nullMicros(c.AnsweredAt),
-		nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, reasons)
-	if err != nil {
+  verdict = excluded.verdict, reasons = excluded.reasons`); err != nil {
+		return nil, err
+	}
+	if st.legs, err = tx.PrepareContext(ctx, `
+INSERT INTO legs (call_id, side, peer, released_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (call_id, side) DO UPDATE SET peer = excluded.peer, released_at = excluded.released_at`); err != nil {
+		st.close()
+		return nil, err
+	}
+	if st.events, err = tx.PrepareContext(ctx, `INSERT INTO events (call_id, kind, at, payload) VALUES (?, ?, ?, ?)`); err != nil {
+		st.close()
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (st *statements) close() {
+	for _, s := range []*sql.Stmt{st.calls, st.legs, st.events} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func (st *statements) call(ctx context.Context, c call.Call) error {
+	reasons := []byte("[]")
+	if c.Reasons != nil {
+		var err error
+		if reasons, err = json.Marshal(c.Reasons); err != nil {
+			return err
+		}
+	}
+	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt),
+		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons)); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	for _, l := range c.Legs {
-		_, err := tx.ExecContext(ctx, `
-INSERT INTO legs (call_id, side, peer, released_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (call_id, side) DO UPDATE SET peer = excluded.peer, released_at = excluded.released_at`,
-			c.ID, l.Side.String(), l.Peer, nullMicros(l.ReleasedAt))
-		if err != nil {
+		if _, err := st.legs.ExecContext(ctx, c.ID, l.Side.String(), l.Peer, nullMicros(l.ReleasedAt)); err != nil {
 			return fmt.Errorf("leg %s/%s: %w", c.ID, l.Side, err)
 		}
 	}
+	return nil
+}
+
+func (st *statements) event(ctx context.Context, ev call.Event) error {
 	payload, err := ev.Payload()
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO events (call_id, kind, at, payload) VALUES (?, ?, ?, ?)`,
-		ev.CallID, ev.Kind.String(), micros(ev.At), string(payload))
+	_, err = st.events.ExecContext(ctx, ev.CallID, ev.Kind.String(), micros(ev.At), string(payload))
 	return err
 }
 
