@@ -185,3 +185,36 @@ func BenchmarkWriteBatch(b *testing.B) {
 		}
 	}
 }
+
+// A batch carrying a call's start, answer and end writes the call once, as it ended, and
+// keeps every event.
+func TestBatchWithOneCallManyTimes(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now().UTC()
+	c := sampleCall("m1", t0)
+	started := call.Event{CallID: "m1", Kind: call.CallStarted, At: t0, Call: c}
+	c.AnsweredAt = t0.Add(time.Second)
+	answered := call.Event{CallID: "m1", Kind: call.CallAnswered, At: c.AnsweredAt, Call: c}
+	c.EndedAt, c.EndedBy, c.Outcome = t0.Add(5*time.Second), call.ByCaller, call.Completed
+	c.Verdict, c.Reasons = "warn", []string{"the caller's name says \"Police\""}
+	ended := call.Event{CallID: "m1", Kind: call.CallEnded, At: c.EndedAt, Call: c}
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{started, answered, ended}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Call(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.EndedBy != call.ByCaller || got.Verdict != "warn" || len(got.Reasons) != 1 || !got.AnsweredAt.Equal(c.AnsweredAt.Truncate(time.Microsecond)) {
+		t.Errorf("stored call = %+v", got)
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("events = %d, %v", len(evs), err)
+	}
+}
