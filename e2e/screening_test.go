@@ -62,3 +62,24 @@ func TestPoliceDisplayNameIsWarned(t *testing.T) {
 		t.Errorf("verdict %q reasons %q", c.Verdict, c.Reasons)
 	}
 }
+
+// After a warned call, *88 reaches the police on 101 as a new call to the trunk, and *89
+// the bank's number from the household's directory.
+func TestFeatureCodesRingTheDirectoryAfresh(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, _ *guard) { c.Callback.Bank = "0345 734 5345" })
+	phone := g.phone("phone_answers.xml")
+	caller := g.callerAs("+442079460123", "Detective Sergeant Miller", "caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	warned := caller.mustFind(true, "INVITE ").header("Call-ID")
+	for code, want := range map[string]string{"*88": "INVITE sip:101@", "*89": "INVITE sip:03457345345@"} {
+		trunkSide := g.trunk("trunk_answers.xml")
+		dialler := g.dial("phone_dials.xml", code, "-au", "kitchen", "-ap", "s3cret")
+		dialler.wait()
+		trunkSide.wait()
+		inv := trunkSide.mustFind(false, "INVITE ")
+		if !strings.HasPrefix(inv.start, want) || inv.header("Call-ID") == warned {
+			t.Errorf("%s reached the trunk as %q (Call-ID %s); want a new %s", code, inv.start, inv.header("Call-ID"), want)
+		}
+	}
+}

@@ -38,6 +38,16 @@ type Config struct {
 	Emergency []string `yaml:"emergency"`
 	// Screening is the household's inbound call policy.
 	Screening Screening `yaml:"screening"`
+	// Callback is the household's directory of numbers it can trust, for safe call-back.
+	Callback Callback `yaml:"callback"`
+}
+
+// Callback holds the verified numbers the feature codes ring as fresh calls.
+type Callback struct {
+	// Police is rung by *88 (default 101).
+	Police string `yaml:"police"`
+	// Bank is rung by *89: the number on the back of the household's bank card.
+	Bank string `yaml:"bank"`
 }
 
 // Screening is a household's choices for inbound calls.
@@ -199,6 +209,7 @@ func defaults() *Config {
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London"},
+		Callback:  Callback{Police: "101"},
 	}
 }
 
@@ -319,6 +330,16 @@ func (c *Config) check() []fieldError {
 	if q := c.Screening.QuietHours; q != "" && loc != nil {
 		if _, err := screen.ParseQuietHours(q, loc); err != nil {
 			bad("$.screening.quiet_hours", "%v", err)
+		}
+	}
+	if n := c.Callback.Police; n != "" {
+		if _, err := screen.Canonical(n); err != nil {
+			bad("$.callback.police", "%v", err)
+		}
+	}
+	if n := c.Callback.Bank; n != "" {
+		if _, err := screen.Canonical(n); err != nil {
+			bad("$.callback.bank", "%v", err)
 		}
 	}
 	for i, n := range c.Emergency {

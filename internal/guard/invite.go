@@ -8,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
 )
@@ -40,7 +41,26 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !g.authorize(req, tx, req.From().Address.User) {
 		return
 	}
+	if code, ok := featureCodes[number]; ok {
+		target := code.number(g.cfg)
+		if target == "" {
+			respond(tx, req, sip.StatusNotFound, "Not Found", warning(code.missing))
+			return
+		}
+		g.log.Info("safe call-back", "code", number, "to", target)
+		number = dialled(sip.Uri{User: target})
+	}
 	g.outbound(req, tx, number, false)
+}
+
+// featureCodes ring a number from the household's directory as a fresh call: "*88" is
+// "check with the police on a line I know is clear".
+var featureCodes = map[string]struct {
+	number  func(*config.Config) string
+	missing string
+}{
+	"*88": {func(c *config.Config) string { return c.Callback.Police }, "no police number in the household's directory"},
+	"*89": {func(c *config.Config) string { return c.Callback.Bank }, "no bank number in the household's directory (callback.bank)"},
 }
 
 // inbound rings every phone of the household.
