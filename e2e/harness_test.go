@@ -283,9 +283,14 @@ func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
 	t.Helper()
 	dir := t.TempDir()
 	s := &sipp{t: t, name: name, msgs: filepath.Join(dir, "messages.log"), out: &syncBuffer{}, done: make(chan error, 1)}
-	all := append([]string{"-sf", filepath.Join(scenarios, scenario), "-m", "1", "-nostdin",
+	var all []string
+	if scenario != "" { // "" means one of SIPp's built-in scenarios, chosen by -sn in args
+		all = []string{"-sf", filepath.Join(scenarios, scenario)}
+	}
+	all = append(all, []string{"-m", "1", "-nostdin",
 		"-trace_msg", "-message_file", s.msgs, "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
-		"-timeout", "30s", "-timeout_error"}, args...)
+		"-timeout", "30s", "-timeout_error"}...)
+	all = append(all, args...)
 	s.cmd = exec.Command("sipp", all...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
@@ -422,7 +427,7 @@ func (g *guard) phone(scenario string, args ...string) *sipp {
 // caller runs a SIPp caller arriving from the trunk's network, presenting an ordinary
 // London number unless args set -key caller and -key caller_name.
 func (g *guard) caller(scenario string, args ...string) *sipp {
-	return g.callerAs("+442079460123", "Jean Smith", scenario, args...)
+	return g.callerAs("+442085550123", "Jean Smith", scenario, args...)
 }
 
 // callerAs runs a SIPp caller presenting number and display name.

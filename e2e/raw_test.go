@@ -66,11 +66,11 @@ func invite(p *rawPeer, body string, contentLength int) string {
 	host, port, _ := net.SplitHostPort(p.addr())
 	return fmt.Sprintf("INVITE sip:kitchen@%s SIP/2.0\r\n"+
 		"Via: SIP/2.0/UDP %s:%s;branch=z9hG4bK-raw-%d\r\n"+
-		"From: <sip:+442079460123@%s>;tag=raw%d\r\n"+
+		"From: <sip:+442085550123@%s>;tag=raw%d\r\n"+
 		"To: <sip:kitchen@%s>\r\n"+
 		"Call-ID: raw-%d@%s\r\n"+
 		"CSeq: 1 INVITE\r\n"+
-		"Contact: <sip:+442079460123@%s:%s>\r\n"+
+		"Contact: <sip:+442085550123@%s:%s>\r\n"+
 		"Max-Forwards: 70\r\n"+
 		"Content-Type: application/sdp\r\n"+
 		"Content-Length: %d\r\n\r\n%s", p.to, host, port, seq, host, seq, p.to, seq, host, host, port, contentLength, body)

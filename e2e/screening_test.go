@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestAllowListedCallRingsThrough(t *testing.T) {
 func TestPoliceDisplayNameIsWarned(t *testing.T) {
 	g := startGuard(t, nil)
 	phone := g.phone("phone_answers.xml")
-	caller := g.callerAs("+442079460123", "Met Police Fraud Squad", "caller_hangs_up.xml")
+	caller := g.callerAs("+442085550123", "Met Police Fraud Squad", "caller_hangs_up.xml")
 	caller.wait()
 	phone.wait()
 	c := g.waitEnded(1)[0]
@@ -68,7 +69,7 @@ func TestPoliceDisplayNameIsWarned(t *testing.T) {
 func TestFeatureCodesRingTheDirectoryAfresh(t *testing.T) {
 	g := startGuard(t, func(c *config.Config, _ *guard) { c.Callback.Bank = "0345 734 5345" })
 	phone := g.phone("phone_answers.xml")
-	caller := g.callerAs("+442079460123", "Detective Sergeant Miller", "caller_hangs_up.xml")
+	caller := g.callerAs("+442085550123", "Detective Sergeant Miller", "caller_hangs_up.xml")
 	caller.wait()
 	phone.wait()
 	warned := caller.mustFind(true, "INVITE ").header("Call-ID")
@@ -81,5 +82,19 @@ func TestFeatureCodesRingTheDirectoryAfresh(t *testing.T) {
 		if !strings.HasPrefix(inv.start, want) || inv.header("Call-ID") == warned {
 			t.Errorf("%s reached the trunk as %q (Call-ID %s); want a new %s", code, inv.start, inv.header("Call-ID"), want)
 		}
+	}
+}
+
+// SIPp's stock scenarios present the name "sipp", not a number: screening treats that like a
+// withheld number (no number to judge) and the call still reaches the phone.
+func TestStockSIPpCallReachesThePhone(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := runSIPp(t, "phone", "", "-sn", "uas", "-i", phoneIP, "-p", strconv.Itoa(g.phonePort))
+	caller := runSIPp(t, "caller", "", "-sn", "uac", "-i", trunkIP, "-p", strconv.Itoa(g.callerPort), "-s", "kitchen", g.sip)
+	caller.wait()
+	phone.wait()
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Completed || c.Verdict != "screen" || !strings.Contains(strings.Join(c.Reasons, " "), "no phone number") {
+		t.Errorf("outcome %q verdict %q reasons %q", c.Outcome, c.Verdict, c.Reasons)
 	}
 }

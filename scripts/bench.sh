@@ -61,7 +61,7 @@ run_step() {
 	sleep 0.3
 	local t0=$(date +%s.%N)
 	set +e
-	sipp -sf testdata/sipp/bench_uac.xml -s kitchen -key caller +442079460123 -key caller_name Bench \
+	sipp -sf testdata/sipp/bench_uac.xml -s kitchen -key caller +442085550123 -key caller_name Bench \
 		-i $TRUNK -p $CALLER_PORT -r "$rate" -m "$n" -l $((rate * 4)) -nostdin \
 		-timeout $((STEP + 30))s -trace_stat -stf "$work/$name-$rate.csv" -fd 1 \
 		-trace_err -error_file "artifacts/$name-$rate-errors.log" "$target" >/dev/null 2>&1
@@ -122,7 +122,7 @@ hold_calls() {
 	local target=$1 hold=$(( CONCURRENT / 100 * 1000 + 15000 ))
 	sipp -sn uas -i 127.0.0.1 -p $PHONE_PORT -mi 127.0.0.1 -rtp_echo -bg -nostdin >/dev/null 2>&1 &
 	sleep 0.3
-	sipp -sf "$work/bench_caller.xml" -s kitchen -key caller +442079460123 -key caller_name Bench -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
+	sipp -sf "$work/bench_caller.xml" -s kitchen -key caller +442085550123 -key caller_name Bench -i $TRUNK -p $CALLER_PORT -mi $TRUNK -r 100 -m "$CONCURRENT" -d "$hold" -nostdin \
 		-timeout $(( hold / 1000 + 60 ))s "$target" >"$work/caller.out" 2>&1 &
 	local caller=$! peak=n/a pps=n/a
 	if [ "$target" = "$SIP" ]; then

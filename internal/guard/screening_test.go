@@ -30,15 +30,15 @@ func TestScreeningCallFromInvite(t *testing.T) {
 		number, dname string
 		withheld      bool
 	}{
-		{"plain From", `From: "Jean Smith" <sip:+442079460123@203.0.113.10>;tag=1` + "\r\n", "+442079460123", "Jean Smith", false},
+		{"plain From", `From: "Jean Smith" <sip:+442085550123@203.0.113.10>;tag=1` + "\r\n", "+442085550123", "Jean Smith", false},
 		{"spoofed 101", `From: "Police" <sip:101@203.0.113.10>;tag=1` + "\r\n", "101", "Police", false},
-		{"P-Asserted-Identity wins", `From: <sip:+442079460123@203.0.113.10>;tag=1` + "\r\n" +
+		{"P-Asserted-Identity wins", `From: <sip:+442085550123@203.0.113.10>;tag=1` + "\r\n" +
 			`P-Asserted-Identity: "DS Miller" <sip:+441632960555@203.0.113.10>` + "\r\n", "+441632960555", "DS Miller", false},
-		{"tel: identity", `From: <sip:+442079460123@203.0.113.10>;tag=1` + "\r\n" +
+		{"tel: identity", `From: <sip:+442085550123@203.0.113.10>;tag=1` + "\r\n" +
 			"P-Asserted-Identity: <tel:+443457404404>\r\n", "+443457404404", "", false},
 		{"anonymous From", `From: "Anonymous" <sip:anonymous@anonymous.invalid>;tag=1` + "\r\n", "anonymous", "Anonymous", true},
-		{"Privacy: id hides the asserted number", `From: <sip:+442079460123@203.0.113.10>;tag=1` + "\r\n" +
-			"P-Asserted-Identity: <sip:+442079460123@203.0.113.10>\r\nPrivacy: id\r\n", "+442079460123", "", true},
+		{"Privacy: id hides the asserted number", `From: <sip:+442085550123@203.0.113.10>;tag=1` + "\r\n" +
+			"P-Asserted-Identity: <sip:+442085550123@203.0.113.10>\r\nPrivacy: id\r\n", "+442085550123", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

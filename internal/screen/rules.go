@@ -61,17 +61,35 @@ func DoNotOriginate(l List, action Action) Rule {
 }
 
 // NumberingPlan blocks caller IDs that are not valid, diallable numbers, as Ofcom asks
-// providers to.
+// providers to. Two cases are judged more gently: a caller ID with no number in it at all
+// (a SIP name such as "alice") is treated like a withheld number and screened, and Ofcom's
+// ranges reserved for TV and radio drama, well-formed but never given to anyone, are warned
+// about.
 type NumberingPlan struct{}
 
 func (NumberingPlan) Name() string { return "numbering-plan" }
+
+// dramaRanges are Ofcom's numbers for TV and radio drama, in E.164; all are ten national digits.
+var dramaRanges = []string{
+	"+441632960", "+441134960", "+441144960", "+441154960", "+441164960", "+441174960", "+441184960",
+	"+441214960", "+441314960", "+441414960", "+441514960", "+441614960", "+441914980", "+442079460",
+	"+442896496", "+442920180", "+447700900", "+448081570", "+449098790", "+443069990",
+}
 
 func (NumberingPlan) Check(c Call) (Verdict, bool) {
 	if c.Withheld {
 		return Verdict{}, false
 	}
 	if c.canonErr != nil {
+		if strings.IndexFunc(c.Number, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
+			return verdict(Screen, "the caller presented a name (%q) but no phone number", c.Number), true
+		}
 		return verdict(Block, "the caller's number %q is not a phone number at all", c.Number), true
+	}
+	for _, p := range dramaRanges {
+		if len(c.canon) == len("+44")+10 && strings.HasPrefix(c.canon, p) {
+			return verdict(Warn, "the caller's number %s is one Ofcom keeps for TV and radio drama; no real caller has one, so it is likely faked", c.canon), true
+		}
 	}
 	if !diallable(c.parsed) {
 		return verdict(Block, "the caller's number %s is not a number anyone can have (wrong length or never allocated), so it is faked", c.canon), true

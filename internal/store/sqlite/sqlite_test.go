@@ -16,7 +16,7 @@ import (
 )
 
 func sampleCall(id string, start time.Time) call.Call {
-	return call.Call{ID: id, Direction: call.Inbound, From: "sip:+442079460123@trunk", To: "sip:kitchen@guard", StartedAt: start,
+	return call.Call{ID: id, Direction: call.Inbound, From: "sip:+442085550123@trunk", To: "sip:kitchen@guard", StartedAt: start,
 		Legs: []call.Leg{{Side: call.Trunk, Peer: "127.0.0.2:5080"}, {Side: call.Household, Peer: "127.0.0.1:5090"}}}
 }
 
