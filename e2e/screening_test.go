@@ -4,35 +4,43 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 )
 
-// A caller presenting 101 is spoofing the police line: the guard refuses the call, the
-// household's phone never rings, and the call log says why.
+// A caller presenting 101 is spoofing the police line: the guard answers only to tell the
+// caller the call is blocked, hangs up, the household's phone never rings, and the call log
+// says why.
 func TestSpoofed101IsBlockedAndPhoneNeverRings(t *testing.T) {
 	g := startGuard(t, nil)
-	phone := g.phone("phone_answers.xml", "-timeout", "3s")
-	caller := g.callerAs("101", "Detective Sergeant Miller", "caller_refused.xml")
-	if err := caller.result(); err == nil {
-		t.Error("the spoofed caller's scenario (which expects 480/486) succeeded")
+	phone := g.phone("phone_answers.xml", "-timeout", "8s")
+	caller := g.callerAs("101", "Detective Sergeant Miller", "caller_stays.xml")
+	caller.wait()
+	answered := caller.mustFind(false, "SIP/2.0 200")
+	if ip, port := answered.sdpAudio(); ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+		t.Errorf("the announcement came from %s:%d, not the guard's relay", ip, port)
 	}
-	refusal := caller.mustFind(false, "SIP/2.0 603")
-	if !strings.Contains(refusal.header("Warning"), "the police never call from 101") {
-		t.Errorf("603 Warning = %q", refusal.header("Warning"))
+	bye := caller.mustFind(false, "BYE ")
+	if d := bye.at.Sub(answered.at); d < 3*time.Second || d > 8*time.Second {
+		t.Errorf("BYE %v after answer; the announcement lasts about 4 s", d)
+	}
+	if n := g.metric(`clearline_prompts_played_total{prompt="blocked"}`); n != 1 {
+		t.Errorf("blocked prompt played %v times", n)
 	}
 	_ = phone.result()
 	if _, rang := phone.find(false, "INVITE "); rang {
 		t.Error("the household's phone rang for a spoofed 101 call")
 	}
 	c := g.waitEnded(1)[0]
-	if c.Outcome != call.Blocked || c.Verdict != "block" || len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "101") {
+	if c.Outcome != call.Blocked || c.Verdict != "block" || len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "the police never call from 101") {
 		t.Errorf("call = outcome %q verdict %q reasons %q", c.Outcome, c.Verdict, c.Reasons)
 	}
 	if c.Leg(call.Household).Peer != "" {
 		t.Errorf("a household leg was made: %+v", c.Legs)
 	}
+	g.waitIdle()
 }
 
 // A trusted contact rings through even with a name that would otherwise draw a warning.

@@ -46,6 +46,12 @@ func (g *Guard) track(sipCallID string, l *leg) {
 	g.mu.Unlock()
 }
 
+func (g *Guard) untrack(sipCallID string) {
+	g.mu.Lock()
+	delete(g.legs, sipCallID)
+	g.mu.Unlock()
+}
+
 // remove forgets a finished call and its dialogs.
 func (g *Guard) remove(b *bridge) {
 	g.mu.Lock()
@@ -132,7 +138,8 @@ func (g *Guard) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		answer = body
-		if ms := l.b.ms; ms != nil {
+		if l.b != nil && l.b.ms != nil {
+			ms := l.b.ms
 			ms.SetRemote(l.side, offer.Addr)
 			answer = media.RewriteSDP(body, g.relay.IP(), ms.Port(l.side))
 		}

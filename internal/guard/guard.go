@@ -45,6 +45,8 @@ type Metrics interface {
 	Teardown(time.Duration)
 	AuthFailed()
 	Malformed()
+	// Prompt counts a spoken prompt played to the end.
+	Prompt(name string)
 }
 
 // Guard is a running B2BUA.

@@ -1,12 +1,14 @@
 package guard
 
 import (
+	"context"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
 )
 
@@ -62,21 +64,78 @@ func parseIdentity(v string) (name, number string, ok bool) {
 	return name, u.User, true
 }
 
-// block refuses a call screening blocked: the phones never ring, the call is recorded with
-// its reasons, and the caller is told "decline".
+// block refuses a call screening blocked: the phones never ring, the caller hears a short
+// announcement and is released, and the call is recorded with its reasons.
 func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, v screen.Verdict) {
-	now := time.Now().UTC()
+	start := time.Now().UTC()
 	why := strings.Join(v.Reasons, "; ")
+	g.metrics.CallStarted(call.Inbound)
+	g.log.Info("call blocked", "from", req.From().Address.String(), "rule", v.Rule, "why", why)
+	answered := g.announce(req, tx, "blocked", why)
+	end := time.Now().UTC()
 	c := call.Call{
 		ID: newCallID(), Direction: call.Inbound,
 		From: req.From().Address.String(), To: req.Recipient.String(),
-		StartedAt: now, EndedAt: now, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
+		StartedAt: start, EndedAt: end, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
 		Verdict: v.Action.String(), Reasons: v.Reasons,
-		Legs: []call.Leg{{Side: call.Trunk, Peer: req.Source(), ReleasedAt: now}},
+		Legs: []call.Leg{{Side: call.Trunk, Peer: req.Source(), ReleasedAt: end}},
 	}
-	g.metrics.CallStarted(call.Inbound)
+	if answered {
+		c.AnsweredAt = start
+	}
 	g.metrics.CallEnded(c)
-	g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
-	g.log.Info("call blocked", "call", c.ID, "from", c.From, "rule", v.Rule, "why", why)
-	respond(tx, req, 603, "Decline", warning(why))
+	g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: end, Call: c})
+}
+
+// announce answers a call only to play a prompt to the caller, then hangs up. When the
+// offer cannot carry the prompt (no G.711) or no ports are free, the call is declined with
+// 603 and the reason instead. It reports whether the call was answered.
+func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why string) bool {
+	decline := func() bool {
+		respond(tx, req, 603, "Decline", warning(why))
+		return false
+	}
+	offer, err := media.ParseSDP(req.Body())
+	if err != nil {
+		return decline()
+	}
+	pt, ok := media.ChooseCodec(offer.Formats)
+	samples, perr := media.Prompt(prompt)
+	if !ok || perr != nil {
+		return decline()
+	}
+	ms, err := g.relay.Open()
+	if err != nil {
+		return decline()
+	}
+	defer ms.Close()
+	sess, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	if err != nil {
+		return decline()
+	}
+	ms.SetRemote(call.Trunk, offer.Addr)
+	id := req.CallID().Value()
+	g.track(id, &leg{side: call.Trunk, srv: sess})
+	defer g.untrack(id)
+	if err := sess.RespondSDP(media.AnswerSDP(g.host, ms.Port(call.Trunk), pt)); err != nil {
+		return false
+	}
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sess.Context().Done(): // the caller hung up during the announcement
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := ms.Play(ctx, call.Trunk, samples, pt); err == nil {
+		g.metrics.Prompt(prompt)
+	}
+	if sess.Context().Err() == nil {
+		byeCtx, done := context.WithTimeout(context.Background(), byeTimeout)
+		_ = sess.Bye(byeCtx)
+		done()
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -133,5 +134,62 @@ func benchPackets(b *testing.B, from, to *net.UDPConn, via *net.UDPAddr) {
 		if _, _, err := to.ReadFromUDP(buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A prompt reaches only the side it is played to, as paced RTP; the relay sends nothing
+// else to that side meanwhile.
+func TestPlayPromptToOneSide(t *testing.T) {
+	var n counter
+	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41500, 41600, &n)
+	s, err := r.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	caller, phone := peer(t), peer(t)
+	s.SetRemote(call.Trunk, addrPort(caller))
+	s.SetRemote(call.Household, addrPort(phone))
+	prompt := make([]byte, 160*5+40) // six packets, the last short
+	for i := range prompt {
+		prompt[i] = 0xFF // mu-law silence
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Play(context.Background(), call.Household, prompt, PCMA) }()
+	// The caller talks while the prompt plays: none of it may reach the phone.
+	caller.WriteToUDP(rtp(9), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)})
+	buf := make([]byte, 2000)
+	var lastSeq uint16
+	for i := range 6 {
+		phone.SetReadDeadline(time.Now().Add(time.Second))
+		nr, _, err := phone.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("packet %d of the prompt: %v", i, err)
+		}
+		if buf[1]&0x7f != PCMA || (i == 0) != (buf[1]&0x80 != 0) {
+			t.Errorf("packet %d: payload type/marker byte %#x", i, buf[1])
+		}
+		if want := 12 + min(160, len(prompt)-160*i); nr != want {
+			t.Errorf("packet %d is %d bytes; want %d", i, nr, want)
+		}
+		if buf[12] != 0xD5 { // mu-law silence 0xFF is A-law 0xD5
+			t.Errorf("packet %d not transcoded to A-law: %#x", i, buf[12])
+		}
+		seq := uint16(buf[2])<<8 | uint16(buf[3])
+		if i > 0 && seq != lastSeq+1 {
+			t.Errorf("sequence %d after %d", seq, lastSeq)
+		}
+		lastSeq = seq
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	phone.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, _, err := phone.ReadFromUDP(buf); err == nil {
+		t.Error("the phone got a packet beyond the prompt (the caller's, relayed during it?)")
+	}
+	caller.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, _, err := caller.ReadFromUDP(buf); err == nil {
+		t.Error("the caller heard something of the prompt")
 	}
 }

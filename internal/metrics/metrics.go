@@ -20,6 +20,7 @@ type Metrics struct {
 	teardown     prometheus.Histogram
 	authFailures prometheus.Counter
 	malformed    prometheus.Counter
+	prompts      *prometheus.CounterVec
 	mediaActive  prometheus.Gauge
 	rtpPackets   *prometheus.CounterVec
 	rtpFrom      [3]prometheus.Counter // by call.Side, resolved once: Packet runs per packet
@@ -49,6 +50,9 @@ func New() *Metrics {
 		malformed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "clearline_malformed_requests_total", Help: "Requests refused as malformed (headers or SDP).",
 		}),
+		prompts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "clearline_prompts_played_total", Help: "Spoken prompts played to the end, by prompt.",
+		}, []string{"prompt"}),
 		mediaActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "clearline_media_sessions", Help: "Relayed media sessions open.",
 		}),
@@ -67,7 +71,7 @@ func New() *Metrics {
 	}
 	m.rtpFrom[call.Trunk] = m.rtpPackets.WithLabelValues(call.Trunk.String())
 	m.rtpFrom[call.Household] = m.rtpPackets.WithLabelValues(call.Household.String())
-	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.mediaActive,
+	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.prompts, m.mediaActive,
 		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -90,6 +94,9 @@ func (m *Metrics) AuthFailed() { m.authFailures.Inc() }
 
 // Malformed counts a refused malformed request.
 func (m *Metrics) Malformed() { m.malformed.Inc() }
+
+// Prompt counts a prompt played to the end.
+func (m *Metrics) Prompt(name string) { m.prompts.WithLabelValues(name).Inc() }
 
 // SessionOpened counts an open media session.
 func (m *Metrics) SessionOpened() { m.mediaActive.Inc() }

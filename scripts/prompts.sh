@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Regenerates the guard's spoken prompts (8 kHz mu-law, raw) with espeak-ng and sox, both from
+# Debian (apt-get install espeak-ng sox). The files are committed, so the guard needs nothing
+# installed at run time; run this only to change a prompt's words.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=internal/media/prompts
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+say() { # name text
+	espeak-ng -v en-gb -s 145 -w "$tmp/$1.wav" "$2"
+	sox "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul"
+	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 8000 )) s)"
+}
+say blocked "This call has been blocked by the line's call guard. Goodbye."
