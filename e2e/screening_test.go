@@ -58,17 +58,25 @@ func TestAllowListedCallRingsThrough(t *testing.T) {
 	}
 }
 
-// Without the allow-list, a police name on an ordinary number is warned about (and, until
-// spoken warnings are built, rung through with the verdict recorded).
+// Without the allow-list, a police name on an ordinary number is warned about: the resident
+// hears the spoken warning on their leg before the caller is connected.
 func TestPoliceDisplayNameIsWarned(t *testing.T) {
 	g := startGuard(t, nil)
-	phone := g.phone("phone_answers.xml")
+	phone := g.phone("phone_answers.xml", "-rtp_echo")
 	caller := g.callerAs("+442085550123", "Met Police Fraud Squad", "caller_hangs_up.xml")
 	caller.wait()
 	phone.wait()
+	phoneAnswered := phone.mustFind(true, "SIP/2.0 200")
+	callerConnected := caller.mustFind(false, "SIP/2.0 200")
+	if d := callerConnected.at.Sub(phoneAnswered.at); d < 5*time.Second || d > 12*time.Second {
+		t.Errorf("the caller was connected %v after the phone answered; the warning lasts about 7 s", d)
+	}
+	if n := g.metric(`clearline_prompts_played_total{prompt="warn_police"}`); n != 1 {
+		t.Errorf("police warning played %v times", n)
+	}
 	c := g.waitEnded(1)[0]
-	if c.Verdict != "warn" || !strings.Contains(strings.Join(c.Reasons, " "), "as if from the police") {
-		t.Errorf("verdict %q reasons %q", c.Verdict, c.Reasons)
+	if c.Verdict != "warn" || c.Outcome != call.Completed || !strings.Contains(strings.Join(c.Reasons, " "), "as if from the police") {
+		t.Errorf("verdict %q outcome %q reasons %q", c.Verdict, c.Outcome, c.Reasons)
 	}
 }
 

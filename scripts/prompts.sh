@@ -13,3 +13,5 @@ say() { # name text
 	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 8000 )) s)"
 }
 say blocked "This call has been blocked by the line's call guard. Goodbye."
+say warn_police "Call guard warning. This caller says they are the police. The police never ask for money or your bank card."
+say warn "Call guard warning. This caller may not be who they say. Never give money or bank cards to a caller."

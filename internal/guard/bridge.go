@@ -24,6 +24,8 @@ type bridge struct {
 	in     *sipgo.DialogServerSession
 	inSide call.Side
 	ms     *media.Session // nil only for an emergency call that found no free ports
+	// warning is the prompt the resident hears before being connected (warned calls).
+	warning string
 
 	mu  sync.Mutex
 	c   call.Call
@@ -246,6 +248,9 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	if err := cs.Ack(ctx); err != nil {
 		g.log.Warn("ack failed", "call", b.c.ID, "err", err)
 	}
+	if !b.warnResident(cs, ans) {
+		return false
+	}
 	b.mu.Lock()
 	b.c.AnsweredAt = time.Now().UTC()
 	b.mu.Unlock()
@@ -255,6 +260,45 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 		return false
 	}
 	b.record(call.CallAnswered)
+	return true
+}
+
+// warnResident plays the call's warning to the phone that answered, before the caller is
+// connected; the caller hears only ringing meanwhile. It returns false if the call ended
+// during the warning: the resident hung up, or the caller gave up.
+func (b *bridge) warnResident(cs *sipgo.DialogClientSession, ans media.Offer) bool {
+	if b.warning == "" || b.ms == nil {
+		return true
+	}
+	samples, err := media.Prompt(b.warning)
+	pt, ok := media.ChooseCodec(ans.Formats)
+	if err != nil || !ok {
+		return true // a warning that cannot be played must not stop the call
+	}
+	ctx, cancel := context.WithCancel(b.g.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-cs.Context().Done():
+		case <-b.in.Context().Done():
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	if err := b.ms.Play(ctx, other(b.inSide), samples, pt); err == nil {
+		b.g.metrics.Prompt(b.warning)
+	}
+	switch {
+	case b.in.Context().Err() != nil:
+		b.end(endedBy(b.inSide), b.inSide, "the caller hung up during the warning")
+		return false
+	case cs.Context().Err() != nil:
+		b.finish(call.Cancelled, call.ByHousehold, other(b.inSide), "the resident hung up after the warning")
+		if err := b.in.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil, warning("the resident declined the call")); err != nil {
+			b.g.log.Debug("final response", "call", b.c.ID, "err", err)
+		}
+		return false
+	}
 	return true
 }
 

@@ -150,6 +150,9 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	}
 	if v != nil {
 		b.c.Verdict, b.c.Reasons = v.Action.String(), v.Reasons
+		if v.Action == screen.Warn {
+			b.warning = warningPrompt(*v)
+		}
 	}
 	if !g.add(b) {
 		if ms != nil {
@@ -162,6 +165,14 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	g.metrics.CallStarted(dir)
 	b.record(call.CallStarted)
 	return b, true
+}
+
+// warningPrompt picks the spoken warning for a warned call.
+func warningPrompt(v screen.Verdict) string {
+	if strings.Contains(strings.Join(v.Reasons, " "), "the police") {
+		return "warn_police"
+	}
+	return "warn"
 }
 
 // forHousehold says whether an inbound call's user part names the household: one of its

@@ -56,8 +56,8 @@ func AnswerSDP(ip string, port, pt int) []byte {
 }
 
 // Play sends samples (mu-law) to side sd as RTP in 20 ms packets, in real time, from the
-// relay's port facing that side. Nothing from the other side reaches sd meanwhile. It
-// returns when the prompt ends or ctx does.
+// relay's port facing that side. Meanwhile nothing is relayed to or from sd, so the other
+// side hears none of the prompt, even echoed. It returns when the prompt ends or ctx does.
 func (s *Session) Play(ctx context.Context, sd call.Side, ulaw []byte, pt int) error {
 	e := s.side(sd)
 	dst := e.remote.Load()

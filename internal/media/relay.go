@@ -78,7 +78,7 @@ type endpoint struct {
 	remote  atomic.Pointer[netip.AddrPort]
 	packets atomic.Uint64 // packets received on this port
 	stopped atomic.Bool   // no more media to or from this side
-	playing atomic.Bool   // a prompt is playing to this side: relay nothing to it
+	playing atomic.Bool   // a prompt is playing to this side: relay nothing to it or from it
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -153,7 +153,7 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 			continue
 		}
 		from.packets.Add(1)
-		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() {
+		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
 			continue // not RTP version 2, or a released side
 		}
 		dst := to.remote.Load()

@@ -156,8 +156,9 @@ func TestPlayPromptToOneSide(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Play(context.Background(), call.Household, prompt, PCMA) }()
-	// The caller talks while the prompt plays: none of it may reach the phone.
+	// The caller talks while the prompt plays, and the phone echoes: neither may cross.
 	caller.WriteToUDP(rtp(9), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)})
+	phone.WriteToUDP(rtp(10), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)})
 	buf := make([]byte, 2000)
 	var lastSeq uint16
 	for i := range 6 {
