@@ -65,6 +65,9 @@ type Screening struct {
 	QuietHours string `yaml:"quiet_hours"`
 	// Timezone for quiet hours (default Europe/London).
 	Timezone string `yaml:"timezone"`
+	// StirTrustStore is a directory with roots.pem and the providers' signing certificates
+	// (named as the end of their x5u URLs), for checking STIR/SHAKEN signatures offline.
+	StirTrustStore string `yaml:"stir_trust_store"`
 }
 
 // SIP is where phones and the trunk reach the guard.
@@ -320,6 +323,11 @@ func (c *Config) check() []fieldError {
 			bad("$.screening.community_blocklist", "%v", err)
 		}
 	}
+	if d := c.Screening.StirTrustStore; d != "" {
+		if _, err := screen.LoadTrustStore(d); err != nil {
+			bad("$.screening.stir_trust_store", "%v", err)
+		}
+	}
 	if a := c.Screening.DoNotOriginate; a != "block" && a != "warn" {
 		bad("$.screening.do_not_originate", "must be block or warn, not %q", a)
 	}
@@ -370,6 +378,11 @@ func (s Screening) Chain() (screen.Chain, error) {
 	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block}
 	if s.DoNotOriginate == "warn" {
 		set.DoNotOriginate = screen.Warn
+	}
+	if s.StirTrustStore != "" {
+		if set.Stir, err = screen.LoadTrustStore(s.StirTrustStore); err != nil {
+			return nil, fmt.Errorf("screening.stir_trust_store: %w", err)
+		}
 	}
 	if s.QuietHours != "" {
 		loc, err := time.LoadLocation(s.Timezone)

@@ -39,6 +39,9 @@ func screeningCall(req *sip.Request, at time.Time) screen.Call {
 	if screen.IsWithheld(c.Number) {
 		c.Withheld = true
 	}
+	if h := req.GetHeader("Identity"); h != nil {
+		c.Identity = h.Value()
+	}
 	return c
 }
 

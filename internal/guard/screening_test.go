@@ -50,3 +50,12 @@ func TestScreeningCallFromInvite(t *testing.T) {
 		})
 	}
 }
+
+func TestScreeningCallReadsIdentity(t *testing.T) {
+	const identity = "eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.c2ln;info=<https://certs.provider.example/provider.pem>;alg=ES256;ppt=shaken"
+	req := parseInvite(t, inviteHead+`From: <sip:+442085550123@203.0.113.10>;tag=1`+"\r\n"+
+		"Identity: "+identity+"\r\nContent-Length: 0\r\n\r\n")
+	if c := screeningCall(req, time.Now()); c.Identity != identity {
+		t.Errorf("Identity = %q", c.Identity)
+	}
+}

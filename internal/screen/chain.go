@@ -26,6 +26,8 @@ type Settings struct {
 	DoNotOriginate Action
 	// Quiet hours, if set, block unknown callers at night.
 	Quiet *QuietHours
+	// Stir, if set, checks STIR/SHAKEN signatures.
+	Stir *TrustStore
 }
 
 // NewChain builds the household's chain. The order is the policy: trusted contacts first,
@@ -35,6 +37,7 @@ func NewChain(s Settings) Chain {
 		AllowList(s.Allow),
 		BlockList("household-block-list", s.Block, "the household's"),
 		BlockList("community-block-list", s.Community, "the community"),
+		StirShaken{Store: s.Stir},
 		DoNotOriginate(DoNotOriginateList(), s.DoNotOriginate),
 		NumberingPlan{},
 		Withheld{},

@@ -69,6 +69,8 @@ type Call struct {
 	DisplayName string
 	// Withheld is true when the caller asked for privacy or presented no number.
 	Withheld bool
+	// Identity is the STIR/SHAKEN Identity header, if any.
+	Identity string
 	// At is when the call arrived.
 	At time.Time
 
