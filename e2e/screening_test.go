@@ -114,3 +114,43 @@ func TestStockSIPpCallReachesThePhone(t *testing.T) {
 		t.Errorf("outcome %q verdict %q reasons %q", c.Outcome, c.Verdict, c.Reasons)
 	}
 }
+
+// A withheld caller is asked their name; the phone hears it and presses 1; only then are
+// the two connected.
+func TestWithheldCallerIsAnnouncedAndAccepted(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_screen_accept.xml")
+	caller := g.callerAs("anonymous", "Anonymous", "caller_stays.xml")
+	caller.wait()
+	phone.wait()
+	callerAnswered := caller.mustFind(false, "SIP/2.0 200")
+	phoneRang := phone.mustFind(false, "INVITE ")
+	if d := phoneRang.at.Sub(callerAnswered.at); d < 5*time.Second {
+		t.Errorf("the phone rang %v after the guard answered the caller; it must first ask and record the name", d)
+	}
+	phone.mustFind(true, "BYE ")
+	caller.mustFind(false, "BYE ")
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "screen" || c.Outcome != call.Completed || c.AnsweredAt.IsZero() || c.EndedBy != call.ByHousehold {
+		t.Errorf("verdict %q outcome %q answered %v ended_by %q (reason %q)", c.Verdict, c.Outcome, c.AnsweredAt, c.EndedBy, c.Reason)
+	}
+	if g.metric(`clearline_prompts_played_total{prompt="screen_ask"}`) != 1 {
+		t.Error("the caller was not asked for their name")
+	}
+	g.waitIdle()
+}
+
+// Pressing 2 refuses the caller: both legs are released and the call is recorded as blocked.
+func TestScreenedCallRefused(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_screen_refuse.xml", "-timeout", "20s")
+	caller := g.callerAs("anonymous", "Anonymous", "caller_stays.xml")
+	caller.wait()
+	_ = phone.result()
+	phone.mustFind(false, "BYE ")
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Blocked || !strings.Contains(c.Reason, "refused") || !c.AnsweredAt.IsZero() {
+		t.Errorf("outcome %q reason %q answered %v", c.Outcome, c.Reason, c.AnsweredAt)
+	}
+	g.waitIdle()
+}

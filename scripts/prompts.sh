@@ -15,3 +15,6 @@ say() { # name text
 say blocked "This call has been blocked by the line's call guard. Goodbye."
 say warn_police "Call guard warning. This caller says they are the police. The police never ask for money or your bank card."
 say warn "Call guard warning. This caller may not be who they say. Never give money or bank cards to a caller."
+say screen_ask "This line screens its calls. Please say your name after the tone."
+say screen_intro "You have a call from"
+say screen_choice "Press 1 to take the call, or 2 to refuse it."

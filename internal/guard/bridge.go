@@ -26,6 +26,8 @@ type bridge struct {
 	ms     *media.Session // nil only for an emergency call that found no free ports
 	// warning is the prompt the resident hears before being connected (warned calls).
 	warning string
+	// info carries key presses sent by SIP INFO while the resident decides on a screened call.
+	info chan byte
 
 	mu  sync.Mutex
 	c   call.Call
@@ -338,6 +340,11 @@ func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
 // end releases every leg still up, starting from the moment leg gone ended (gone is
 // zero when the guard itself ends the call).
 func (b *bridge) end(by call.EndedBy, gone call.Side, why string) {
+	b.endAs(call.Completed, by, gone, why)
+}
+
+// endAs is end with the outcome to record.
+func (b *bridge) endAs(outcome call.Outcome, by call.EndedBy, gone call.Side, why string) {
 	g := b.g
 	start := time.Now()
 	if gone != 0 {
@@ -373,7 +380,7 @@ func (b *bridge) end(by call.EndedBy, gone call.Side, why string) {
 			g.metrics.Teardown(released.Sub(start))
 		}
 	}
-	b.finish(call.Completed, by, 0, why)
+	b.finish(outcome, by, 0, why)
 }
 
 // release sends BYE on the leg on side s. The leg counts as released when the BYE is

@@ -153,11 +153,24 @@ func (g *Guard) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
-// onInfo accepts INFO inside a live call (DTMF from some phones) and refuses it outside.
+// onInfo accepts INFO inside a live call and refuses it outside. Key presses sent this way
+// (application/dtmf-relay) answer a screened call's question.
 func (g *Guard) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	if g.lookup(req) == nil {
+	l := g.lookup(req)
+	if l == nil {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
+	}
+	if l.b != nil {
+		l.b.mu.Lock()
+		info := l.b.info
+		l.b.mu.Unlock()
+		if d := infoDigit(req.Body()); d != 0 && info != nil {
+			select {
+			case info <- d:
+			default:
+			}
+		}
 	}
 	respond(tx, req, sip.StatusOK, "OK")
 }

@@ -83,6 +83,10 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
+	if v.Action == screen.Screen {
+		b.screenCall(req, targets, g.cfg.SIP.RingTimeout.D())
+		return
+	}
 	b.run(req, targets, g.cfg.SIP.RingTimeout.D())
 }
 

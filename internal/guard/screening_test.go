@@ -59,3 +59,11 @@ func TestScreeningCallReadsIdentity(t *testing.T) {
 		t.Errorf("Identity = %q", c.Identity)
 	}
 }
+
+func TestInfoDigit(t *testing.T) {
+	for body, want := range map[string]byte{"Signal=1\r\nDuration=160\r\n": '1', "Signal= #\r\n": '#', "Duration=160\r\n": 0} {
+		if got := infoDigit([]byte(body)); got != want {
+			t.Errorf("%q: %q; want %q", body, got, want)
+		}
+	}
+}

@@ -45,14 +45,15 @@ func ChooseCodec(formats []string) (int, bool) {
 	return 0, false
 }
 
-// AnswerSDP is the guard's own answer when it, not a phone, takes a call (to play a prompt).
-func AnswerSDP(ip string, port, pt int) []byte {
+// AnswerSDP is the guard's own answer when it, not a phone, takes a call: sendonly to play a
+// prompt, sendrecv to listen as well.
+func AnswerSDP(ip string, port, pt int, mode string) []byte {
 	name := "PCMU"
 	if pt == PCMA {
 		name = "PCMA"
 	}
-	return fmt.Appendf(nil, "v=0\r\no=clearline 1 1 IN IP4 %s\r\ns=clearline\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\na=sendonly\r\n",
-		ip, ip, port, pt, pt, name)
+	return fmt.Appendf(nil, "v=0\r\no=clearline 1 1 IN IP4 %s\r\ns=clearline\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\na=%s\r\n",
+		ip, ip, port, pt, pt, name, mode)
 }
 
 // Play sends samples (mu-law) to side sd as RTP in 20 ms packets, in real time, from the

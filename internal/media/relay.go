@@ -76,9 +76,11 @@ type endpoint struct {
 	conn    *net.UDPConn
 	port    int
 	remote  atomic.Pointer[netip.AddrPort]
-	packets atomic.Uint64 // packets received on this port
-	stopped atomic.Bool   // no more media to or from this side
-	playing atomic.Bool   // a prompt is playing to this side: relay nothing to it or from it
+	packets atomic.Uint64             // packets received on this port
+	stopped atomic.Bool               // no more media to or from this side
+	playing atomic.Bool               // a prompt is playing to this side: relay nothing to it or from it
+	capture atomic.Pointer[capture]   // set while what this side says is recorded
+	dtmf    atomic.Pointer[dtmfWatch] // set while key presses from this side are awaited
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -128,6 +130,9 @@ func (s *Session) Relayed() uint64 { return s.relayed.Load() }
 // stay bound until Close so that stray packets are not answered with ICMP errors.
 func (s *Session) Stop(sd call.Side) { s.side(sd).stopped.Store(true) }
 
+// Resume lets side sd's media flow again after Stop.
+func (s *Session) Resume(sd call.Side) { s.side(sd).stopped.Store(false) }
+
 // Close releases both ports.
 func (s *Session) Close() {
 	s.closing.Do(func() {
@@ -153,6 +158,14 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 			continue
 		}
 		from.packets.Add(1)
+		if n >= 12 && buf[0]>>6 == 2 {
+			if w := from.dtmf.Load(); w != nil {
+				w.see(buf[:n])
+			}
+			if c := from.capture.Load(); c != nil {
+				c.add(buf[:n])
+			}
+		}
 		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
 			continue // not RTP version 2, or a released side
 		}

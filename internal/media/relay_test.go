@@ -156,9 +156,6 @@ func TestPlayPromptToOneSide(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Play(context.Background(), call.Household, prompt, PCMA) }()
-	// The caller talks while the prompt plays, and the phone echoes: neither may cross.
-	caller.WriteToUDP(rtp(9), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)})
-	phone.WriteToUDP(rtp(10), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)})
 	buf := make([]byte, 2000)
 	var lastSeq uint16
 	for i := range 6 {
@@ -166,6 +163,11 @@ func TestPlayPromptToOneSide(t *testing.T) {
 		nr, _, err := phone.ReadFromUDP(buf)
 		if err != nil {
 			t.Fatalf("packet %d of the prompt: %v", i, err)
+		}
+		if i == 0 {
+			// The prompt is playing: the caller talks and the phone echoes; neither may cross.
+			caller.WriteToUDP(rtp(9), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)})
+			phone.WriteToUDP(rtp(10), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)})
 		}
 		if buf[1]&0x7f != PCMA || (i == 0) != (buf[1]&0x80 != 0) {
 			t.Errorf("packet %d: payload type/marker byte %#x", i, buf[1])
