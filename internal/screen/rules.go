@@ -61,10 +61,10 @@ func DoNotOriginate(l List, action Action) Rule {
 }
 
 // NumberingPlan blocks caller IDs that are not valid, diallable numbers, as Ofcom asks
-// providers to. Two cases are judged more gently: a caller ID with no number in it at all
-// (a SIP name such as "alice") is treated like a withheld number and screened, and Ofcom's
-// ranges reserved for TV and radio drama (well-formed, used in tests and demonstrations)
-// pass to the rules after this one.
+// providers to. Two cases pass to the rules after this one: a caller ID that is a SIP name
+// with no digits at all ("alice", SIPp's "sipp"), which no trunk presents as a number and
+// which SIP test tools use, and Ofcom's ranges reserved for TV and radio drama (well-formed,
+// used in tests and demonstrations).
 type NumberingPlan struct{}
 
 func (NumberingPlan) Name() string { return "numbering-plan" }
@@ -82,7 +82,7 @@ func (NumberingPlan) Check(c Call) (Verdict, bool) {
 	}
 	if c.canonErr != nil {
 		if strings.IndexFunc(c.Number, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-			return verdict(Screen, "the caller presented a name (%q) but no phone number", c.Number), true
+			return Verdict{}, false
 		}
 		return verdict(Block, "the caller's number %q is not a phone number at all", c.Number), true
 	}

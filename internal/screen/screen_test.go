@@ -51,7 +51,7 @@ func TestChain(t *testing.T) {
 		{"wrong length", Call{Number: "+442079460", At: noon}, Block, "numbering-plan", "not a number anyone can have"},
 		{"unknown short code", Call{Number: "1234", At: noon}, Block, "numbering-plan", "not a number anyone can have"},
 		{"drama range passes", Call{Number: "07700 900123", At: noon}, Allow, "default", "no rule"},
-		{"a SIP name, no number", Call{Number: "sipp", At: noon}, Screen, "numbering-plan", "no phone number"},
+		{"a SIP name, no number", Call{Number: "sipp", At: noon}, Allow, "default", "no rule"},
 		{"not a number", Call{Number: "12-ab", At: noon}, Block, "numbering-plan", "not a phone number"},
 		{"withheld", Call{Withheld: true, At: noon}, Screen, "withheld", "withheld their number"},
 		{"police display name on a mobile", Call{Number: "07911 123456", DisplayName: "Met Police Fraud", At: noon}, Warn, "display-name", "as if from the police"},
