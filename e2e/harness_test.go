@@ -446,5 +446,5 @@ func (g *guard) trunk(scenario string) *sipp {
 // dial runs a SIPp phone (UAC) placing a call to number through the guard.
 func (g *guard) dial(scenario, number string, args ...string) *sipp {
 	return runSIPp(g.t, "dialler", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(freePort(g.t, phoneIP)),
-		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP)), "-s", number}, append(args, g.sip)...)...)
+		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP)), "-s", number, "-d", "1000"}, append(args, g.sip)...)...)
 }

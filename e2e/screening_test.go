@@ -80,8 +80,9 @@ func TestPoliceDisplayNameIsWarned(t *testing.T) {
 	}
 }
 
-// After a warned call, *88 reaches the police on 101 as a new call to the trunk, and *89
-// the bank's number from the household's directory.
+// After a warned call, *88 reaches the police on 101, and *89 the bank's number from the
+// household's directory: each time the guard first tells the resident this is a new call,
+// then places it on the trunk as a new INVITE.
 func TestFeatureCodesRingTheDirectoryAfresh(t *testing.T) {
 	g := startGuard(t, func(c *config.Config, _ *guard) { c.Callback.Bank = "0345 734 5345" })
 	phone := g.phone("phone_answers.xml")
@@ -91,13 +92,38 @@ func TestFeatureCodesRingTheDirectoryAfresh(t *testing.T) {
 	warned := caller.mustFind(true, "INVITE ").header("Call-ID")
 	for code, want := range map[string]string{"*88": "INVITE sip:101@", "*89": "INVITE sip:03457345345@"} {
 		trunkSide := g.trunk("trunk_answers.xml")
-		dialler := g.dial("phone_dials.xml", code, "-au", "kitchen", "-ap", "s3cret")
+		dialler := g.dial("phone_dials.xml", code, "-au", "kitchen", "-ap", "s3cret", "-d", "12000")
 		dialler.wait()
 		trunkSide.wait()
 		inv := trunkSide.mustFind(false, "INVITE ")
 		if !strings.HasPrefix(inv.start, want) || inv.header("Call-ID") == warned {
 			t.Errorf("%s reached the trunk as %q (Call-ID %s); want a new %s", code, inv.start, inv.header("Call-ID"), want)
 		}
+		if answered := dialler.mustFind(false, "SIP/2.0 200"); inv.at.Sub(answered.at) < 4*time.Second {
+			t.Errorf("%s: the trunk was called %v after the guard answered the resident; the announcement comes first", code, inv.at.Sub(answered.at))
+		}
+	}
+	for _, p := range []string{"callback_police", "callback_bank"} {
+		if n := g.metric(`clearline_prompts_played_total{prompt="` + p + `"}`); n != 1 {
+			t.Errorf("%s played %v times", p, n)
+		}
+	}
+}
+
+// After a risky call, dialling 101 itself is announced as a fresh call too.
+func TestCallingPoliceAfterRiskyCallIsAnnounced(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml")
+	caller := g.callerAs("+442085550123", "Metropolitan Police", "caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	trunkSide := g.trunk("trunk_answers.xml")
+	dialler := g.dial("phone_dials.xml", "101", "-au", "kitchen", "-ap", "s3cret", "-d", "10000")
+	dialler.wait()
+	trunkSide.wait()
+	trunkSide.mustFind(false, "INVITE sip:101@")
+	if n := g.metric(`clearline_prompts_played_total{prompt="callback_police"}`); n != 1 {
+		t.Errorf("call-back announcement played %v times", n)
 	}
 }
 

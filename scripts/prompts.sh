@@ -18,3 +18,5 @@ say warn "Call guard warning. This caller may not be who they say. Never give mo
 say screen_ask "This line screens its calls. Please say your name after the tone."
 say screen_intro "You have a call from"
 say screen_choice "Press 1 to take the call, or 2 to refuse it."
+say callback_police "This is a new call to the police on 1 0 1. You are not connected to the previous caller."
+say callback_bank "This is a new call to your bank, on the number from your card. You are not connected to the previous caller."

@@ -59,7 +59,8 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked for their name")
 		return
 	}
-	cs, fail := b.ringForScreening(ctx, req, targets, ringFor)
+	body := media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))
+	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
 	if cs == nil {
 		b.end(call.ByGuard, 0, fail)
 		return
@@ -114,13 +115,12 @@ func (b *bridge) refuseScreened(by call.EndedBy, gone call.Side, why string) {
 	b.endAs(call.Blocked, by, gone, why)
 }
 
-// ringForScreening rings the phones for an already answered caller and returns the phone
-// that answered, or why none did.
-func (b *bridge) ringForScreening(ctx context.Context, req *sip.Request, targets []target, ringFor time.Duration) (*sipgo.DialogClientSession, string) {
+// ringAnswered places the other leg for a caller the guard has already answered, offering
+// body, and returns the dialog that answered on side outSide, or why none did.
+func (b *bridge) ringAnswered(ctx context.Context, req *sip.Request, targets []target, ringFor time.Duration, body []byte, outSide call.Side) (*sipgo.DialogClientSession, string) {
 	if len(targets) == 0 {
 		return nil, "no phone is registered or configured"
 	}
-	body := media.RewriteSDP(req.Body(), b.g.relay.IP(), b.ms.Port(call.Household))
 	rctx, cancel := context.WithTimeout(ctx, ringFor)
 	defer cancel()
 	results := make(chan forkResult, len(targets))
@@ -137,13 +137,13 @@ func (b *bridge) ringForScreening(ctx context.Context, req *sip.Request, targets
 			}
 			cancel()
 			go drain(results, pending)
-			b.setPeer(call.Household, hostPort(r.t.uri))
-			b.g.track(r.cs.InviteRequest.CallID().Value(), &leg{b: b, side: call.Household, cli: r.cs})
+			b.setPeer(outSide, hostPort(r.t.uri))
+			b.g.track(r.cs.InviteRequest.CallID().Value(), &leg{b: b, side: outSide, cli: r.cs})
 			b.mu.Lock()
 			b.out = r.cs
 			b.mu.Unlock()
 			if ans, err := media.ParseSDP(r.cs.InviteResponse.Body()); err == nil {
-				b.ms.SetRemote(call.Household, ans.Addr)
+				b.ms.SetRemote(outSide, ans.Addr)
 			}
 			actx, acancel := context.WithTimeout(context.Background(), byeTimeout)
 			_ = r.cs.Ack(actx)
@@ -155,7 +155,56 @@ func (b *bridge) ringForScreening(ctx context.Context, req *sip.Request, targets
 			return nil, "no one answered"
 		}
 	}
-	return nil, "no phone took the call"
+	return nil, "the call was not taken"
+}
+
+// callBack is the safe call-back: the guard answers the resident's phone itself, tells them
+// this is a new call to prompt's party and not the previous caller, then places the call on
+// the trunk and connects it when answered.
+func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
+	g := b.g
+	offer, _ := media.ParseSDP(req.Body()) // checked in accept
+	pt, ok := media.ChooseCodec(offer.Formats)
+	if !ok || b.ms == nil {
+		b.run(req, []target{t}, outboundRingLimit)
+		return
+	}
+	defer g.remove(b)
+	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+		b.finish(call.Cancelled, call.ByHousehold, call.Household, "the resident hung up before the call-back started")
+		return
+	}
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-b.in.Context().Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
+		g.metrics.Prompt(prompt)
+	}
+	if ctx.Err() != nil {
+		b.end(call.ByHousehold, call.Household, "the resident hung up during the call-back announcement")
+		return
+	}
+	body := media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")
+	cs, fail := b.ringAnswered(ctx, req, []target{t}, outboundRingLimit, body, call.Trunk)
+	if cs == nil {
+		if ctx.Err() != nil {
+			b.end(call.ByHousehold, call.Household, "the resident hung up before the call was answered")
+		} else {
+			b.end(call.ByCaller, 0, "the call-back was not answered: "+fail)
+		}
+		return
+	}
+	b.mu.Lock()
+	b.c.AnsweredAt = time.Now().UTC()
+	b.mu.Unlock()
+	b.record(call.CallAnswered)
+	b.hold(cs, call.Trunk)
 }
 
 var infoSignal = regexp.MustCompile(`(?im)^Signal\s*=\s*([0-9*#])`)

@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/diago"
@@ -67,6 +68,7 @@ type Guard struct {
 	trunk     trunk
 	chain     screen.Chain
 	emergency map[string]bool
+	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -41,6 +41,7 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !g.authorize(req, tx, req.From().Address.User) {
 		return
 	}
+	prompt := ""
 	if code, ok := featureCodes[number]; ok {
 		target := code.number(g.cfg)
 		if target == "" {
@@ -48,9 +49,44 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		g.log.Info("safe call-back", "code", number, "to", target)
-		number = dialled(sip.Uri{User: target})
+		number, prompt = dialled(sip.Uri{User: target}), code.prompt
+	} else if g.afterRiskyCall() {
+		prompt = g.callbackPrompt(number)
+	}
+	if prompt != "" {
+		b, ok := g.accept(req, tx, call.Outbound, false, nil)
+		if ok {
+			b.callBack(req, g.trunk.target(number), prompt)
+		}
+		return
 	}
 	g.outbound(req, tx, number, false)
+}
+
+// riskyWindow is how long after a warned, screened or blocked call the household's calls to
+// the police or its bank are announced as safe call-backs.
+const riskyWindow = 30 * time.Minute
+
+// afterRiskyCall says whether a risky call came in within riskyWindow.
+func (g *Guard) afterRiskyCall() bool {
+	at := g.lastRisky.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < riskyWindow
+}
+
+// callbackPrompt is the call-back announcement for a number in the household's directory.
+func (g *Guard) callbackPrompt(number string) string {
+	same := func(a, b string) bool {
+		x, err1 := screen.Canonical(a)
+		y, err2 := screen.Canonical(b)
+		return a != "" && b != "" && err1 == nil && err2 == nil && x == y
+	}
+	switch {
+	case same(number, g.cfg.Callback.Police):
+		return "callback_police"
+	case same(number, g.cfg.Callback.Bank):
+		return "callback_bank"
+	}
+	return ""
 }
 
 // featureCodes ring a number from the household's directory as a fresh call: "*88" is
@@ -58,9 +94,10 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 var featureCodes = map[string]struct {
 	number  func(*config.Config) string
 	missing string
+	prompt  string
 }{
-	"*88": {func(c *config.Config) string { return c.Callback.Police }, "no police number in the household's directory"},
-	"*89": {func(c *config.Config) string { return c.Callback.Bank }, "no bank number in the household's directory (callback.bank)"},
+	"*88": {func(c *config.Config) string { return c.Callback.Police }, "no police number in the household's directory", "callback_police"},
+	"*89": {func(c *config.Config) string { return c.Callback.Bank }, "no bank number in the household's directory (callback.bank)", "callback_bank"},
 }
 
 // inbound rings every phone of the household.
@@ -70,6 +107,9 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	v := g.chain.Verdict(screeningCall(req, time.Now()))
+	if v.Action != screen.Allow {
+		g.lastRisky.Store(time.Now().UnixNano())
+	}
 	if v.Action == screen.Block {
 		g.block(req, tx, v)
 		return
