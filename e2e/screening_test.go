@@ -180,3 +180,16 @@ func TestScreenedCallRefused(t *testing.T) {
 	}
 	g.waitIdle()
 }
+
+// With unknown: screen, an ordinary caller not on the allow-list is announced first too.
+func TestUnknownCallerScreenedWhenHouseholdAsks(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, _ *guard) { c.Screening.Unknown = "screen" })
+	phone := g.phone("phone_screen_accept.xml")
+	caller := g.caller("caller_stays.xml")
+	caller.wait()
+	phone.wait()
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "screen" || c.Outcome != call.Completed || !strings.Contains(strings.Join(c.Reasons, " "), "not one of the household's trusted contacts") {
+		t.Errorf("verdict %q outcome %q reasons %q", c.Verdict, c.Outcome, c.Reasons)
+	}
+}

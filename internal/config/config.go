@@ -65,6 +65,9 @@ type Screening struct {
 	QuietHours string `yaml:"quiet_hours"`
 	// Timezone for quiet hours (default Europe/London).
 	Timezone string `yaml:"timezone"`
+	// Unknown is what happens to callers no rule allowed or judged: allow (default) rings
+	// through; screen announces them first (announce-and-screen).
+	Unknown string `yaml:"unknown"`
 	// StirTrustStore is a directory with roots.pem and the providers' signing certificates
 	// (named as the end of their x5u URLs), for checking STIR/SHAKEN signatures offline.
 	StirTrustStore string `yaml:"stir_trust_store"`
@@ -211,7 +214,7 @@ func defaults() *Config {
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second)},
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
-		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London"},
+		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
 		Callback:  Callback{Police: "101"},
 	}
 }
@@ -328,6 +331,9 @@ func (c *Config) check() []fieldError {
 			bad("$.screening.stir_trust_store", "%v", err)
 		}
 	}
+	if u := c.Screening.Unknown; u != "allow" && u != "screen" {
+		bad("$.screening.unknown", "must be allow or screen, not %q", u)
+	}
 	if a := c.Screening.DoNotOriginate; a != "block" && a != "warn" {
 		bad("$.screening.do_not_originate", "must be block or warn, not %q", a)
 	}
@@ -375,7 +381,7 @@ func (s Screening) Chain() (screen.Chain, error) {
 			return nil, fmt.Errorf("screening.community_blocklist: %w", err)
 		}
 	}
-	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block}
+	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block, ScreenUnknown: s.Unknown == "screen"}
 	if s.DoNotOriginate == "warn" {
 		set.DoNotOriginate = screen.Warn
 	}

@@ -30,6 +30,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad allow entry", "screening:\n  allow:\n    - 01632 960 001\n    - grandson\n", []string{"screening.allow[1] (line 4)", "not a phone number"}},
 		{"bad quiet hours", "screening:\n  quiet_hours: late\n", []string{"screening.quiet_hours (line 2)", "22:00-07:00"}},
 		{"bad do_not_originate", "screening:\n  do_not_originate: ignore\n", []string{"screening.do_not_originate (line 2)", "block or warn"}},
+		{"bad unknown", "screening:\n  unknown: ring\n", []string{"screening.unknown (line 2)", "allow or screen"}},
 		{"bad timezone", "screening:\n  timezone: Mars/Olympus\n", []string{"screening.timezone (line 2)"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
 	}

@@ -85,6 +85,8 @@ func (g *Guard) callbackPrompt(number string) string {
 		return "callback_police"
 	case same(number, g.cfg.Callback.Bank):
 		return "callback_bank"
+	case g.chain.Trusted(number):
+		return "callback_trusted"
 	}
 	return ""
 }

@@ -28,6 +28,8 @@ type Settings struct {
 	Quiet *QuietHours
 	// Stir, if set, checks STIR/SHAKEN signatures.
 	Stir *TrustStore
+	// ScreenUnknown announces-and-screens every caller not allowed by an earlier rule.
+	ScreenUnknown bool
 }
 
 // NewChain builds the household's chain. The order is the policy: trusted contacts first,
@@ -46,7 +48,27 @@ func NewChain(s Settings) Chain {
 	if s.Quiet != nil {
 		ch = append(ch, *s.Quiet)
 	}
+	if s.ScreenUnknown {
+		ch = append(ch, UnknownCallers{})
+	}
 	return ch
+}
+
+// Trusted says whether number is on the allow-list of the chain's first rule.
+func (ch Chain) Trusted(number string) bool {
+	if len(ch) == 0 {
+		return false
+	}
+	lr, ok := ch[0].(listRule)
+	if !ok || lr.action != Allow {
+		return false
+	}
+	n, err := Canonical(number)
+	if err != nil {
+		return false
+	}
+	_, found := lr.list.Contains(n)
+	return found
 }
 
 // Names lists the chain's rules in order, for the log.

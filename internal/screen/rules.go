@@ -181,3 +181,12 @@ func ParseQuietHours(s string, loc *time.Location) (QuietHours, error) {
 	}
 	return QuietHours{From: since(from), To: since(to), Loc: loc}, nil
 }
+
+// UnknownCallers screens every caller no earlier rule allowed, when the household asks for it.
+type UnknownCallers struct{}
+
+func (UnknownCallers) Name() string { return "unknown-callers" }
+
+func (UnknownCallers) Check(c Call) (Verdict, bool) {
+	return verdict(Screen, "the caller is not one of the household's trusted contacts, and the household has unknown callers announced"), true
+}

@@ -73,6 +73,19 @@ func TestChain(t *testing.T) {
 	}
 }
 
+func TestUnknownCallersScreenedWhenAsked(t *testing.T) {
+	ch := NewChain(Settings{Allow: mustList(t, "+442085550999"), ScreenUnknown: true, DoNotOriginate: Block})
+	if v := ch.Verdict(Call{Number: "+442085550123", At: time.Now()}); v.Action != Screen || v.Rule != "unknown-callers" {
+		t.Errorf("unknown caller: %s by %s", v.Action, v.Rule)
+	}
+	if v := ch.Verdict(Call{Number: "+442085550999", At: time.Now()}); v.Action != Allow {
+		t.Errorf("trusted caller: %s by %s", v.Action, v.Rule)
+	}
+	if !ch.Trusted("020 8555 0999") || ch.Trusted("+442085550123") {
+		t.Error("Trusted does not follow the allow-list")
+	}
+}
+
 func TestDoNotOriginateCanWarnInstead(t *testing.T) {
 	ch := NewChain(Settings{DoNotOriginate: Warn})
 	if v := ch.Verdict(Call{Number: "101", At: time.Now()}); v.Action != Warn {
