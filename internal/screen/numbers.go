@@ -2,6 +2,7 @@ package screen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -33,6 +34,9 @@ func canonical(s string) (string, *phonenumbers.PhoneNumber, error) {
 	if strings.HasPrefix(digits, "00") {
 		digits = "+" + digits[2:]
 	}
+	if n, ok := ukNumber(digits); ok {
+		return phonenumbers.Format(n, phonenumbers.E164), n, nil
+	}
 	n, err := phonenumbers.Parse(digits, "GB")
 	if err != nil {
 		return "", nil, fmt.Errorf("%q is not a phone number: %v", s, err)
@@ -42,3 +46,26 @@ func canonical(s string) (string, *phonenumbers.PhoneNumber, error) {
 
 // diallable says whether a parsed number is valid and allocated in its numbering plan.
 func diallable(n *phonenumbers.PhoneNumber) bool { return n != nil && phonenumbers.IsValidNumber(n) }
+
+// ukNumber reads a plain UK number ("+44…" or "0…", digits only) without the general parser,
+// whose search for extensions is most of its cost; anything else goes to the parser.
+func ukNumber(s string) (*phonenumbers.PhoneNumber, bool) {
+	var national string
+	switch {
+	case strings.HasPrefix(s, "+44"):
+		national = s[3:]
+	case strings.HasPrefix(s, "0") && !strings.HasPrefix(s, "00"):
+		national = s[1:]
+	default:
+		return nil, false
+	}
+	if len(national) < 7 || len(national) > 10 || national[0] == '0' {
+		return nil, false
+	}
+	n, err := strconv.ParseUint(national, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	cc := int32(44)
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &n}, true
+}

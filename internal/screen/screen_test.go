@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func mustList(t testing.TB, numbers ...string) List {
@@ -192,4 +194,23 @@ func BenchmarkVerdict(b *testing.B) {
 			b.ReportMetric(float64(ds[n*99/100].Nanoseconds())/1000, "p99-µs")
 		}
 	})
+}
+
+// The fast path for plain UK numbers agrees with the general parser.
+func TestUKFastPathMatchesParser(t *testing.T) {
+	for _, s := range []string{"+442085550123", "02085550123", "+447911123456", "07700900123", "+44207946012", "+442079460", "01632960001", "+443457345345", "08009123123"} {
+		fast, ok := ukNumber(s)
+		if !ok {
+			t.Errorf("%s: not taken by the fast path", s)
+			continue
+		}
+		slow, err := phonenumbers.Parse(s, "GB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if phonenumbers.Format(fast, phonenumbers.E164) != phonenumbers.Format(slow, phonenumbers.E164) ||
+			phonenumbers.IsValidNumber(fast) != phonenumbers.IsValidNumber(slow) {
+			t.Errorf("%s: fast path %v, parser %v", s, fast, slow)
+		}
+	}
 }
