@@ -37,15 +37,8 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked their name")
 		return
 	}
-	ctx, cancel := context.WithCancel(g.ctx)
+	ctx, cancel := whileUp(g.ctx, b.in) // ends if the caller hangs up
 	defer cancel()
-	go func() {
-		select {
-		case <-b.in.Context().Done(): // the caller hung up
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	ask, _ := media.Prompt("screen_ask")
 	if b.ms.Play(ctx, call.Trunk, append(ask, media.Tone(400*time.Millisecond)...), pt) == nil {
 		g.metrics.Prompt("screen_ask")
@@ -95,7 +88,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 	case ctx.Err() != nil:
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while the resident was deciding")
 	case cs.Context().Err() != nil:
-		b.refuseScreened(call.ByHousehold, call.Household, "the resident hung up after hearing who was calling")
+		b.endAs(call.Blocked, call.ByHousehold, call.Household, "the resident hung up after hearing who was calling")
 	case digit == '1':
 		b.ms.Resume(call.Trunk)
 		b.mu.Lock()
@@ -104,15 +97,10 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.record(call.CallAnswered)
 		b.hold(cs, call.Household)
 	case digit == 0:
-		b.refuseScreened(call.ByGuard, 0, "the resident did not choose within "+decisionLimit.String())
+		b.endAs(call.Blocked, call.ByGuard, 0, "the resident did not choose within "+decisionLimit.String())
 	default:
-		b.refuseScreened(call.ByHousehold, 0, "the resident refused the call after hearing who was calling")
+		b.endAs(call.Blocked, call.ByHousehold, 0, "the resident refused the call after hearing who was calling")
 	}
-}
-
-// refuseScreened ends a screened call the resident did not take.
-func (b *bridge) refuseScreened(by call.EndedBy, gone call.Side, why string) {
-	b.endAs(call.Blocked, by, gone, why)
 }
 
 // ringAnswered places the other leg for a caller the guard has already answered, offering
@@ -174,15 +162,8 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 		b.finish(call.Cancelled, call.ByHousehold, call.Household, "the resident hung up before the call-back started")
 		return
 	}
-	ctx, cancel := context.WithCancel(g.ctx)
+	ctx, cancel := whileUp(g.ctx, b.in) // ends if the resident hangs up
 	defer cancel()
-	go func() {
-		select {
-		case <-b.in.Context().Done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
 		g.metrics.Prompt(prompt)
 	}

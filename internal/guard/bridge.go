@@ -32,6 +32,8 @@ type bridge struct {
 	mu  sync.Mutex
 	c   call.Call
 	out *sipgo.DialogClientSession
+
+	sipIDs []string // the Call-IDs of this call's dialogs in g.legs; guarded by g.mu
 }
 
 func other(s call.Side) call.Side {
@@ -277,16 +279,8 @@ func (b *bridge) warnResident(cs *sipgo.DialogClientSession, ans media.Offer) bo
 	if err != nil || !ok {
 		return true // a warning that cannot be played must not stop the call
 	}
-	ctx, cancel := context.WithCancel(b.g.ctx)
+	ctx, cancel := whileUp(b.g.ctx, cs, b.in)
 	defer cancel()
-	go func() {
-		select {
-		case <-cs.Context().Done():
-		case <-b.in.Context().Done():
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
 	if err := b.ms.Play(ctx, other(b.inSide), samples, pt); err == nil {
 		b.g.metrics.Prompt(b.warning)
 	}

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"sync/atomic"
@@ -43,6 +44,9 @@ func (g *Guard) add(b *bridge) bool {
 func (g *Guard) track(sipCallID string, l *leg) {
 	g.mu.Lock()
 	g.legs[sipCallID] = l
+	if l.b != nil {
+		l.b.sipIDs = append(l.b.sipIDs, sipCallID)
+	}
 	g.mu.Unlock()
 }
 
@@ -55,10 +59,8 @@ func (g *Guard) untrack(sipCallID string) {
 // remove forgets a finished call and its dialogs.
 func (g *Guard) remove(b *bridge) {
 	g.mu.Lock()
-	for id, l := range g.legs {
-		if l.b == b {
-			delete(g.legs, id)
-		}
+	for _, id := range b.sipIDs {
+		delete(g.legs, id)
 	}
 	delete(g.calls, b.c.ID)
 	g.mu.Unlock()
@@ -75,12 +77,28 @@ func (g *Guard) lookup(req *sip.Request) *leg {
 	return g.legs[id.Value()]
 }
 
+// whileUp returns a context that ends with parent or as soon as any of the dialogs ends (a
+// hang-up or a CANCEL): prompts and waits stop when a party leaves.
+func whileUp(parent context.Context, dialogs ...interface{ Context() context.Context }) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	stops := make([]func() bool, len(dialogs))
+	for i, d := range dialogs {
+		stops[i] = context.AfterFunc(d.Context(), cancel)
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
 // byeReceived is when the peer on side s sent BYE, or zero.
 func (g *Guard) byeReceived(b *bridge, s call.Side) time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, l := range g.legs {
-		if l.b == b && l.side == s {
+	for _, id := range b.sipIDs {
+		if l := g.legs[id]; l != nil && l.side == s {
 			if ns := l.bye.Load(); ns != 0 {
 				return time.Unix(0, ns)
 			}

@@ -123,15 +123,8 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 	if err := sess.RespondSDP(media.AnswerSDP(g.host, ms.Port(call.Trunk), pt, "sendonly")); err != nil {
 		return false
 	}
-	ctx, cancel := context.WithCancel(g.ctx)
+	ctx, cancel := whileUp(g.ctx, sess) // ends if the caller hangs up during the announcement
 	defer cancel()
-	go func() {
-		select {
-		case <-sess.Context().Done(): // the caller hung up during the announcement
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	if err := ms.Play(ctx, call.Trunk, samples, pt); err == nil {
 		g.metrics.Prompt(prompt)
 	}

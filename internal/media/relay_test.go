@@ -35,19 +35,33 @@ func peer(t testing.TB) *net.UDPConn {
 
 func addrPort(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
 
-func TestRelayBothWaysAndStop(t *testing.T) {
-	var n counter
-	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41000, 41100, &n)
-	s, err := r.Open()
+// rig is a relay session between a caller and a phone, both real sockets on loopback.
+type rig struct {
+	s             *Session
+	n             *counter
+	caller, phone *net.UDPConn
+	trunk, house  *net.UDPAddr // the relay's ports facing each side
+}
+
+func newRig(t *testing.T, lo int) *rig {
+	t.Helper()
+	n := &counter{}
+	s, err := NewRelay(netip.MustParseAddr("127.0.0.1"), lo, lo+100, n).Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	caller, phone := peer(t), peer(t)
-	s.SetRemote(call.Trunk, addrPort(caller))
-	s.SetRemote(call.Household, addrPort(phone))
-	trunkPort := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)}
-	housePort := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)}
+	t.Cleanup(s.Close)
+	r := &rig{s: s, n: n, caller: peer(t), phone: peer(t)}
+	s.SetRemote(call.Trunk, addrPort(r.caller))
+	s.SetRemote(call.Household, addrPort(r.phone))
+	r.trunk = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)}
+	r.house = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)}
+	return r
+}
+
+func TestRelayBothWaysAndStop(t *testing.T) {
+	rg := newRig(t, 41000)
+	s, n, caller, phone, trunkPort, housePort := rg.s, rg.n, rg.caller, rg.phone, rg.trunk, rg.house
 
 	// expect sends a packet to the relay's port via and checks whether it reaches to from
 	// the relay's other port, out.
@@ -140,16 +154,8 @@ func benchPackets(b *testing.B, from, to *net.UDPConn, via *net.UDPAddr) {
 // A prompt reaches only the side it is played to, as paced RTP; the relay sends nothing
 // else to that side meanwhile.
 func TestPlayPromptToOneSide(t *testing.T) {
-	var n counter
-	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41500, 41600, &n)
-	s, err := r.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	caller, phone := peer(t), peer(t)
-	s.SetRemote(call.Trunk, addrPort(caller))
-	s.SetRemote(call.Household, addrPort(phone))
+	rg := newRig(t, 41500)
+	s, caller, phone := rg.s, rg.caller, rg.phone
 	prompt := make([]byte, 160*5+40) // six packets, the last short
 	for i := range prompt {
 		prompt[i] = 0xFF // mu-law silence
@@ -166,8 +172,8 @@ func TestPlayPromptToOneSide(t *testing.T) {
 		}
 		if i == 0 {
 			// The prompt is playing: the caller talks and the phone echoes; neither may cross.
-			caller.WriteToUDP(rtp(9), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)})
-			phone.WriteToUDP(rtp(10), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)})
+			caller.WriteToUDP(rtp(9), rg.trunk)
+			phone.WriteToUDP(rtp(10), rg.house)
 		}
 		if buf[1]&0x7f != PCMA || (i == 0) != (buf[1]&0x80 != 0) {
 			t.Errorf("packet %d: payload type/marker byte %#x", i, buf[1])

@@ -2,8 +2,6 @@ package media
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -34,18 +32,8 @@ func event(pt byte, digit byte, ts uint32, seq uint16) []byte {
 // Key presses arrive once each, however many packets repeat them; recording keeps what a
 // side says and relays none of it.
 func TestDTMFAndRecord(t *testing.T) {
-	var n counter
-	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41700, 41800, &n)
-	s, err := r.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	caller, phone := peer(t), peer(t)
-	s.SetRemote(call.Trunk, addrPort(caller))
-	s.SetRemote(call.Household, addrPort(phone))
-	house := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Household)}
-	trunk := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)}
+	rg := newRig(t, 41700)
+	s, caller, phone, trunk, house := rg.s, rg.caller, rg.phone, rg.trunk, rg.house
 
 	digits, stop := s.WatchDTMF(call.Household, 101)
 	for i := range 4 { // one press of 1, sent four times as RFC 4733 does

@@ -54,21 +54,20 @@ func NewChain(s Settings) Chain {
 	return ch
 }
 
-// Trusted says whether number is on the allow-list of the chain's first rule.
+// Trusted says whether number is on the chain's allow-list.
 func (ch Chain) Trusted(number string) bool {
-	if len(ch) == 0 {
-		return false
-	}
-	lr, ok := ch[0].(listRule)
-	if !ok || lr.action != Allow {
-		return false
-	}
 	n, err := Canonical(number)
 	if err != nil {
 		return false
 	}
-	_, found := lr.list.Contains(n)
-	return found
+	for _, r := range ch {
+		if lr, ok := r.(listRule); ok && lr.action == Allow {
+			if _, found := lr.list.Contains(n); found {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Names lists the chain's rules in order, for the log.
