@@ -1,0 +1,224 @@
+//go:build cgo
+
+package sphinx
+
+/*
+#cgo pkg-config: pocketsphinx
+#include <stdlib.h>
+#include <pocketsphinx.h>
+
+static ps_decoder_t *clearline_init(int argc, char **argv) {
+	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, 1);
+	if (cfg == NULL) return NULL;
+	ps_decoder_t *ps = ps_init(cfg);
+	cmd_ln_free_r(cfg);
+	return ps;
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/clearline/clearline/internal/speech"
+)
+
+// Recognizer is a pool of pocketsphinx decoders.
+type Recognizer struct {
+	opts Options
+	args []string
+	dir  string
+
+	mu      sync.Mutex
+	free    []*decoder
+	made    int
+	closed  bool
+}
+
+type decoder struct{ ps *C.ps_decoder_t }
+
+// New loads one decoder at once, so that a missing model is reported at start-up; the rest
+// are loaded when first needed.
+func New(o Options) (speech.Recognizer, error) {
+	if o.ModelDir == "" {
+		o.ModelDir = DefaultModelDir
+	}
+	if o.Decoders <= 0 {
+		o.Decoders = 1
+	}
+	dir, err := os.MkdirTemp("", "clearline-sphinx-")
+	if err != nil {
+		return nil, err
+	}
+	args, err := o.files(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r := &Recognizer{opts: o, args: args, dir: dir}
+	d, err := r.load()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r.free, r.made = []*decoder{d}, 1
+	return r, nil
+}
+
+func (r *Recognizer) load() (*decoder, error) {
+	argv := make([]*C.char, len(r.args))
+	for i, a := range r.args {
+		argv[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(argv[i]))
+	}
+	ps := C.clearline_init(C.int(len(argv)), &argv[0])
+	if ps == nil {
+		return nil, fmt.Errorf("pocketsphinx would not start with %s", strings.Join(r.args, " "))
+	}
+	return &decoder{ps: ps}, nil
+}
+
+// Name is "pocketsphinx/" and the mode.
+func (r *Recognizer) Name() string { return "pocketsphinx/" + string(r.opts.Mode) }
+
+// Start takes a free decoder, loading one if fewer than Decoders exist.
+func (r *Recognizer) Start(string) (speech.Stream, error) {
+	r.mu.Lock()
+	var d *decoder
+	switch {
+	case r.closed:
+		r.mu.Unlock()
+		return nil, errors.New("speech: recogniser closed")
+	case len(r.free) > 0:
+		d = r.free[len(r.free)-1]
+		r.free = r.free[:len(r.free)-1]
+	case r.made < r.opts.Decoders:
+		r.made++
+		r.mu.Unlock()
+		var err error
+		if d, err = r.load(); err != nil {
+			r.mu.Lock()
+			r.made--
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.mu.Lock()
+	default:
+		r.mu.Unlock()
+		return nil, speech.ErrBusy
+	}
+	r.mu.Unlock()
+	if C.ps_start_utt(d.ps) < 0 {
+		r.put(d)
+		return nil, errors.New("pocketsphinx: cannot start an utterance")
+	}
+	return &stream{r: r, d: d}, nil
+}
+
+func (r *Recognizer) put(d *decoder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		C.ps_free(d.ps)
+		r.made--
+		return
+	}
+	r.free = append(r.free, d)
+}
+
+// Close frees the idle decoders; busy ones are freed as their streams close.
+func (r *Recognizer) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for _, d := range r.free {
+		C.ps_free(d.ps)
+		r.made--
+	}
+	r.free = nil
+	return os.RemoveAll(r.dir)
+}
+
+// stream feeds one decoder, cutting utterances where its voice activity detector hears
+// the speech stop.
+type stream struct {
+	r        *Recognizer
+	d        *decoder
+	written  int64 // samples so far
+	speaking bool
+	start    int64
+	done     bool
+}
+
+func (s *stream) Write(samples []int16) ([]speech.Utterance, error) {
+	if s.done {
+		return nil, errors.New("speech: stream closed")
+	}
+	if len(samples) == 0 {
+		return nil, nil
+	}
+	if C.ps_process_raw(s.d.ps, (*C.int16)(unsafe.Pointer(&samples[0])), C.size_t(len(samples)), 0, 0) < 0 {
+		return nil, errors.New("pocketsphinx: decoding failed")
+	}
+	s.written += int64(len(samples))
+	in := C.ps_get_in_speech(s.d.ps) != 0
+	switch {
+	case in && !s.speaking:
+		s.speaking, s.start = true, max(0, s.written-int64(len(samples)))
+	case !in && s.speaking:
+		s.speaking = false
+		u, err := s.cut()
+		if err != nil || u == nil {
+			return nil, err
+		}
+		return []speech.Utterance{*u}, nil
+	}
+	return nil, nil
+}
+
+// cut ends the utterance, reads its words and starts the next one.
+func (s *stream) cut() (*speech.Utterance, error) {
+	if C.ps_end_utt(s.d.ps) < 0 {
+		return nil, errors.New("pocketsphinx: cannot end the utterance")
+	}
+	var score C.int32
+	text := ""
+	if h := C.ps_get_hyp(s.d.ps, &score); h != nil {
+		text = strings.Join(strings.Fields(C.GoString(h)), " ")
+	}
+	if C.ps_start_utt(s.d.ps) < 0 {
+		return nil, errors.New("pocketsphinx: cannot start an utterance")
+	}
+	if text == "" {
+		return nil, nil
+	}
+	return &speech.Utterance{Text: text, Start: speech.SampleTime(s.start), End: speech.SampleTime(s.written)}, nil
+}
+
+func (s *stream) Close() ([]speech.Utterance, error) {
+	if s.done {
+		return nil, nil
+	}
+	s.done = true
+	defer s.r.put(s.d)
+	var out []speech.Utterance
+	if s.speaking {
+		u, err := s.cut()
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			out = append(out, *u)
+		}
+	}
+	C.ps_end_utt(s.d.ps)
+	return out, nil
+}
