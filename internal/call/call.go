@@ -138,6 +138,56 @@ type Call struct {
 	Verdict string   `json:"verdict,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
 	Legs    []Leg    `json:"legs"`
+	// Risk is what listening to the call found; nil for calls that were not listened to.
+	Risk *Risk `json:"risk,omitempty"`
+}
+
+// Risk is the running analysis of what the caller says: the detector's risk after each
+// utterance, the indicators found, and the interventions made.
+type Risk struct {
+	// Analyser names the recogniser, or says why the call went unanalysed.
+	Analyser      string         `json:"analyser"`
+	Level         float64        `json:"level"`   // the highest risk so far
+	Verdict       string         `json:"verdict"` // ok, suspicious or scam, at the highest risk
+	Timeline      []RiskPoint    `json:"timeline"`
+	Indicators    []Finding      `json:"indicators"`
+	Interventions []Intervention `json:"interventions"`
+}
+
+// RiskPoint is the risk after one utterance, T seconds into the call's audio.
+type RiskPoint struct {
+	T    float64 `json:"t"`
+	Risk float64 `json:"risk"`
+	Text string  `json:"text"`
+}
+
+// Finding is one scam indicator with the words that gave it away.
+type Finding struct {
+	Kind     string  `json:"kind"`
+	Evidence string  `json:"evidence"`
+	T        float64 `json:"t"`
+}
+
+// Intervention is something the guard did because of the risk: a spoken warning to the
+// resident, or an alert to the household's guardians.
+type Intervention struct {
+	Kind   string    `json:"kind"` // "warning" or "alert"
+	At     time.Time `json:"at"`
+	T      float64   `json:"t"`
+	Risk   float64   `json:"risk"`
+	Reason string    `json:"reason"`
+}
+
+// Clone copies the risk so that a snapshot does not share slices with the running analysis.
+func (r *Risk) Clone() *Risk {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Timeline = append([]RiskPoint(nil), r.Timeline...)
+	c.Indicators = append([]Finding(nil), r.Indicators...)
+	c.Interventions = append([]Intervention(nil), r.Interventions...)
+	return &c
 }
 
 // Leg returns the leg on side s, or a zero Leg if the call has none there.
@@ -171,9 +221,17 @@ const (
 	CallAnswered
 	// CallEnded: both legs are released.
 	CallEnded
+	// CallAssessed: listening found the risk changed.
+	CallAssessed
+	// CallWarned: the resident was warned, in the call, that it has signs of a scam.
+	CallWarned
+	// CallAlert: the call's risk crossed the alert threshold; the household's guardians
+	// are to be told.
+	CallAlert
 )
 
-var eventKindNames = map[EventKind]string{CallStarted: "call.started", CallAnswered: "call.answered", CallEnded: "call.ended"}
+var eventKindNames = map[EventKind]string{CallStarted: "call.started", CallAnswered: "call.answered", CallEnded: "call.ended",
+	CallAssessed: "call.assessed", CallWarned: "call.warned", CallAlert: "call.alert"}
 
 func (k EventKind) String() string { return enumString(eventKindNames, k) }
 

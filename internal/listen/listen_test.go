@@ -1,0 +1,258 @@
+package listen
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/detect"
+	"github.com/clearline/clearline/internal/speech"
+	"github.com/clearline/clearline/internal/speech/speechtest"
+	"github.com/clearline/clearline/internal/speech/sphinx"
+)
+
+type counts struct {
+	mu            sync.Mutex
+	streams       map[string]int
+	dropped       int
+	utterances    int
+	interventions map[string]int
+}
+
+func newCounts() *counts {
+	return &counts{streams: map[string]int{}, interventions: map[string]int{}}
+}
+func (c *counts) Stream(r string)       { c.mu.Lock(); c.streams[r]++; c.mu.Unlock() }
+func (c *counts) Dropped(n int)         { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
+func (c *counts) Utterance()            { c.mu.Lock(); c.utterances++; c.mu.Unlock() }
+func (c *counts) Intervention(k string) { c.mu.Lock(); c.interventions[k]++; c.mu.Unlock() }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// rtp wraps 20 ms of mu-law in an RTP packet.
+func rtp(seq int, payload []byte) []byte {
+	p := make([]byte, 12, 12+len(payload))
+	p[0], p[1] = 0x80, 0
+	binary.BigEndian.PutUint16(p[2:], uint16(seq))
+	binary.BigEndian.PutUint32(p[4:], uint32(seq*160))
+	return append(p, payload...)
+}
+
+type event struct {
+	kind string
+	at   time.Time
+	risk *call.Risk
+}
+
+func hooks(ch chan<- event) Hooks {
+	send := func(kind string) func(*call.Risk, string) {
+		return func(r *call.Risk, _ string) { ch <- event{kind, time.Now(), r} }
+	}
+	return Hooks{Warn: send("warning"), Alert: send("alert")}
+}
+
+func loadScripts(t *testing.T) map[string]speechtest.Script {
+	ss, err := speechtest.LoadScripts("../../testdata/listen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]speechtest.Script{}
+	for _, s := range ss {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// A police courier-fraud script, played in real time as a caller would speak it, draws
+// the warning and the alert, each once, soon after the sentence that gives it away; the
+// reason names the indicators.
+func TestScamScriptWarnsInTime(t *testing.T) {
+	rec, err := sphinx.New(sphinx.Options{Decoders: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	s := loadScripts(t)["police_courier"]
+	a, err := speechtest.Speak(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newCounts()
+	l := New(rec, detect.New(), DefaultPolicy, m, quiet())
+	events := make(chan event, 4)
+	tap := l.Listen("call-1", hooks(events))
+	// Play the audio in real time, noting when each 20 ms frame went out.
+	start := time.Now()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	sent := make([]time.Time, 0, len(a.Ulaw)/160+1)
+	var got []event
+	for i := 0; i*160 < len(a.Ulaw); i++ {
+		tap.Packet(rtp(i, a.Ulaw[i*160:min((i+1)*160, len(a.Ulaw))]))
+		sent = append(sent, time.Now())
+		<-tick.C
+	drain:
+		for {
+			select {
+			case e := <-events:
+				got = append(got, e)
+			default:
+				break drain
+			}
+		}
+		if len(got) == 2 {
+			break
+		}
+	}
+	tap.Close()
+	if len(got) != 2 || got[0].kind == got[1].kind {
+		t.Fatalf("interventions %v after %v of audio, want a warning and an alert", got, time.Since(start))
+	}
+	w := got[0]
+	if w.kind != "warning" {
+		w = got[1]
+	}
+	// The decisive sentence is the last one to end before the warning.
+	decisive := -1
+	for i, end := range a.Ends {
+		if f := int(end / (20 * time.Millisecond)); f < len(sent) && sent[f].Before(w.at) {
+			decisive = i
+		}
+	}
+	if decisive < 0 {
+		t.Fatal("warning before any sentence ended")
+	}
+	ended := sent[int(a.Ends[decisive]/(20*time.Millisecond))]
+	latency := w.at.Sub(ended)
+	t.Logf("warning %v after the end of sentence %d %q; risk %.2f; reason: %s", latency.Round(time.Millisecond), decisive+1, s.Lines[decisive], w.risk.Level, w.risk.Interventions[0].Reason)
+	if latency > 2*time.Second {
+		t.Errorf("warning came %v after the decisive sentence ended; want within 2 s", latency)
+	}
+	if m.interventions["warning"] != 1 || m.interventions["alert"] != 1 {
+		t.Errorf("interventions counted %v", m.interventions)
+	}
+	r := tap.Risk()
+	if len(r.Indicators) == 0 || len(r.Timeline) == 0 || r.Level < DefaultPolicy.AlertAt {
+		t.Errorf("risk %+v", r)
+	}
+}
+
+// Benign calls, fed as fast as the recogniser takes them, draw no intervention.
+func TestBenignScriptsStayQuiet(t *testing.T) {
+	rec, err := sphinx.New(sphinx.Options{Decoders: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	for _, s := range loadScripts(t) {
+		if s.Label != "benign" {
+			continue
+		}
+		a, err := speechtest.Speak(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := make(chan event, 4)
+		l := New(rec, detect.New(), DefaultPolicy, newCounts(), quiet())
+		l.queue = len(a.Ulaw)/160 + 1 // all of it: this test is about the verdict, not timing
+		tap := l.Listen(s.Name, hooks(events))
+		for i := 0; i*160 < len(a.Ulaw); i++ {
+			tap.Packet(rtp(i, a.Ulaw[i*160:min((i+1)*160, len(a.Ulaw))]))
+		}
+		for len(tap.queue) > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		tap.Close()
+		tap.Wait(10 * time.Second)
+		if len(events) > 0 {
+			t.Errorf("%s: %v", s.Name, <-events)
+		}
+		if r := tap.Risk(); len(r.Timeline) == 0 || r.Level >= DefaultPolicy.WarnAt {
+			t.Errorf("%s: risk %+v", s.Name, r)
+		}
+	}
+}
+
+// stalled is a recogniser whose stream stops taking audio until released: the machine
+// cannot keep up. (A stub stands in for a stalled process here; the end-to-end tests stop
+// a real one.)
+type stalled struct{ release chan struct{} }
+
+func (s stalled) Start(string) (speech.Stream, error) { return stalledStream(s), nil }
+func (s stalled) Name() string                        { return "stalled" }
+func (s stalled) Close() error                        { return nil }
+
+type stalledStream stalled
+
+func (s stalledStream) Write([]int16) ([]speech.Utterance, error) {
+	<-s.release
+	return nil, errors.New("gave up")
+}
+func (s stalledStream) Close() ([]speech.Utterance, error) { return nil, nil }
+
+// When analysis stalls, packets keep being accepted at once; what does not fit the queue is
+// dropped and counted; when the recogniser fails the call is marked, not ended.
+func TestStalledRecogniserNeverBlocksTheCall(t *testing.T) {
+	release := make(chan struct{})
+	m := newCounts()
+	l := New(stalled{release}, detect.New(), DefaultPolicy, m, quiet())
+	tap := l.Listen("call-2", Hooks{})
+	frame := make([]byte, 160)
+	done := make(chan struct{})
+	go func() {
+		for i := range 1000 {
+			tap.Packet(rtp(i, frame))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Packet blocked behind a stalled recogniser")
+	}
+	m.mu.Lock()
+	dropped := m.dropped
+	m.mu.Unlock()
+	// One packet is held by the stalled Write, QueueFrames wait in the queue.
+	if want := 1000 - QueueFrames - 1; dropped != want {
+		t.Errorf("dropped %d, want %d", dropped, want)
+	}
+	close(release)
+	if !tap.Wait(5 * time.Second) {
+		t.Fatal("tap did not stop after the recogniser failed")
+	}
+	if r := tap.Risk(); r.Analyser != "stalled (stopped: gave up)" {
+		t.Errorf("analyser %q", r.Analyser)
+	}
+	if m.streams["started"] != 1 || m.streams["failed"] != 1 {
+		t.Errorf("streams %v", m.streams)
+	}
+	tap.Packet(rtp(1001, frame)) // after the failure: ignored, not counted, no panic
+	tap.Close()
+}
+
+func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
+	rec, err := sphinx.New(sphinx.Options{Decoders: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	m := newCounts()
+	l := New(rec, detect.New(), DefaultPolicy, m, quiet())
+	first := l.Listen("a", Hooks{})
+	second := l.Listen("b", Hooks{})
+	second.Packet(rtp(0, make([]byte, 160))) // ignored
+	if r := second.Risk(); r.Analyser != "not analysed: every recogniser was busy" {
+		t.Errorf("analyser %q", r.Analyser)
+	}
+	first.Close()
+	first.Wait(5 * time.Second)
+	if m.streams["busy"] != 1 || m.streams["started"] != 1 {
+		t.Errorf("streams %v", m.streams)
+	}
+}
