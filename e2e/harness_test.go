@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,9 @@ const (
 var scenarios, _ = filepath.Abs("../testdata/sipp")
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asrSelf) == "1" { // this binary started as an external recogniser by a test
+		os.Exit(cli.Main(append([]string{"asr"}, os.Args[1:]...), os.Stdout, os.Stderr))
+	}
 	if _, err := exec.LookPath("sipp"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: sipp is not installed; `make test` installs it (Debian package sip-tester)")
 		os.Exit(1)
@@ -131,6 +135,8 @@ media:
   ports: %d-%d
   timeout: 30s
 data_dir: %s
+listening:
+  recogniser: none
 `, g.sip, trunkIP, g.trunkPort, trunkIP, phoneIP, g.phonePort, g.http, g.mediaLo, g.mediaHi, filepath.Join(g.dir, "data"))
 	cfg, err := config.Parse([]byte(src))
 	if err != nil {
@@ -276,6 +282,8 @@ type sipp struct {
 	msgs string
 	out  *syncBuffer
 	done chan error
+	// limit is how long wait gives SIPp to finish (40 s unless set).
+	limit time.Duration
 }
 
 // runSIPp starts SIPp with a scenario from testdata/sipp, tracing its messages.
@@ -285,7 +293,10 @@ func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
 	s := &sipp{t: t, name: name, msgs: filepath.Join(dir, "messages.log"), out: &syncBuffer{}, done: make(chan error, 1)}
 	var all []string
 	if scenario != "" { // "" means one of SIPp's built-in scenarios, chosen by -sn in args
-		all = []string{"-sf", filepath.Join(scenarios, scenario)}
+		if !filepath.IsAbs(scenario) {
+			scenario = filepath.Join(scenarios, scenario)
+		}
+		all = []string{"-sf", scenario}
 	}
 	all = append(all, []string{"-m", "1", "-nostdin",
 		"-trace_msg", "-message_file", s.msgs, "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
@@ -313,7 +324,7 @@ func (s *sipp) wait() {
 	s.t.Helper()
 	if err := s.result(); err != nil {
 		errs, _ := os.ReadFile(strings.TrimSuffix(s.msgs, "messages.log") + "errors.log")
-		s.t.Fatalf("%s: sipp failed: %v\n%s\nmessages:\n%s", s.name, err, errs, s.summary())
+		s.t.Fatalf("%s: sipp failed: %v\n%s\n%s\nmessages:\n%s", s.name, err, errs, tail(s.out.String(), 20), s.summary())
 	}
 }
 
@@ -322,9 +333,9 @@ func (s *sipp) result() error {
 	case err := <-s.done:
 		s.done <- err
 		return err
-	case <-time.After(40 * time.Second):
+	case <-time.After(cmp.Or(s.limit, 40*time.Second)):
 		s.cmd.Process.Kill()
-		return fmt.Errorf("still running after 40s")
+		return fmt.Errorf("still running after %v", cmp.Or(s.limit, 40*time.Second))
 	}
 }
 
@@ -343,7 +354,7 @@ func (s *sipp) messages() []message {
 	s.t.Helper()
 	b, err := os.ReadFile(s.msgs)
 	if err != nil {
-		s.t.Fatalf("%s: %v", s.name, err)
+		s.t.Fatalf("%s: %v (SIPp said: %s)", s.name, err, tail(s.out.String(), 20))
 	}
 	text := string(b)
 	idx := traceHead.FindAllStringSubmatchIndex(text, -1)

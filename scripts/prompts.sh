@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 say() { # name text
 	espeak-ng -v en-gb -s 145 -w "$tmp/$1.wav" "$2"
-	sox "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul"
+	sox -D "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul" # -D: no random dither
 	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 8000 )) s)"
 }
 say blocked "This call has been blocked by the line's call guard. Goodbye."
@@ -21,3 +21,4 @@ say screen_choice "Press 1 to take the call, or 2 to refuse it."
 say callback_police "This is a new call to the police on 1 0 1. You are not connected to the previous caller."
 say callback_bank "This is a new call to your bank, on the number from your card. You are not connected to the previous caller."
 say callback_trusted "This is a new call to one of your trusted numbers. You are not connected to the previous caller."
+say scam_warning "Call guard warning. This call has signs of a scam. The police and your bank never ask you to withdraw cash or hand over your card. Hang up now."

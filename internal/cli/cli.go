@@ -32,6 +32,8 @@ Usage:
                                   storage in ./clearline-data)
   clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
                                   signs; with --eval, measure against labelled calls
+  clearline asr [--listen ADDR]   a speech recogniser speaking clearline-asr/1 (for
+                                  listening.external), on stdin/stdout or TCP
   clearline help                  show this text
 `
 
@@ -55,6 +57,8 @@ func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "detect":
 		return runDetect(args[1:], stdin, stdout, stderr)
+	case "asr":
+		return runASR(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -132,7 +136,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("screening", "rules", strings.Join(chain.Names(), " → "))
-	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain})
+	lis, asr, err := newListener(cfg, m, log)
+	if err != nil {
+		return err
+	}
+	defer asr.Close()
+	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain, Listener: lis})
 	if err != nil {
 		return err
 	}

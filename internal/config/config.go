@@ -40,6 +40,35 @@ type Config struct {
 	Screening Screening `yaml:"screening"`
 	// Callback is the household's directory of numbers it can trust, for safe call-back.
 	Callback Callback `yaml:"callback"`
+	// Listening is speech analysis in the call and the interventions it makes.
+	Listening Listening `yaml:"listening"`
+}
+
+// Listening chooses the speech recogniser and the household's interventions.
+type Listening struct {
+	// Recogniser is auto (pocketsphinx when this build and machine have it, else none),
+	// pocketsphinx, external or none.
+	Recogniser string `yaml:"recogniser"`
+	// Mode is pocketsphinx's: domain (default), keyphrase or general.
+	Mode string `yaml:"mode"`
+	// ModelDir holds Debian's pocketsphinx-en-us model.
+	ModelDir string `yaml:"model_dir"`
+	// Decoders is how many calls pocketsphinx analyses at once; more calls go unanalysed.
+	Decoders int `yaml:"decoders"`
+	// External is the recogniser a deployment runs itself (protocol clearline-asr/1).
+	External ExternalRecogniser `yaml:"external"`
+	// Warn plays a spoken warning to the resident when the risk reaches WarnAt.
+	Warn   bool    `yaml:"warn"`
+	WarnAt float64 `yaml:"warn_at"`
+	// Alert tells the household's guardians when the risk reaches AlertAt.
+	Alert   bool    `yaml:"alert"`
+	AlertAt float64 `yaml:"alert_at"`
+}
+
+// ExternalRecogniser is reached at Address (host:port) or started as Command per call.
+type ExternalRecogniser struct {
+	Address string   `yaml:"address"`
+	Command []string `yaml:"command"`
 }
 
 // Callback holds the verified numbers the feature codes ring as fresh calls.
@@ -216,6 +245,8 @@ func defaults() *Config {
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
 		Callback:  Callback{Police: "101"},
+		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 2,
+			Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8},
 	}
 }
 
@@ -346,6 +377,7 @@ func (c *Config) check() []fieldError {
 			bad("$.screening.quiet_hours", "%v", err)
 		}
 	}
+	c.checkListening(bad)
 	if n := c.Callback.Police; n != "" {
 		if _, err := screen.Canonical(n); err != nil {
 			bad("$.callback.police", "%v", err)
@@ -471,4 +503,36 @@ func checkContact(s string) error {
 		return fmt.Errorf("%q: %v", s, err)
 	}
 	return nil
+}
+
+func (c *Config) checkListening(bad func(path, format string, args ...any)) {
+	l := c.Listening
+	switch l.Recogniser {
+	case "auto", "pocketsphinx", "none":
+	case "external":
+		if (l.External.Address == "") == (len(l.External.Command) == 0) {
+			bad("$.listening.external", "set exactly one of address (host:port of a clearline-asr/1 server) and command (a program and its arguments)")
+		}
+		if l.External.Address != "" {
+			if err := checkHostPort(l.External.Address); err != nil {
+				bad("$.listening.external.address", "%v", err)
+			}
+		}
+	default:
+		bad("$.listening.recogniser", "must be auto, pocketsphinx, external or none, not %q", l.Recogniser)
+	}
+	if m := l.Mode; m != "domain" && m != "keyphrase" && m != "general" {
+		bad("$.listening.mode", "must be domain, keyphrase or general, not %q", m)
+	}
+	if l.Decoders < 1 || l.Decoders > 64 {
+		bad("$.listening.decoders", "must be from 1 to 64, not %d", l.Decoders)
+	}
+	for _, t := range []struct {
+		path string
+		v    float64
+	}{{"$.listening.warn_at", l.WarnAt}, {"$.listening.alert_at", l.AlertAt}} {
+		if t.v <= 0 || t.v > 1 {
+			bad(t.path, "must be a risk above 0 and at most 1, not %v", t.v)
+		}
+	}
 }

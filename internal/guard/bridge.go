@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/media"
 )
 
@@ -28,6 +29,8 @@ type bridge struct {
 	warning string
 	// info carries key presses sent by SIP INFO while the resident decides on a screened call.
 	info chan byte
+	// tap analyses what the party on the trunk side says, once the call is answered.
+	tap *listen.Tap
 
 	mu  sync.Mutex
 	c   call.Call
@@ -124,6 +127,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 	if !b.answer(winner, outSide) {
 		return
 	}
+	b.listen(winner)
 	b.hold(winner, outSide)
 }
 
@@ -420,6 +424,9 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	b.mu.Unlock()
 	if b.ms != nil {
 		b.ms.Close()
+	}
+	if b.tap != nil {
+		b.tap.Close()
 	}
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})

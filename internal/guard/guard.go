@@ -29,6 +29,7 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
 )
@@ -67,6 +68,7 @@ type Guard struct {
 	throttle  *throttle
 	trunk     trunk
 	chain     screen.Chain
+	listener  *listen.Listener
 	emergency map[string]bool
 	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
 
@@ -87,6 +89,8 @@ type Options struct {
 	Media    media.Stats
 	// Screening judges inbound calls; nil allows every call.
 	Screening screen.Chain
+	// Listener analyses what callers say in answered calls; nil listens to nothing.
+	Listener *listen.Listener
 }
 
 // New builds a guard from a checked configuration; Serve starts it.
@@ -144,6 +148,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
 		chain:     o.Screening,
+		listener:  o.Listener,
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},

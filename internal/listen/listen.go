@@ -42,7 +42,7 @@ type Metrics interface {
 	// Stream counts a call's analysis starting, or why it did not: started, busy, failed, none.
 	Stream(result string)
 	// Dropped counts audio frames lost because analysis fell behind.
-	Dropped(frames int)
+	AudioDropped(frames int)
 	// Utterance counts one utterance recognised.
 	Utterance()
 	// Intervention counts a warning or an alert.
@@ -135,7 +135,7 @@ func (t *Tap) Packet(pkt []byte) {
 	select {
 	case t.queue <- append([]byte(nil), pkt...):
 	default:
-		t.l.metrics.Dropped(1)
+		t.l.metrics.AudioDropped(1)
 	}
 }
 
@@ -194,7 +194,7 @@ func (t *Tap) run(st speech.Stream) {
 			us, err := st.Close()
 			t.heard(c, us)
 			if err != nil {
-				t.l.log.Debug("closing the recogniser stream", "call", t.callID, "err", err)
+				fail(err) // the call is over; the record says the end went unheard
 			}
 			return
 		}

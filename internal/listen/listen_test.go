@@ -28,7 +28,7 @@ func newCounts() *counts {
 	return &counts{streams: map[string]int{}, interventions: map[string]int{}}
 }
 func (c *counts) Stream(r string)       { c.mu.Lock(); c.streams[r]++; c.mu.Unlock() }
-func (c *counts) Dropped(n int)         { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
+func (c *counts) AudioDropped(n int)    { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
 func (c *counts) Utterance()            { c.mu.Lock(); c.utterances++; c.mu.Unlock() }
 func (c *counts) Intervention(k string) { c.mu.Lock(); c.interventions[k]++; c.mu.Unlock() }
 

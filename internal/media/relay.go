@@ -76,11 +76,12 @@ type endpoint struct {
 	conn    *net.UDPConn
 	port    int
 	remote  atomic.Pointer[netip.AddrPort]
-	packets atomic.Uint64             // packets received on this port
-	stopped atomic.Bool               // no more media to or from this side
-	playing atomic.Bool               // a prompt is playing to this side: relay nothing to it or from it
-	capture atomic.Pointer[capture]   // set while what this side says is recorded
-	dtmf    atomic.Pointer[dtmfWatch] // set while key presses from this side are awaited
+	packets atomic.Uint64                // packets received on this port
+	stopped atomic.Bool                  // no more media to or from this side
+	playing atomic.Bool                  // a prompt is playing to this side: relay nothing to it or from it
+	capture atomic.Pointer[capture]      // set while what this side says is recorded
+	dtmf    atomic.Pointer[dtmfWatch]    // set while key presses from this side are awaited
+	tap     atomic.Pointer[func([]byte)] // given every RTP packet this side sends, for analysis
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -133,6 +134,16 @@ func (s *Session) Stop(sd call.Side) { s.side(sd).stopped.Store(true) }
 // Resume lets side sd's media flow again after Stop.
 func (s *Session) Resume(sd call.Side) { s.side(sd).stopped.Store(false) }
 
+// Tap gives f every RTP packet side sd sends from now on, whatever is relayed; f must copy
+// what it keeps and must not block. Tap(sd, nil) stops it.
+func (s *Session) Tap(sd call.Side, f func(pkt []byte)) {
+	if f == nil {
+		s.side(sd).tap.Store(nil)
+		return
+	}
+	s.side(sd).tap.Store(&f)
+}
+
 // Close releases both ports.
 func (s *Session) Close() {
 	s.closing.Do(func() {
@@ -164,6 +175,9 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 			}
 			if c := from.capture.Load(); c != nil {
 				c.add(buf[:n])
+			}
+			if t := from.tap.Load(); t != nil && !from.stopped.Load() {
+				(*t)(buf[:n])
 			}
 		}
 		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {

@@ -27,6 +27,11 @@ type Metrics struct {
 	storeWritten prometheus.Counter
 	storeFailed  prometheus.Counter
 	storeDropped prometheus.Counter
+
+	listenStreams    *prometheus.CounterVec
+	listenDropped    prometheus.Counter
+	listenUtterances prometheus.Counter
+	interventions    *prometheus.CounterVec
 }
 
 // New registers the collectors (and the Go runtime's) on a fresh registry.
@@ -68,11 +73,26 @@ func New() *Metrics {
 		storeDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "clearline_store_events_dropped_total", Help: "Call events dropped because the store queue was full.",
 		}),
+		listenStreams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "clearline_listen_streams_total",
+			Help: "Calls whose speech analysis started, or did not: started, busy (no free recogniser), failed (started, then stopped), none.",
+		}, []string{"result"}),
+		listenDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_listen_audio_dropped_seconds_total",
+			Help: "Caller audio not analysed because speech analysis fell behind (the call itself got all of it).",
+		}),
+		listenUtterances: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_listen_utterances_total", Help: "Utterances recognised and given to the detector.",
+		}),
+		interventions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "clearline_interventions_total", Help: "In-call warnings to residents and alerts to guardians, by kind.",
+		}, []string{"kind"}),
 	}
 	m.rtpFrom[call.Trunk] = m.rtpPackets.WithLabelValues(call.Trunk.String())
 	m.rtpFrom[call.Household] = m.rtpPackets.WithLabelValues(call.Household.String())
 	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.prompts, m.mediaActive,
 		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
+		m.listenStreams, m.listenDropped, m.listenUtterances, m.interventions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -115,3 +135,15 @@ func (m *Metrics) WriteFailed() { m.storeFailed.Inc() }
 
 // Dropped counts an event the store queue had no room for.
 func (m *Metrics) Dropped() { m.storeDropped.Inc() }
+
+// Stream counts a call's analysis starting, or why it did not.
+func (m *Metrics) Stream(result string) { m.listenStreams.WithLabelValues(result).Inc() }
+
+// AudioDropped counts 20 ms audio frames analysis had no room for.
+func (m *Metrics) AudioDropped(frames int) { m.listenDropped.Add(float64(frames) * 0.02) }
+
+// Utterance counts one utterance recognised.
+func (m *Metrics) Utterance() { m.listenUtterances.Inc() }
+
+// Intervention counts a warning or an alert.
+func (m *Metrics) Intervention(kind string) { m.interventions.WithLabelValues(kind).Inc() }

@@ -218,3 +218,42 @@ func TestBatchWithOneCallManyTimes(t *testing.T) {
 		t.Fatalf("events = %d, %v", len(evs), err)
 	}
 }
+
+// A call's risk analysis — timeline, indicators, interventions — is stored with it and
+// read back whole, and the alert event is in the outbox for the guardians.
+func TestRiskStoredWithCall(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now().UTC()
+	c := sampleCall("r1", t0)
+	c.Risk = &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.9, Verdict: "scam",
+		Timeline:      []call.RiskPoint{{T: 4.2, Risk: 0.1, Text: "this is detective sergeant carter"}, {T: 9.8, Risk: 0.9, Text: "a courier will come to collect the money"}},
+		Indicators:    []call.Finding{{Kind: "courier_collection", Evidence: "courier will come to collect the money", T: 9.8}},
+		Interventions: []call.Intervention{{Kind: "alert", At: t0.Add(10 * time.Second), T: 9.8, Risk: 0.9, Reason: "risk 0.90: courier collection"}}}
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "r1", Kind: call.CallAlert, At: t0, Call: c}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Call(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Risk == nil || len(got.Risk.Timeline) != 2 || got.Risk.Indicators[0].Kind != "courier_collection" ||
+		got.Risk.Interventions[0].Kind != "alert" || !got.Risk.Interventions[0].At.Equal(c.Risk.Interventions[0].At) {
+		t.Errorf("stored risk = %+v", got.Risk)
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil || len(evs) != 1 || evs[0].Kind != call.CallAlert || evs[0].Call.Risk == nil {
+		t.Fatalf("events = %+v, %v", evs, err)
+	}
+	plain := sampleCall("r2", t0)
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "r2", Kind: call.CallStarted, At: t0, Call: plain}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Call(ctx, "r2"); err != nil || got.Risk != nil {
+		t.Errorf("a call never listened to has risk %+v (%v)", got.Risk, err)
+	}
+}
