@@ -149,7 +149,7 @@ func speakCall(t *testing.T, g *guard, s speechtest.Script, extra time.Duration)
 		t.Fatal(err)
 	}
 	talk := time.Duration(len(a.Ulaw)) * time.Second / 8000
-	xml := strings.NewReplacer("@PCAP@", pcap, "@PAUSE@", strconv.Itoa(int((talk+extra).Milliseconds()))).Replace(string(tmpl))
+	xml := strings.NewReplacer("@PCAP@", pcap, "@PAUSE@", strconv.Itoa(int((talk + extra).Milliseconds()))).Replace(string(tmpl))
 	scenario := filepath.Join(dir, "caller_speaks.xml")
 	if err := os.WriteFile(scenario, []byte(xml), 0o644); err != nil {
 		t.Fatal(err)

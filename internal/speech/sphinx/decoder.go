@@ -34,10 +34,10 @@ type Recognizer struct {
 	args []string
 	dir  string
 
-	mu      sync.Mutex
-	free    []*decoder
-	made    int
-	closed  bool
+	mu     sync.Mutex
+	free   []*decoder
+	made   int
+	closed bool
 }
 
 type decoder struct{ ps *C.ps_decoder_t }
