@@ -2,23 +2,34 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run build test test-deps vet bench corpus model detect-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus model lm detect-eval listen-eval clean
+
+# Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
+RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
+TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox
+apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 ## run: start the guard with its embedded defaults (SIP 127.0.0.1:5060, HTTP 127.0.0.1:8080)
-run:
+run: run-deps
 	$(GO) run ./cmd/clearline run
 
-build:
+## run-deps: install pocketsphinx (library and en-us model) when missing
+run-deps:
+	@$(call apt_install,$(RUN_PKGS))
+
+build: run-deps
 	$(GO) build -o bin/clearline ./cmd/clearline
 
-## test-deps: install what the tests drive (SIPp from Debian's sip-tester) when missing
+## test-deps: install what the tests drive (SIPp, espeak-ng, sox, pocketsphinx) when missing
 test-deps:
-	@command -v sipp >/dev/null || { echo "installing sip-tester (SIPp)..."; \
-	  (apt-get update -qq || sudo apt-get update -qq) && \
-	  (apt-get install -y -qq sip-tester || sudo apt-get install -y -qq sip-tester); }
+	@$(call apt_install,$(TEST_PKGS))
 
 vet:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/clearline # builds without cgo too (recogniser: none or external)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum"; exit 1; }
 
@@ -38,6 +49,14 @@ corpus:
 ## model: retrain the detector's model from the committed corpus (bit-for-bit reproducible)
 model:
 	$(GO) run ./internal/detect/train -corpus testdata/detect/train.jsonl -out internal/detect/model.json
+
+## lm: rebuild pocketsphinx's domain model from the detector's corpus (deterministic)
+lm:
+	$(GO) run ./internal/speech/sphinx/lmgen
+
+## listen-eval: each pocketsphinx mode on the espeak-ng test scripts (accuracy, RTF, capacity)
+listen-eval: test-deps
+	$(GO) run ./internal/speech/sphinx/listeneval
 
 ## detect-eval: the detector's figures on the dev split (never trained on)
 detect-eval:

@@ -332,7 +332,7 @@ func TestRecogniserFailureLeavesCallsConnected(t *testing.T) {
 			}
 			// A dead recogniser is found at the next write; a stalled one when the write
 			// buffers fill or, at the latest, when it does not finish as the call ends.
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(15 * time.Second)
 			for c.Risk == nil || !strings.Contains(c.Risk.Analyser, "stopped") {
 				if time.Now().After(deadline) {
 					t.Fatalf("risk %+v: the analysis should say it stopped", c.Risk)

@@ -32,6 +32,11 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad do_not_originate", "screening:\n  do_not_originate: ignore\n", []string{"screening.do_not_originate (line 2)", "block or warn"}},
 		{"bad unknown", "screening:\n  unknown: ring\n", []string{"screening.unknown (line 2)", "allow or screen"}},
 		{"bad timezone", "screening:\n  timezone: Mars/Olympus\n", []string{"screening.timezone (line 2)"}},
+		{"bad recogniser", "listening:\n  recogniser: whisper\n", []string{"listening.recogniser (line 2)", "auto, pocketsphinx, external or none"}},
+		{"external without address", "listening:\n  recogniser: external\n", []string{"listening.external", "exactly one of address"}},
+		{"bad warn_at", "listening:\n  warn_at: 7\n", []string{"listening.warn_at (line 2)", "at most 1"}},
+		{"bad mode", "listening:\n  mode: loud\n", []string{"listening.mode (line 2)", "domain, keyphrase or general"}},
+		{"no decoders", "listening:\n  decoders: 0\n", []string{"listening.decoders (line 2)"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
 	}
 	for _, tt := range tests {

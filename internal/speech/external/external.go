@@ -56,8 +56,12 @@ type Result struct {
 type Options struct {
 	Address string
 	Command []string
-	// WriteTimeout is how long a write may wait on a recogniser that is not reading.
+	// WriteTimeout is how long a write may wait on a recogniser that is not reading
+	// (default 2 s).
 	WriteTimeout time.Duration
+	// FinishTimeout is how long, after the call, the recogniser has to send its last
+	// results (default 10 s: it may still be working through audio it was sent).
+	FinishTimeout time.Duration
 }
 
 // Recognizer opens a connection or starts the program for each stream.
@@ -70,6 +74,9 @@ func New(o Options) (*Recognizer, error) {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 2 * time.Second
+	}
+	if o.FinishTimeout <= 0 {
+		o.FinishTimeout = 10 * time.Second
 	}
 	return &Recognizer{o: o}, nil
 }
@@ -98,6 +105,7 @@ type stream struct {
 	results chan Result
 	done    chan struct{} // closed when the recogniser's side ends
 	timeout time.Duration
+	finish  time.Duration
 	buf     []byte
 	failed  error
 	once    sync.Once
@@ -105,7 +113,7 @@ type stream struct {
 
 // Start connects or starts the program and sends the header.
 func (r *Recognizer) Start(callID string) (speech.Stream, error) {
-	s := &stream{results: make(chan Result, 64), done: make(chan struct{}), timeout: r.o.WriteTimeout}
+	s := &stream{results: make(chan Result, 64), done: make(chan struct{}), timeout: r.o.WriteTimeout, finish: r.o.FinishTimeout}
 	var rd io.Reader
 	if r.o.Address != "" {
 		c, err := net.DialTimeout("tcp", r.o.Address, r.o.WriteTimeout)
@@ -219,7 +227,7 @@ func (s *stream) Close() ([]speech.Utterance, error) {
 			return
 		}
 		_ = s.closeW()
-		t := time.NewTimer(s.timeout)
+		t := time.NewTimer(s.finish)
 		defer t.Stop()
 		for {
 			select {

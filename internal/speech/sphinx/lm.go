@@ -17,7 +17,9 @@ const Discount = 0.7
 // for pocketsphinx. It is built from sentences of the detector's corpus, so the recogniser
 // expects the words of genuine and scam calls rather than of general English.
 type LM struct {
-	counts [3]map[string]int // n-gram (words joined by spaces) -> count, for n = 1..3
+	counts  [3]map[string]int     // n-gram (words joined by spaces) -> count, for n = 1..3
+	probs   [3]map[string]float64 // the seen n-grams' probabilities, once estimated
+	backoff [2]map[string]float64 // the back-off weights of uni- and bigram histories
 }
 
 // BuildLM counts the n-grams of sentences (lowercase words separated by spaces), keeping only
@@ -67,8 +69,11 @@ func (lm *LM) Words() []string {
 	return out
 }
 
-// WriteARPA writes the model. Output is deterministic: n-grams in sorted order.
-func (lm *LM) WriteARPA(w io.Writer) error {
+// estimate computes the probabilities and back-off weights from the counts.
+func (lm *LM) estimate() {
+	if lm.probs[0] != nil {
+		return
+	}
 	probs := [3]map[string]float64{{}, {}, {}}
 	// Unigrams: relative frequencies (the vocabulary is closed).
 	total := 0
@@ -82,7 +87,7 @@ func (lm *LM) WriteARPA(w io.Writer) error {
 			probs[0][g] = float64(c) / float64(total)
 		}
 	}
-	// Higher orders: (c(h w) - D) / c(h), with h's context count taken from the order below.
+	// Higher orders: (c(h w) - D) / c(h), with h's count taken from the order below.
 	for n := 2; n <= 3; n++ {
 		for g, c := range lm.counts[n-1] {
 			h := g[:strings.LastIndexByte(g, ' ')]
@@ -90,21 +95,46 @@ func (lm *LM) WriteARPA(w io.Writer) error {
 			probs[n-1][g] = (float64(c) - Discount) / float64(lm.counts[n-2][h])
 		}
 	}
+	lm.probs = probs
 	// Back-off weights: what the discounting left for h, over what the lower order gives
 	// the words not seen after h.
-	backoff := [2]map[string]float64{{}, {}}
+	lm.backoff = [2]map[string]float64{{}, {}}
 	for n := 2; n <= 3; n++ {
 		left, lower := map[string]float64{}, map[string]float64{}
 		for g, p := range probs[n-1] {
-			i := strings.LastIndexByte(g, ' ')
-			h := g[:i]
+			h := g[:strings.LastIndexByte(g, ' ')]
 			left[h] += p
-			lower[h] += lm.prob(probs, backoff, g[strings.IndexByte(g, ' ')+1:])
+			lower[h] += lm.Prob(g[strings.IndexByte(g, ' ')+1:])
 		}
 		for h := range left {
-			backoff[n-2][h] = (1 - left[h]) / (1 - lower[h])
+			lm.backoff[n-2][h] = (1 - left[h]) / (1 - lower[h])
 		}
 	}
+}
+
+// Prob is the model's probability of an n-gram's last word given the words before it
+// (at most two), backing off to shorter histories for unseen n-grams.
+func (lm *LM) Prob(g string) float64 {
+	lm.estimate()
+	n := strings.Count(g, " ") + 1
+	if p, ok := lm.probs[n-1][g]; ok {
+		return p
+	}
+	if n == 1 {
+		return 0
+	}
+	h := g[:strings.LastIndexByte(g, ' ')]
+	b, ok := lm.backoff[n-2][h]
+	if !ok {
+		b = 1
+	}
+	return b * lm.Prob(g[strings.IndexByte(g, ' ')+1:])
+}
+
+// WriteARPA writes the model. Output is deterministic: n-grams in sorted order.
+func (lm *LM) WriteARPA(w io.Writer) error {
+	lm.estimate()
+	probs, backoff := lm.probs, lm.backoff
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "\\data\\\n")
 	fmt.Fprintf(bw, "ngram 1=%d\n", len(lm.counts[0]))
@@ -130,23 +160,6 @@ func (lm *LM) WriteARPA(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "\n\\end\\\n")
 	return bw.Flush()
-}
-
-// prob is the back-off probability of the n-gram g under the orders up to its own.
-func (lm *LM) prob(probs [3]map[string]float64, backoff [2]map[string]float64, g string) float64 {
-	n := strings.Count(g, " ") + 1
-	if p, ok := probs[n-1][g]; ok {
-		return p
-	}
-	if n == 1 {
-		return 0
-	}
-	h := g[:strings.LastIndexByte(g, ' ')]
-	b, ok := backoff[n-2][h]
-	if !ok {
-		b = 1
-	}
-	return b * lm.prob(probs, backoff, g[strings.IndexByte(g, ' ')+1:])
 }
 
 func sortedKeys(m map[string]int) []string {

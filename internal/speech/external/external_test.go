@@ -1,0 +1,121 @@
+package external_test
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/clearline/clearline/internal/speech"
+	"github.com/clearline/clearline/internal/speech/external"
+	"github.com/clearline/clearline/internal/speech/speechtest"
+	"github.com/clearline/clearline/internal/speech/sphinx"
+)
+
+// serve runs the reference recogniser on a loopback port.
+func serve(t *testing.T) string {
+	t.Helper()
+	rec, err := sphinx.New(sphinx.Options{Decoders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close(); rec.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); external.Serve(c, rec) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Speech streamed over the protocol comes back as the same words the embedded recogniser
+// finds, each utterance placed in the stream.
+func TestStreamOverTCP(t *testing.T) {
+	r, err := external.New(external.Options{Address: serve(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := speechtest.LoadScripts("../../../testdata/listen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s speechtest.Script
+	for _, sc := range ss {
+		if sc.Name == "police_courier" {
+			s = sc
+		}
+	}
+	a, err := speechtest.Speak(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.Start("call-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec speech.Decoder
+	var us []speech.Utterance
+	for off := 0; off < len(a.Ulaw); off += 160 {
+		got, err := st.Write(dec.Decode(speech.PCMU, a.Ulaw[off:min(off+160, len(a.Ulaw))]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		us = append(us, got...)
+	}
+	rest, err := st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us = append(us, rest...)
+	var words []string
+	for _, u := range us {
+		words = append(words, u.Text)
+		if u.End <= u.Start {
+			t.Errorf("utterance %+v has no extent", u)
+		}
+	}
+	text := strings.Join(words, " ")
+	for _, want := range []string{"courier", "withdraw", "police"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%q not heard in %q", want, text)
+		}
+	}
+}
+
+// A wrong header is answered with an error line that says what was expected.
+func TestBadHeaderRefused(t *testing.T) {
+	c, err := net.Dial("tcp", serve(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(`{"protocol":"clearline-asr/9","rate":8000}` + "\n"))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(line, `"error"`) || !strings.Contains(line, "clearline-asr/1") {
+		t.Errorf("answer %q", line)
+	}
+}
+
+func TestUnreachableRecogniser(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	r, _ := external.New(external.Options{Address: addr})
+	if _, err := r.Start("x"); err == nil || !strings.Contains(err.Error(), addr) {
+		t.Errorf("err = %v, want one naming %s", err, addr)
+	}
+	if _, err := external.New(external.Options{}); err == nil {
+		t.Error("options with neither address nor command accepted")
+	}
+}
