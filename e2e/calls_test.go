@@ -22,7 +22,10 @@ func TestHouseholdHangsUpCallerStaysOnLine(t *testing.T) {
 
 	hungUp := phone.mustFind(true, "BYE ")
 	byeToCaller := caller.mustFind(false, "BYE ")
-	if d := byeToCaller.at.Sub(hungUp.at); d < 0 || d > 200*time.Millisecond {
+	// The two times come from two SIPp processes, each stamping a message when it logs it:
+	// under load the sender may log its BYE after the receiver has logged the guard's,
+	// so a skew of a few milliseconds below zero is the clocks, not the guard.
+	if d := byeToCaller.at.Sub(hungUp.at); d < -5*time.Millisecond || d > 200*time.Millisecond {
 		t.Errorf("caller got BYE %v after the household's BYE; want within 200ms", d)
 	}
 	calls := g.waitEnded(1)

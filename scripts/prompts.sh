@@ -22,3 +22,10 @@ say callback_police "This is a new call to the police on 1 0 1. You are not conn
 say callback_bank "This is a new call to your bank, on the number from your card. You are not connected to the previous caller."
 say callback_trusted "This is a new call to one of your trusted numbers. You are not connected to the previous caller."
 say scam_warning "Call guard warning. This call has signs of a scam. The police and your bank never ask you to withdraw cash or hand over your card. Hang up now."
+
+# The speech recogniser's warm-up: a few seconds of telephone-band speech each pocketsphinx
+# decoder hears once when it is loaded, so that its cepstral mean is that of a phone line
+# before the first caller's first words (which are usually who they claim to be).
+espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you to the right person. Your call is important to us, and we will be with you shortly."
+sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
+echo "wrote internal/speech/sphinx/model/warmup.ul"

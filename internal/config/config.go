@@ -245,7 +245,7 @@ func defaults() *Config {
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
 		Callback:  Callback{Police: "101"},
-		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 2,
+		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 4,
 			Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8},
 	}
 }

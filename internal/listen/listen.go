@@ -96,8 +96,10 @@ type Tap struct {
 	risk call.Risk
 }
 
-// Listen starts analysing a call. The returned tap is never nil: when the recogniser has
-// no room, the call is marked unanalysed and the tap ignores its audio.
+// Listen starts analysing a call and returns at once: the recogniser is started on the
+// tap's own goroutine (loading a decoder or reaching an external recogniser takes time the
+// call must not wait for), and packets queue meanwhile. When the recogniser has no room or
+// cannot be reached, the call is marked unanalysed and its audio is ignored.
 func (l *Listener) Listen(callID string, h Hooks) *Tap {
 	t := &Tap{l: l, callID: callID, hooks: h, done: make(chan struct{}), exited: make(chan struct{})}
 	t.risk.Analyser = l.rec.Name()
@@ -107,23 +109,33 @@ func (l *Listener) Listen(callID string, h Hooks) *Tap {
 		close(t.exited)
 		return t
 	}
-	st, err := l.rec.Start(callID)
+	t.queue = make(chan []byte, l.queue)
+	go t.start()
+	return t
+}
+
+// start opens the recogniser's stream, then runs the analysis.
+func (t *Tap) start() {
+	l := t.l
+	st, err := l.rec.Start(t.callID)
 	if err != nil {
 		result := "failed"
-		t.risk.Analyser = "not analysed: " + err.Error()
+		why := "not analysed: " + err.Error()
 		if errors.Is(err, speech.ErrBusy) {
-			result = "busy"
-			t.risk.Analyser = "not analysed: every recogniser was busy"
+			result, why = "busy", "not analysed: every recogniser was busy"
 		}
 		l.metrics.Stream(result)
-		l.log.Warn("call not analysed", "call", callID, "err", err)
+		l.log.Warn("call not analysed", "call", t.callID, "err", err)
+		t.mu.Lock()
+		t.risk.Analyser = why
+		t.mu.Unlock()
+		t.drain()
+		t.report()
 		close(t.exited)
-		return t
+		return
 	}
 	l.metrics.Stream("started")
-	t.queue = make(chan []byte, l.queue)
-	go t.run(st)
-	return t
+	t.run(st)
 }
 
 // Packet takes one RTP packet the caller sent. It never blocks: when the queue is full the

@@ -27,10 +27,11 @@ type counts struct {
 func newCounts() *counts {
 	return &counts{streams: map[string]int{}, interventions: map[string]int{}}
 }
-func (c *counts) Stream(r string)       { c.mu.Lock(); c.streams[r]++; c.mu.Unlock() }
-func (c *counts) AudioDropped(n int)    { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
-func (c *counts) Utterance()            { c.mu.Lock(); c.utterances++; c.mu.Unlock() }
-func (c *counts) Intervention(k string) { c.mu.Lock(); c.interventions[k]++; c.mu.Unlock() }
+func (c *counts) Stream(r string)         { c.mu.Lock(); c.streams[r]++; c.mu.Unlock() }
+func (c *counts) AudioDropped(n int)      { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
+func (c *counts) count(stream string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.streams[stream] }
+func (c *counts) Utterance()              { c.mu.Lock(); c.utterances++; c.mu.Unlock() }
+func (c *counts) Intervention(k string)   { c.mu.Lock(); c.interventions[k]++; c.mu.Unlock() }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -245,8 +246,18 @@ func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
 	m := newCounts()
 	l := New(rec, detect.New(), DefaultPolicy, m, quiet())
 	first := l.Listen("a", Hooks{})
-	second := l.Listen("b", Hooks{})
+	for m.count("started") == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	reported := make(chan *call.Risk, 1)
+	second := l.Listen("b", Hooks{Assessed: func(r *call.Risk) { reported <- r }})
+	if !second.Wait(5 * time.Second) {
+		t.Fatal("the second tap did not give up")
+	}
 	second.Packet(rtp(0, make([]byte, 160))) // ignored
+	if r := <-reported; r.Analyser != "not analysed: every recogniser was busy" {
+		t.Errorf("reported analyser %q", r.Analyser)
+	}
 	if r := second.Risk(); r.Analyser != "not analysed: every recogniser was busy" {
 		t.Errorf("analyser %q", r.Analyser)
 	}

@@ -77,6 +77,7 @@ type Audio struct {
 var cache sync.Map // script name -> Audio
 
 // Speak synthesises s, one sentence at a time with Gap between them and after the last.
+// Ends are where each sentence's speech stops, before its gap.
 func Speak(s Script) (Audio, error) {
 	if a, ok := cache.Load(s.Name); ok {
 		return a.(Audio), nil
@@ -93,7 +94,10 @@ func Speak(s Script) (Audio, error) {
 		if err != nil {
 			return Audio{}, fmt.Errorf("espeak-ng %q: %w", line, err)
 		}
-		sox := exec.Command("sox", "-t", "wav", "-", "-t", "raw", "-r", "8000", "-c", "1", "-e", "u-law", "-")
+		// -D: no random dither, so the audio is the same every run; the silence effects
+		// trim espeak-ng's own leading and trailing silence, so Ends are where speech ends.
+		sox := exec.Command("sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", "8000", "-c", "1", "-e", "u-law", "-",
+			"silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse")
 		sox.Stdin = bytes.NewReader(wav)
 		ul, err := sox.Output()
 		if err != nil {

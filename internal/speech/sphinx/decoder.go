@@ -80,7 +80,33 @@ func (r *Recognizer) load() (*decoder, error) {
 	if ps == nil {
 		return nil, fmt.Errorf("pocketsphinx would not start with %s", strings.Join(r.args, " "))
 	}
-	return &decoder{ps: ps}, nil
+	d := &decoder{ps: ps}
+	if err := d.warmUp(); err != nil {
+		C.ps_free(ps)
+		return nil, err
+	}
+	return d, nil
+}
+
+// warmUp decodes a few seconds of telephone speech and throws the words away. The
+// decoder's running cepstral mean starts at the acoustic model's value for wide-band
+// microphone speech; without this, the first utterance of the first call it hears — the
+// caller saying who they are — is decoded against the wrong mean and mostly lost.
+func (d *decoder) warmUp() error {
+	ulaw, err := model.ReadFile("model/warmup.ul")
+	if err != nil {
+		return err
+	}
+	if C.ps_start_utt(d.ps) < 0 {
+		return errors.New("pocketsphinx: cannot start an utterance")
+	}
+	var dec speech.Decoder
+	for off := 0; off < len(ulaw); off += 160 {
+		pcm := dec.Decode(speech.PCMU, ulaw[off:min(off+160, len(ulaw))])
+		C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), 0, 0)
+	}
+	C.ps_end_utt(d.ps)
+	return nil
 }
 
 // Name is "pocketsphinx/" and the mode.
