@@ -234,6 +234,17 @@ func TestListeningWarnsOnScamCalls(t *testing.T) {
 			if !g.outboxHas(c.ID, call.CallAlert) {
 				t.Error("no call.alert event in the outbox for the guardians")
 			}
+			// The resident, warned, rings the police: a fresh call, announced as one.
+			trunkSide := g.trunk("trunk_answers.xml")
+			dialler := g.dial("phone_dials.xml", "101", "-au", "kitchen", "-ap", "s3cret", "-d", "10000")
+			dialler.wait()
+			trunkSide.wait()
+			if inv := trunkSide.mustFind(false, "INVITE sip:101@"); inv.header("Call-ID") == "" {
+				t.Error("no call to 101 reached the trunk")
+			}
+			if n := g.metric(`clearline_prompts_played_total{prompt="callback_police"}`); n != 1 {
+				t.Errorf("call-back announcement after the flagged call played %v times", n)
+			}
 		})
 	}
 }

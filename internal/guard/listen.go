@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"time"
+
 	"github.com/emiago/sipgo"
 
 	"github.com/clearline/clearline/internal/call"
@@ -49,6 +51,9 @@ func listenHooks(b *bridge, cs *sipgo.DialogClientSession, pt int) listen.Hooks 
 		Assessed: func(r *call.Risk) { update(r, call.CallAssessed) },
 		Alert:    func(r *call.Risk, _ string) { update(r, call.CallAlert) },
 		Warn: func(r *call.Risk, _ string) {
+			// The resident's next call to the police, the bank or a trusted contact is
+			// announced as a fresh call, as after a call screening judged risky.
+			b.g.lastRisky.Store(time.Now().UnixNano())
 			update(r, call.CallWarned)
 			go b.warnInCall(cs, pt)
 		},
