@@ -120,7 +120,9 @@ type Leg struct {
 
 // Call is one call through the guard, from the first INVITE to the release of both legs.
 type Call struct {
-	ID        string    `json:"id"`
+	ID string `json:"id"`
+	// Household is the home the call was for (the guard's household ID).
+	Household string    `json:"household"`
 	Direction Direction `json:"direction"`
 	From      string    `json:"from"`
 	To        string    `json:"to"`

@@ -27,6 +27,15 @@ type Query struct {
 	Limit int
 	// Before, when set, returns only calls started before it (for paging).
 	Before time.Time
+	// Since, when set, returns only calls started at or after it.
+	Since time.Time
+	// Households, when not nil, returns only calls for these households.
+	Households []string
+	// Verdict, when set, returns only calls screening judged so (allow, warn, screen, block).
+	Verdict string
+	// Risky returns only calls that were warned about, blocked, screened or that listening
+	// found risky (level 0.5 and above).
+	Risky bool
 }
 
 // Store is a backend for calls and the outbox.

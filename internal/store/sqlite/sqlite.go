@@ -165,11 +165,11 @@ func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
 	var st statements
 	var err error
 	if st.calls, err = tx.PrepareContext(ctx, `
-INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
   ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
-  verdict = excluded.verdict, reasons = excluded.reasons, risk = excluded.risk`); err != nil {
+  verdict = excluded.verdict, reasons = excluded.reasons, risk = excluded.risk, risk_level = excluded.risk_level`); err != nil {
 		return nil, err
 	}
 	if st.legs, err = tx.PrepareContext(ctx, `
@@ -202,14 +202,16 @@ func (st *statements) call(ctx context.Context, c call.Call) error {
 		}
 	}
 	var risk []byte
+	level := 0.0
 	if c.Risk != nil {
 		var err error
 		if risk, err = json.Marshal(c.Risk); err != nil {
 			return err
 		}
+		level = c.Risk.Level
 	}
 	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt),
-		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk)); err != nil {
+		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	for _, l := range c.Legs {
@@ -229,7 +231,7 @@ func (st *statements) event(ctx context.Context, ev call.Event) error {
 	return err
 }
 
-const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk`
+const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household`
 
 // Calls returns calls newest first, with their legs.
 func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
@@ -241,7 +243,26 @@ func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
 	if !q.Before.IsZero() {
 		before = micros(q.Before)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE started_at < ? ORDER BY started_at DESC LIMIT ?`, before, limit)
+	where, args := []string{"started_at < ?"}, []any{before}
+	if !q.Since.IsZero() {
+		where, args = append(where, "started_at >= ?"), append(args, micros(q.Since))
+	}
+	if q.Households != nil {
+		if len(q.Households) == 0 {
+			return nil, nil
+		}
+		where = append(where, "household IN (?"+strings.Repeat(",?", len(q.Households)-1)+")")
+		for _, h := range q.Households {
+			args = append(args, h)
+		}
+	}
+	if q.Verdict != "" {
+		where, args = append(where, "verdict = ?"), append(args, q.Verdict)
+	}
+	if q.Risky {
+		where = append(where, "(verdict IN ('warn', 'screen', 'block') OR risk_level >= 0.5)")
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE `+strings.Join(where, " AND ")+` ORDER BY started_at DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
@@ -343,7 +364,7 @@ func scanCall(row scanner) (call.Call, error) {
 	var dir, endedBy, outcome, reasons, risk string
 	var started int64
 	var answered, ended sql.NullInt64
-	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk); err != nil {
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {

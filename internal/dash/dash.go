@@ -1,0 +1,261 @@
+// Package dash holds what the guardians' dashboard is about: households and their settings,
+// the people who look after them (guardians, and admins who manage everything), their
+// sessions, and the alerts sent to them with each delivery's state. Store is implemented
+// by the SQLite backend; the web package serves the pages and the JSON API, and package
+// alerts delivers.
+package dash
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/clearline/clearline/internal/screen"
+)
+
+// Role is what a user may do.
+type Role string
+
+// The roles.
+const (
+	// Admin manages households and guardians and sees every household.
+	Admin Role = "admin"
+	// Guardian sees and manages only the households they guard.
+	Guardian Role = "guardian"
+)
+
+// Household is one home behind a guard.
+type Household struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Settings  Settings  `json:"settings"`
+}
+
+// Contact is a number in a household's lists, with who it is.
+type Contact struct {
+	Number string `json:"number"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Settings are what the household's guardians choose: who may always ring, who never may,
+// the trusted directory for safe call-back, and how the guard intervenes.
+type Settings struct {
+	Allow []Contact `json:"allow"`
+	Block []Contact `json:"block"`
+	// Bank is the number on the back of the resident's card; Police their local 101.
+	Bank   string `json:"bank"`
+	Police string `json:"police"`
+	// QuietHours like 22:00-07:00 keeps unknown callers from ringing at night.
+	QuietHours string  `json:"quiet_hours"`
+	Warn       bool    `json:"warn"`
+	WarnAt     float64 `json:"warn_at"`
+	Alert      bool    `json:"alert"`
+	AlertAt    float64 `json:"alert_at"`
+}
+
+// FieldErrors maps a form field to what is wrong with its value.
+type FieldErrors map[string]string
+
+func (f FieldErrors) Error() string {
+	parts := make([]string, 0, len(f))
+	for k, v := range f {
+		parts = append(parts, k+": "+v)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Check reports every bad value, by field name.
+func (s Settings) Check() FieldErrors {
+	errs := FieldErrors{}
+	for _, n := range []struct{ field, v string }{{"bank", s.Bank}, {"police", s.Police}} {
+		if n.v != "" {
+			if _, err := screen.Canonical(n.v); err != nil {
+				errs[n.field] = err.Error()
+			}
+		}
+	}
+	if s.QuietHours != "" {
+		if _, err := screen.ParseQuietHours(s.QuietHours, time.UTC); err != nil {
+			errs["quiet_hours"] = err.Error()
+		}
+	}
+	for _, t := range []struct {
+		field string
+		v     float64
+	}{{"warn_at", s.WarnAt}, {"alert_at", s.AlertAt}} {
+		if t.v <= 0 || t.v > 1 {
+			errs[t.field] = "must be a risk above 0 and at most 1, like 0.7"
+		}
+	}
+	for _, l := range []struct {
+		field string
+		cs    []Contact
+	}{{"allow", s.Allow}, {"block", s.Block}} {
+		for _, c := range l.cs {
+			if _, err := screen.Canonical(c.Number); err != nil {
+				errs[l.field] = fmt.Sprintf("%q: %v", c.Number, err)
+			}
+		}
+	}
+	return errs
+}
+
+// User is someone who logs in to the dashboard.
+type User struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+	// Households the user guards (admins see all whatever this says).
+	Households []string `json:"households"`
+	Channels   Channels `json:"channels"`
+}
+
+// Channels are where a guardian's alerts go; empty ones are not used.
+type Channels struct {
+	// Webhook receives a JSON POST signed with HMAC-SHA256 of WebhookSecret.
+	Webhook       string `json:"webhook,omitempty"`
+	WebhookSecret string `json:"-"`
+	// Email is an address alerts are mailed to over the configured SMTP server.
+	Email string `json:"email,omitempty"`
+	// Ntfy is a topic URL on an ntfy-compatible push server (https://ntfy.sh/topic).
+	Ntfy string `json:"ntfy,omitempty"`
+}
+
+// Check reports bad channel values by field.
+func (c Channels) Check() FieldErrors {
+	errs := FieldErrors{}
+	for _, u := range []struct{ field, v string }{{"webhook", c.Webhook}, {"ntfy", c.Ntfy}} {
+		if u.v == "" {
+			continue
+		}
+		p, err := url.Parse(u.v)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs[u.field] = "must be an http:// or https:// address"
+		}
+	}
+	if c.Webhook != "" && len(c.WebhookSecret) < 16 {
+		errs["webhook_secret"] = "must be at least 16 characters: it signs each alert"
+	}
+	if c.Email != "" {
+		if _, err := mail.ParseAddress(c.Email); err != nil {
+			errs["email"] = "is not an e-mail address"
+		}
+	}
+	return errs
+}
+
+// Can reports whether u may see and manage household id.
+func (u User) Can(id string) bool {
+	if u.Role == Admin {
+		return true
+	}
+	for _, h := range u.Households {
+		if h == id {
+			return true
+		}
+	}
+	return false
+}
+
+// HashPassword hashes a password for storage (bcrypt, cost 12).
+func HashPassword(pw string) (string, error) {
+	if err := CheckPassword(pw); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), 12)
+	return string(h), err
+}
+
+// CheckPassword says whether a new password is acceptable.
+func CheckPassword(pw string) error {
+	if len(pw) < 10 {
+		return errors.New("must be at least 10 characters")
+	}
+	if len(pw) > 72 {
+		return errors.New("must be at most 72 characters")
+	}
+	return nil
+}
+
+// PasswordMatches compares a password with its hash in constant time.
+func PasswordMatches(hash, pw string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// Alert is something the guardians of a household must know about now.
+type Alert struct {
+	ID          int64      `json:"id"`
+	HouseholdID string     `json:"household"`
+	CallID      string     `json:"call_id"`
+	At          time.Time  `json:"at"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	AckedBy     string     `json:"acked_by,omitempty"`
+	AckedAt     time.Time  `json:"acked_at,omitzero"`
+	Deliveries  []Delivery `json:"deliveries"`
+}
+
+// Delivery is one alert to one guardian by one channel.
+type Delivery struct {
+	AlertID     int64     `json:"alert_id"`
+	UserID      int64     `json:"user_id"`
+	User        string    `json:"user"`
+	Channel     string    `json:"channel"` // webhook, email or ntfy
+	Target      string    `json:"target"`
+	State       string    `json:"state"` // pending, delivered or failed
+	Attempts    int       `json:"attempts"`
+	NextAt      time.Time `json:"next_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// Delivery states.
+const (
+	Pending   = "pending"
+	Delivered = "delivered"
+	Failed    = "failed"
+)
+
+// ErrNotFound is returned for what does not exist (or the user may not see).
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating something whose key is taken.
+var ErrExists = errors.New("already exists")
+
+// Store keeps the dashboard's data.
+type Store interface {
+	Households(ctx context.Context) ([]Household, error)
+	Household(ctx context.Context, id string) (Household, error)
+	// EnsureHousehold creates the household with settings s unless it exists.
+	EnsureHousehold(ctx context.Context, h Household) (Household, error)
+	SaveSettings(ctx context.Context, id string, s Settings) error
+
+	CreateUser(ctx context.Context, u User, passwordHash string) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, string, error) // with its password hash
+	UserByID(ctx context.Context, id int64) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	SetGuardian(ctx context.Context, userID int64, household string, on bool) error
+	SaveChannels(ctx context.Context, userID int64, c Channels) error
+	Guardians(ctx context.Context, household string) ([]User, error)
+
+	CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error
+	Session(ctx context.Context, tokenHash string) (userID int64, csrf string, err error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	// TakeAlerts turns outbox events after the consumer's cursor into alerts with a
+	// pending delivery per guardian and channel, in one transaction with the cursor.
+	TakeAlerts(ctx context.Context, consumer string, make func(seq int64, kind, household, callID string, payload []byte) (*Alert, bool), recipients func(household string) ([]User, error)) (int, error)
+	Alerts(ctx context.Context, households []string, all bool, limit int) ([]Alert, error)
+	Alert(ctx context.Context, id int64) (Alert, error)
+	AckAlert(ctx context.Context, id int64, by string) error
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	MarkDelivery(ctx context.Context, d Delivery) error
+}

@@ -1,0 +1,418 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clearline/clearline/internal/dash"
+)
+
+var _ dash.Store = (*Store)(nil)
+
+func (s *Store) Households(ctx context.Context) ([]dash.Household, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at, settings FROM households ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dash.Household
+	for rows.Next() {
+		h, err := scanHousehold(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func scanHousehold(row scanner) (dash.Household, error) {
+	var h dash.Household
+	var created int64
+	var settings string
+	if err := row.Scan(&h.ID, &h.Name, &created, &settings); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return h, dash.ErrNotFound
+		}
+		return h, err
+	}
+	h.CreatedAt = time.UnixMicro(created).UTC()
+	return h, json.Unmarshal([]byte(settings), &h.Settings)
+}
+
+func (s *Store) Household(ctx context.Context, id string) (dash.Household, error) {
+	return scanHousehold(s.r.QueryRowContext(ctx, `SELECT id, name, created_at, settings FROM households WHERE id = ?`, id))
+}
+
+func (s *Store) EnsureHousehold(ctx context.Context, h dash.Household) (dash.Household, error) {
+	b, err := json.Marshal(h.Settings)
+	if err != nil {
+		return h, err
+	}
+	if h.CreatedAt.IsZero() {
+		h.CreatedAt = time.Now().UTC()
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO households (id, name, created_at, settings) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		h.ID, h.Name, micros(h.CreatedAt), string(b)); err != nil {
+		return h, err
+	}
+	return scanHousehold(s.w.QueryRowContext(ctx, `SELECT id, name, created_at, settings FROM households WHERE id = ?`, h.ID))
+}
+
+func (s *Store) SaveSettings(ctx context.Context, id string, set dash.Settings) error {
+	b, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE households SET settings = ? WHERE id = ?`, string(b), id)
+	return affected(res, err)
+}
+
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return dash.ErrNotFound
+	}
+	return nil
+}
+
+const userColumns = `id, email, name, role, webhook, webhook_secret, email_to, ntfy`
+
+func (s *Store) scanUser(ctx context.Context, row scanner, extra ...any) (dash.User, error) {
+	var u dash.User
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Channels.Webhook, &u.Channels.WebhookSecret, &u.Channels.Email, &u.Channels.Ntfy}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return u, dash.ErrNotFound
+		}
+		return u, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT household_id FROM guardians WHERE user_id = ? ORDER BY household_id`, u.ID)
+	if err != nil {
+		return u, err
+	}
+	defer rows.Close()
+	u.Households = []string{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return u, err
+		}
+		u.Households = append(u.Households, h)
+	}
+	return u, rows.Err()
+}
+
+func (s *Store) CreateUser(ctx context.Context, u dash.User, hash string) (dash.User, error) {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	res, err := s.w.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		u.Email, u.Name, string(u.Role), hash, micros(time.Now()))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return u, fmt.Errorf("%w: a user with e-mail %s", dash.ErrExists, u.Email)
+		}
+		return u, err
+	}
+	u.ID, _ = res.LastInsertId()
+	return s.UserByID(ctx, u.ID)
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (dash.User, string, error) {
+	var hash string
+	u, err := s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ?`,
+		strings.ToLower(strings.TrimSpace(email))), &hash)
+	return u, hash, err
+}
+
+func (s *Store) UserByID(ctx context.Context, id int64) (dash.User, error) {
+	return s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+func (s *Store) Users(ctx context.Context) ([]dash.User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM users ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := make([]dash.User, 0, len(ids))
+	for _, id := range ids {
+		u, err := s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (s *Store) SetGuardian(ctx context.Context, userID int64, household string, on bool) error {
+	if !on {
+		_, err := s.w.ExecContext(ctx, `DELETE FROM guardians WHERE user_id = ? AND household_id = ?`, userID, household)
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO guardians (user_id, household_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, household)
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		return dash.ErrNotFound
+	}
+	return err
+}
+
+func (s *Store) SaveChannels(ctx context.Context, userID int64, c dash.Channels) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET webhook = ?, webhook_secret = ?, email_to = ?, ntfy = ? WHERE id = ?`,
+		c.Webhook, c.WebhookSecret, c.Email, c.Ntfy, userID)
+	return affected(res, err)
+}
+
+func (s *Store) Guardians(ctx context.Context, household string) ([]dash.User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT user_id FROM guardians WHERE household_id = ? ORDER BY user_id`, household)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var out []dash.User
+	for _, id := range ids {
+		u, err := s.UserByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES (?, ?, ?, ?)`, tokenHash, userID, csrf, micros(expires))
+	if err == nil {
+		_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, micros(time.Now()))
+	}
+	return err
+}
+
+func (s *Store) Session(ctx context.Context, tokenHash string) (int64, string, error) {
+	var id, expires int64
+	var csrf string
+	err := s.r.QueryRowContext(ctx, `SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).Scan(&id, &csrf, &expires)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && time.UnixMicro(expires).Before(time.Now())) {
+		return 0, "", dash.ErrNotFound
+	}
+	return id, csrf, err
+}
+
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}
+
+// TakeAlerts reads the outbox past the consumer's cursor, in one transaction: each event
+// make turns into an alert (at most one per event: the event's sequence number is unique)
+// gets a pending delivery per recipient and channel, and the cursor moves past them all.
+func (s *Store) TakeAlerts(ctx context.Context, consumer string, make func(seq int64, kind, household, callID string, payload []byte) (*dash.Alert, bool),
+	recipients func(household string) ([]dash.User, error)) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var after int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE consumer = ?`, consumer).Scan(&after); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, kind, call_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 500`, after)
+	if err != nil {
+		return 0, err
+	}
+	type ev struct {
+		seq           int64
+		kind, id, pay string
+	}
+	var evs []ev
+	for rows.Next() {
+		var e ev
+		if err := rows.Scan(&e.seq, &e.kind, &e.id, &e.pay); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		evs = append(evs, e)
+	}
+	rows.Close()
+	made := 0
+	now := time.Now()
+	for _, e := range evs {
+		after = e.seq
+		var c struct {
+			Household string `json:"household"`
+		}
+		_ = json.Unmarshal([]byte(e.pay), &c)
+		a, ok := make(e.seq, e.kind, c.Household, e.id, []byte(e.pay))
+		if !ok {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_seq) DO NOTHING`,
+			e.seq, a.HouseholdID, a.CallID, micros(a.At), a.Title, a.Body)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		id, _ := res.LastInsertId()
+		users, err := recipients(a.HouseholdID)
+		if err != nil {
+			return 0, err
+		}
+		for _, u := range users {
+			for _, ch := range []struct{ name, target string }{{"webhook", u.Channels.Webhook}, {"email", u.Channels.Email}, {"ntfy", u.Channels.Ntfy}} {
+				if ch.target == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, user_id, channel, target, state, next_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					id, u.ID, ch.name, ch.target, dash.Pending, micros(now)); err != nil {
+					return 0, err
+				}
+			}
+		}
+		made++
+	}
+	if len(evs) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`, consumer, after); err != nil {
+			return 0, err
+		}
+	}
+	return made, tx.Commit()
+}
+
+const alertColumns = `id, household_id, call_id, at, title, body, acked_by, acked_at`
+
+func (s *Store) scanAlerts(ctx context.Context, rows *sql.Rows) ([]dash.Alert, error) {
+	var out []dash.Alert
+	for rows.Next() {
+		var a dash.Alert
+		var at int64
+		var acked sql.NullInt64
+		if err := rows.Scan(&a.ID, &a.HouseholdID, &a.CallID, &at, &a.Title, &a.Body, &a.AckedBy, &acked); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.At, a.AckedAt = time.UnixMicro(at).UTC(), fromNull(acked)
+		out = append(out, a)
+	}
+	rows.Close()
+	for i := range out {
+		ds, err := s.deliveries(ctx, `d.alert_id = ?`, out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Deliveries = ds
+	}
+	return out, nil
+}
+
+func (s *Store) Alerts(ctx context.Context, households []string, all bool, limit int) ([]dash.Alert, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	q, args := `SELECT `+alertColumns+` FROM alerts`, []any{}
+	if !all {
+		if len(households) == 0 {
+			return nil, nil
+		}
+		q += ` WHERE household_id IN (?` + strings.Repeat(",?", len(households)-1) + `)`
+		for _, h := range households {
+			args = append(args, h)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY at DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	return s.scanAlerts(ctx, rows)
+}
+
+func (s *Store) Alert(ctx context.Context, id int64) (dash.Alert, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id)
+	if err != nil {
+		return dash.Alert{}, err
+	}
+	as, err := s.scanAlerts(ctx, rows)
+	if err != nil {
+		return dash.Alert{}, err
+	}
+	if len(as) == 0 {
+		return dash.Alert{}, dash.ErrNotFound
+	}
+	return as[0], nil
+}
+
+func (s *Store) AckAlert(ctx context.Context, id int64, by string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE alerts SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_at IS NULL`, by, micros(time.Now()), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Alert(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]dash.Delivery, error) {
+	limit := ""
+	if strings.Contains(where, "LIMIT") {
+		where, limit, _ = strings.Cut(where, "LIMIT")
+		limit = " LIMIT" + limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT d.alert_id, d.user_id, u.name, d.channel, d.target, d.state, d.attempts, d.next_at, d.last_error, d.delivered_at
+FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `+where+` ORDER BY d.alert_id, d.user_id, d.channel`+limit, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []dash.Delivery{}
+	for rows.Next() {
+		var d dash.Delivery
+		var next int64
+		var done sql.NullInt64
+		if err := rows.Scan(&d.AlertID, &d.UserID, &d.User, &d.Channel, &d.Target, &d.State, &d.Attempts, &next, &d.LastError, &done); err != nil {
+			return nil, err
+		}
+		d.NextAt, d.DeliveredAt = time.UnixMicro(next).UTC(), fromNull(done)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]dash.Delivery, error) {
+	return s.deliveries(ctx, `d.state = 'pending' AND d.next_at <= ? LIMIT ?`, micros(now), limit)
+}
+
+func (s *Store) MarkDelivery(ctx context.Context, d dash.Delivery) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = ? WHERE alert_id = ? AND user_id = ? AND channel = ?`,
+		d.State, d.Attempts, micros(d.NextAt), d.LastError, nullMicros(d.DeliveredAt), d.AlertID, d.UserID, d.Channel)
+	return affected(res, err)
+}
