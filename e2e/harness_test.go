@@ -27,6 +27,9 @@ import (
 	"github.com/clearline/clearline/internal/config"
 )
 
+// apiToken is the operator's token the tests read calls with.
+const apiToken = "e2e-operator-token"
+
 const (
 	phoneIP = "127.0.0.1"
 	trunkIP = "127.0.0.2"
@@ -131,6 +134,7 @@ phones:
     contact: sip:kitchen@%s:%d
 http:
   listen: %s
+  api_token: `+apiToken+`
 media:
   ports: %d-%d
   timeout: 30s
@@ -224,7 +228,9 @@ func (g *guard) waitEnded(n int) []call.Call {
 
 func (g *guard) getJSON(path string, v any) int {
 	g.t.Helper()
-	res, err := http.Get("http://" + g.http + path)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+g.http+path, nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -17,7 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clearline/clearline/internal/alerts"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/guard"
 	"github.com/clearline/clearline/internal/metrics"
 	"github.com/clearline/clearline/internal/store"
@@ -34,6 +36,9 @@ Usage:
                                   signs; with --eval, measure against labelled calls
   clearline asr [--listen ADDR]   a speech recogniser speaking clearline-asr/1 (for
                                   listening.external), on stdin/stdout or TCP
+  clearline admin add-user --email E --name N [--role admin|guardian] [--household ID]
+                                  add a dashboard user (the first admin); the password is
+                                  asked for, or read from stdin's first line
   clearline help                  show this text
 `
 
@@ -59,6 +64,8 @@ func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDetect(args[1:], stdin, stdout, stderr)
 	case "asr":
 		return runASR(args[1:], stdin, stdout, stderr)
+	case "admin":
+		return runAdmin(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -145,11 +152,33 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies}
+	if db != nil {
+		apply := func(h dash.Household) {
+			if h.ID != cfg.Household.ID {
+				return
+			}
+			if err := applyHousehold(cfg, h, g, lis); err != nil {
+				log.Error("household settings not applied", "household", h.ID, "err", err)
+				return
+			}
+			log.Info("household settings applied", "household", h.ID)
+		}
+		h, err := db.EnsureHousehold(ctx, dash.Household{ID: cfg.Household.ID, Name: cfg.Household.Name, Settings: seedSettings(cfg)})
+		if err != nil {
+			log.Error("dashboard: household not recorded", "err", err)
+		} else {
+			apply(h)
+		}
+		wo.Dash, wo.SettingsChanged = db, apply
+		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
+		go d.Run(ctx)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web")), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web"), wo), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// The web server is optional to calling: log and carry on.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"strconv"
@@ -42,6 +43,33 @@ type Config struct {
 	Callback Callback `yaml:"callback"`
 	// Listening is speech analysis in the call and the interventions it makes.
 	Listening Listening `yaml:"listening"`
+	// Household names the home this guard protects, as its guardians see it.
+	Household Household `yaml:"household"`
+	// Alerts is how alerts reach the household's guardians.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Household identifies the guard's household on the dashboard.
+type Household struct {
+	// ID is a short name (lowercase letters, digits, dashes) the dashboard keys it by.
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+// Alerts configures delivery to guardians. Each guardian chooses their own channels on
+// the dashboard; e-mail needs the SMTP server here.
+type Alerts struct {
+	SMTP SMTP `yaml:"smtp"`
+	// BaseURL is the dashboard's address as guardians reach it, for links in alerts.
+	BaseURL string `yaml:"base_url"`
+}
+
+// SMTP is the server alert e-mails are sent through.
+type SMTP struct {
+	Address  string `yaml:"address"`
+	From     string `yaml:"from"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
 }
 
 // Listening chooses the speech recogniser and the household's interventions.
@@ -139,9 +167,15 @@ type Phone struct {
 	Contact string `yaml:"contact"`
 }
 
-// HTTP is the web server for health, metrics and the API.
+// HTTP is the web server for health, metrics, the dashboard and the API.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// APIToken lets the operator's own tools read every call through the API
+	// (Authorization: Bearer <token>); empty turns that off.
+	APIToken string `yaml:"api_token"`
+	// SecureCookies marks session cookies Secure: set it when guardians reach the
+	// dashboard through an HTTPS proxy.
+	SecureCookies bool `yaml:"secure_cookies"`
 }
 
 // Media is the RTP relay.
@@ -245,6 +279,7 @@ func defaults() *Config {
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
 		Callback:  Callback{Police: "101"},
+		Household: Household{ID: "home", Name: "Home"},
 		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 4,
 			Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8},
 	}
@@ -378,6 +413,20 @@ func (c *Config) check() []fieldError {
 		}
 	}
 	c.checkListening(bad)
+	if !validID(c.Household.ID) {
+		bad("$.household.id", "%q must be 1 to 40 lowercase letters, digits or dashes, like mum-house", c.Household.ID)
+	}
+	if c.Household.Name == "" {
+		bad("$.household.name", "missing: the name guardians see on the dashboard")
+	}
+	if a := c.Alerts.SMTP.Address; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("$.alerts.smtp.address", "%q is not host:port", a)
+		}
+		if _, err := mail.ParseAddress(c.Alerts.SMTP.From); err != nil {
+			bad("$.alerts.smtp.from", "%q is not an e-mail address to send from", c.Alerts.SMTP.From)
+		}
+	}
 	if n := c.Callback.Police; n != "" {
 		if _, err := screen.Canonical(n); err != nil {
 			bad("$.callback.police", "%v", err)
@@ -535,4 +584,16 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 			bad(t.path, "must be a risk above 0 and at most 1, not %v", t.v)
 		}
 	}
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -67,7 +67,7 @@ type Guard struct {
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
-	chain     screen.Chain
+	house     atomic.Pointer[rules]
 	listener  *listen.Listener
 	emergency map[string]bool
 	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
@@ -80,6 +80,23 @@ type Guard struct {
 	legs  map[string]*leg    // by SIP Call-ID, every dialog of every live call
 	calls map[string]*bridge // by call ID
 }
+
+// rules are the household's choices that its guardians can change while the guard runs.
+type rules struct {
+	chain    screen.Chain
+	callback config.Callback
+}
+
+// SetRules replaces the screening chain and the safe call-back directory; the next call
+// uses them. A nil chain allows every call.
+func (g *Guard) SetRules(chain screen.Chain, callback config.Callback) {
+	if chain == nil {
+		chain = screen.Chain{}
+	}
+	g.house.Store(&rules{chain: chain, callback: callback})
+}
+
+func (g *Guard) rules() *rules { return g.house.Load() }
 
 // Options are what New needs besides the configuration.
 type Options struct {
@@ -147,7 +164,6 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
-		chain:     o.Screening,
 		listener:  o.Listener,
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
@@ -156,6 +172,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	for _, n := range cfg.Emergency {
 		g.emergency[n] = true
 	}
+	g.SetRules(o.Screening, cfg.Callback)
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
 	srv.OnBye(g.safe(g.onBye))

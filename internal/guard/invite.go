@@ -43,7 +43,7 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	prompt := ""
 	if code, ok := featureCodes[number]; ok {
-		target := code.number(g.cfg)
+		target := code.number(g.rules().callback)
 		if target == "" {
 			respond(tx, req, sip.StatusNotFound, "Not Found", warning(code.missing))
 			return
@@ -81,11 +81,11 @@ func (g *Guard) callbackPrompt(number string) string {
 		return a != "" && b != "" && err1 == nil && err2 == nil && x == y
 	}
 	switch {
-	case same(number, g.cfg.Callback.Police):
+	case same(number, g.rules().callback.Police):
 		return "callback_police"
-	case same(number, g.cfg.Callback.Bank):
+	case same(number, g.rules().callback.Bank):
 		return "callback_bank"
-	case g.chain.Trusted(number):
+	case g.rules().chain.Trusted(number):
 		return "callback_trusted"
 	}
 	return ""
@@ -94,12 +94,12 @@ func (g *Guard) callbackPrompt(number string) string {
 // featureCodes ring a number from the household's directory as a fresh call: "*88" is
 // "check with the police on a line I know is clear".
 var featureCodes = map[string]struct {
-	number  func(*config.Config) string
+	number  func(config.Callback) string
 	missing string
 	prompt  string
 }{
-	"*88": {func(c *config.Config) string { return c.Callback.Police }, "no police number in the household's directory", "callback_police"},
-	"*89": {func(c *config.Config) string { return c.Callback.Bank }, "no bank number in the household's directory (callback.bank)", "callback_bank"},
+	"*88": {func(c config.Callback) string { return c.Police }, "no police number in the household's directory", "callback_police"},
+	"*89": {func(c config.Callback) string { return c.Bank }, "no bank number in the household's directory (callback.bank)", "callback_bank"},
 }
 
 // inbound rings every phone of the household.
@@ -108,7 +108,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no such user in this household"))
 		return
 	}
-	v := g.chain.Verdict(screeningCall(req, time.Now()))
+	v := g.rules().chain.Verdict(screeningCall(req, time.Now()))
 	if v.Action != screen.Allow {
 		g.lastRisky.Store(time.Now().UnixNano())
 	}
@@ -187,6 +187,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}
 	b.c = call.Call{
 		ID:        newCallID(),
+		Household: g.cfg.Household.ID,
 		Direction: dir,
 		From:      req.From().Address.String(),
 		To:        req.Recipient.String(),

@@ -77,7 +77,7 @@ func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, v screen.Verdi
 	answered := g.announce(req, tx, "blocked", why)
 	end := time.Now().UTC()
 	c := call.Call{
-		ID: newCallID(), Direction: call.Inbound,
+		ID: newCallID(), Household: g.cfg.Household.ID, Direction: call.Inbound,
 		From: req.From().Address.String(), To: req.Recipient.String(),
 		StartedAt: start, EndedAt: end, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
 		Verdict: v.Action.String(), Reasons: v.Reasons,

@@ -53,7 +53,7 @@ type Metrics interface {
 type Listener struct {
 	rec     speech.Recognizer
 	det     *detect.Detector
-	policy  Policy
+	policy  atomic.Pointer[Policy]
 	metrics Metrics
 	log     *slog.Logger
 	queue   int
@@ -65,8 +65,14 @@ const QueueFrames = 250
 
 // New makes a listener. rec may be speech.None.
 func New(rec speech.Recognizer, det *detect.Detector, p Policy, m Metrics, log *slog.Logger) *Listener {
-	return &Listener{rec: rec, det: det, policy: p, metrics: m, log: log, queue: QueueFrames}
+	l := &Listener{rec: rec, det: det, metrics: m, log: log, queue: QueueFrames}
+	l.SetPolicy(p)
+	return l
 }
+
+// SetPolicy changes the interventions for calls from now on (the household's guardians
+// changed them).
+func (l *Listener) SetPolicy(p Policy) { l.policy.Store(&p) }
 
 // Recognizer names the recogniser in use.
 func (l *Listener) Recognizer() string { return l.rec.Name() }
@@ -234,7 +240,7 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		}
 		t.l.metrics.Utterance()
 		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, T: u.End.Seconds()})
-		p := t.l.policy
+		p := *t.l.policy.Load()
 		t.mu.Lock()
 		r := &t.risk
 		if len(r.Timeline) < maxTimeline {

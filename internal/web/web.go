@@ -1,6 +1,7 @@
-// Package web serves the guard's HTTP interface: /healthz, /metrics and the JSON call log
-// at /api/calls. Reads go straight to the store; a store that is down makes /api/calls
-// answer 503 and /healthz report it, while calls go on.
+// Package web serves the guard's HTTP interface: /healthz and /metrics, the guardians'
+// dashboard (server-rendered pages, with its CSS embedded in the binary), and the JSON API
+// behind it with the same authorisation. Reads go straight to the store; a store that is
+// down makes the API answer 503 and /healthz report it, while calls go on.
 package web
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/store"
 )
 
@@ -26,15 +28,34 @@ type Server struct {
 	registry *prometheus.Registry
 	log      *slog.Logger
 	mux      *http.ServeMux
+	o        Options
+	limiter  limiter
+}
+
+// Options are the dashboard's parts; without Dash only the API token can read calls.
+type Options struct {
+	Dash dash.Store
+	// APIToken, when set, lets a request with "Authorization: Bearer <token>" read every
+	// household's calls through the API (for the operator's own tools); it changes nothing.
+	APIToken string
+	// SecureCookies marks the session cookie Secure (set it behind an HTTPS proxy).
+	SecureCookies bool
+	// SettingsChanged is told when a household's settings were saved, so the guard applies them.
+	SettingsChanged func(dash.Household)
 }
 
 // New builds the handler. st may report ErrUnavailable on every call.
-func New(st store.Store, reg *prometheus.Registry, log *slog.Logger) *Server {
-	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux()}
+func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) *Server {
+	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o, limiter: limiter{fails: map[string][]time.Time{}}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /api/calls", s.calls)
 	s.mux.HandleFunc("GET /api/calls/{id}", s.oneCall)
+	s.mux.HandleFunc("GET /api/v1/calls", s.calls)
+	s.mux.HandleFunc("GET /api/v1/calls/{id}", s.oneCall)
+	if o.Dash != nil {
+		s.routes()
+	}
 	return s
 }
 
@@ -62,22 +83,15 @@ type callList struct {
 }
 
 func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
-	var q store.Query
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q must be a number from 1 to 1000", v))
-			return
-		}
-		q.Limit = n
+	v, ok := s.who(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
+		return
 	}
-	if v := r.URL.Query().Get("before"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("before %q must be an RFC 3339 time like 2026-11-25T10:00:00Z", v))
-			return
-		}
-		q.Before = t
+	q, err := callQuery(r, v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
 	}
 	calls, err := s.store.Calls(r.Context(), q)
 	if err != nil {
@@ -91,10 +105,57 @@ func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, callList{Calls: calls})
 }
 
+// callQuery reads the call filters, limited to what v may see.
+func callQuery(r *http.Request, v viewer) (store.Query, error) {
+	var q store.Query
+	p := r.URL.Query()
+	if val := p.Get("limit"); val != "" {
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 || n > 1000 {
+			return q, fmt.Errorf("limit %q must be a number from 1 to 1000", val)
+		}
+		q.Limit = n
+	}
+	if val := p.Get("before"); val != "" {
+		t, err := time.Parse(time.RFC3339Nano, val)
+		if err != nil {
+			return q, fmt.Errorf("before %q must be an RFC 3339 time like 2026-11-25T10:00:00Z", val)
+		}
+		q.Before = t
+	}
+	if val := p.Get("since"); val != "" {
+		t, err := time.Parse("2006-01-02", val)
+		if err != nil {
+			return q, fmt.Errorf("since %q must be a date like 2026-11-25", val)
+		}
+		q.Since = t
+	}
+	switch val := p.Get("verdict"); val {
+	case "", "allow", "warn", "screen", "block":
+		q.Verdict = val
+	default:
+		return q, fmt.Errorf("verdict %q must be allow, warn, screen or block", val)
+	}
+	q.Risky = p.Get("risky") == "1" || p.Get("risky") == "true"
+	q.Households = v.households()
+	if h := p.Get("household"); h != "" {
+		if !v.can(h) {
+			return q, fmt.Errorf("no household %q among yours", h)
+		}
+		q.Households = []string{h}
+	}
+	return q, nil
+}
+
 func (s *Server) oneCall(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.who(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
+		return
+	}
 	c, err := s.store.Call(r.Context(), r.PathValue("id"))
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)):
 		writeError(w, http.StatusNotFound, fmt.Errorf("no call %q", r.PathValue("id")))
 	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, err)

@@ -1,0 +1,692 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/screen"
+	"github.com/clearline/clearline/internal/store"
+)
+
+//go:embed ui
+var ui embed.FS
+
+var pages = func() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"when":     func(t time.Time) string { return t.In(london).Format("Mon 2 Jan 15:04:05") },
+		"clock":    func(t time.Time) string { return t.In(london).Format("15:04:05.000") },
+		"party":    party,
+		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+		"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"riskPlot": riskPlot,
+		"dayPlot":  dayPlot,
+		"contacts": contactsText,
+		"checked": func(b bool) template.HTMLAttr {
+			if b {
+				return "checked"
+			}
+			return ""
+		},
+		"dur": func(a, b time.Time) string {
+			if a.IsZero() || b.IsZero() {
+				return "–"
+			}
+			return b.Sub(a).Round(time.Second).String()
+		},
+	}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html"))
+	out := map[string]*template.Template{}
+	names, _ := fs.Glob(ui, "ui/pages/*.html")
+	for _, n := range names {
+		t := template.Must(template.Must(layout.Clone()).ParseFS(ui, n))
+		out[strings.TrimSuffix(n[len("ui/pages/"):], ".html")] = t
+	}
+	return out
+}()
+
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+// party shows a SIP address as the number or name in it.
+func party(uri string) string {
+	s := strings.TrimPrefix(strings.TrimPrefix(uri, "sip:"), "tel:")
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		s = s[:i]
+	}
+	if s == "" {
+		return "withheld"
+	}
+	return s
+}
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	V      viewer
+	Nav    string
+	Flash  string
+	Errors dash.FieldErrors
+	Data   any
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
+	if p.Errors == nil {
+		p.Errors = dash.FieldErrors{}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	if err := pages[name].ExecuteTemplate(w, "layout.html", p); err != nil {
+		s.log.Error("template", "page", name, "err", err)
+	}
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(ui, "ui/static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, http.StatusOK, "login", page{Title: "Log in"})
+	})
+	s.mux.HandleFunc("POST /login", s.postLogin)
+	s.mux.HandleFunc("POST /logout", s.page(s.postLogout))
+	s.mux.HandleFunc("GET /{$}", s.page(s.overview))
+	s.mux.HandleFunc("GET /calls", s.page(s.callsPage))
+	s.mux.HandleFunc("GET /calls/{id}", s.page(s.callPage))
+	s.mux.HandleFunc("GET /alerts", s.page(s.alertsPage))
+	s.mux.HandleFunc("POST /alerts/{id}/ack", s.page(s.ackAlert))
+	s.mux.HandleFunc("GET /households/{id}", s.page(s.householdPage))
+	s.mux.HandleFunc("POST /households/{id}/settings", s.page(s.postSettings))
+	s.mux.HandleFunc("POST /households/{id}/block", s.page(s.postBlock))
+	s.mux.HandleFunc("GET /account", s.page(s.accountPage))
+	s.mux.HandleFunc("POST /account", s.page(s.postAccount))
+	s.mux.HandleFunc("GET /admin", s.page(s.adminPage))
+	s.mux.HandleFunc("POST /admin/households", s.page(s.postHousehold))
+	s.mux.HandleFunc("POST /admin/users", s.page(s.postUser))
+	s.apiRoutes()
+}
+
+// page wraps a handler that needs a logged-in viewer; POSTs must carry the CSRF token.
+func (s *Server) page(h func(http.ResponseWriter, *http.Request, viewer)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, ok := s.who(r)
+		if !ok || v.operator {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !v.csrfOK(r) {
+			http.Error(w, "This form has expired. Go back, reload the page and try again.", http.StatusForbidden)
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
+	email, pw := r.PostFormValue("email"), r.PostFormValue("password")
+	err := s.login(r.Context(), w, r, email, pw)
+	var th *throttled
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	case errors.As(err, &th):
+		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+	case errors.Is(err, errBadLogin):
+		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+	default:
+		s.log.Error("login", "err", err)
+		http.Error(w, "The dashboard cannot reach its database just now.", http.StatusServiceUnavailable)
+	}
+}
+
+func (s *Server) postLogout(w http.ResponseWriter, r *http.Request, v viewer) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		_ = s.o.Dash.DeleteSession(r.Context(), hashToken(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// visible lists the households v may see.
+func (s *Server) visible(ctx context.Context, v viewer) ([]dash.Household, error) {
+	all, err := s.o.Dash.Households(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []dash.Household
+	for _, h := range all {
+		if v.can(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// glance is one household's day.
+type glance struct {
+	Household            dash.Household
+	Calls, Blocked       int
+	Warned, Risky, Alert int
+	Days                 []day
+}
+
+type day struct {
+	Date                       time.Time
+	Allow, Warn, Screen, Block int
+	Risky                      int
+}
+
+func (s *Server) glances(ctx context.Context, v viewer) ([]glance, error) {
+	hs, err := s.visible(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().In(london)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, london)
+	var out []glance
+	for _, h := range hs {
+		g := glance{Household: h}
+		calls, err := s.store.Calls(ctx, store.Query{Households: []string{h.ID}, Since: today.AddDate(0, 0, -13), Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		g.Days = make([]day, 14)
+		for i := range g.Days {
+			g.Days[i].Date = today.AddDate(0, 0, i-13)
+		}
+		for _, c := range calls {
+			i := int(c.StartedAt.In(london).Sub(today.AddDate(0, 0, -13)).Hours() / 24)
+			if i < 0 || i > 13 {
+				continue
+			}
+			d := &g.Days[i]
+			risky := c.Risk != nil && c.Risk.Level >= 0.5
+			switch c.Verdict {
+			case "block":
+				d.Block++
+			case "warn":
+				d.Warn++
+			case "screen":
+				d.Screen++
+			default:
+				d.Allow++
+			}
+			if risky {
+				d.Risky++
+			}
+			if i == 13 {
+				g.Calls++
+				if c.Outcome == call.Blocked {
+					g.Blocked++
+				}
+				if c.Verdict == "warn" || warned(c) {
+					g.Warned++
+				}
+				if risky || c.Verdict == "block" || c.Verdict == "warn" || c.Verdict == "screen" {
+					g.Risky++
+				}
+			}
+		}
+		alerts, err := s.o.Dash.Alerts(ctx, []string{h.ID}, false, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range alerts {
+			if a.AckedAt.IsZero() {
+				g.Alert++
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func warned(c call.Call) bool {
+	if c.Risk == nil {
+		return false
+	}
+	for _, i := range c.Risk.Interventions {
+		if i.Kind == "warning" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
+	gs, err := s.glances(r.Context(), v)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Data: gs})
+}
+
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	s.log.Error("dashboard", "err", err)
+	http.Error(w, "The dashboard cannot reach its database just now; calls are not affected.", http.StatusServiceUnavailable)
+}
+
+type callsData struct {
+	Households []dash.Household
+	Household  string
+	Verdict    string
+	Risky      bool
+	Since      string
+	Calls      []call.Call
+}
+
+func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	hs, err := s.visible(r.Context(), v)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	d := callsData{Households: hs, Household: r.URL.Query().Get("household"), Verdict: r.URL.Query().Get("verdict"),
+		Risky: r.URL.Query().Get("risky") == "1", Since: r.URL.Query().Get("since")}
+	q, err := callQuery(r, v)
+	if err != nil {
+		s.render(w, http.StatusBadRequest, "calls", page{Title: "Calls", V: v, Nav: "calls", Errors: dash.FieldErrors{"filter": err.Error()}, Data: d})
+		return
+	}
+	if d.Calls, err = s.store.Calls(r.Context(), q); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.render(w, http.StatusOK, "calls", page{Title: "Calls", V: v, Nav: "calls", Data: d})
+}
+
+type callData struct {
+	Call      call.Call
+	Household dash.Household
+	Number    string
+	Blocked   bool
+}
+
+func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	c, err := s.store.Call(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)) {
+		http.Error(w, "There is no such call among your households.", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	h, _ := s.o.Dash.Household(r.Context(), c.Household)
+	d := callData{Call: c, Household: h, Number: party(c.From)}
+	for _, b := range h.Settings.Block {
+		if same(b.Number, d.Number) {
+			d.Blocked = true
+		}
+	}
+	s.render(w, http.StatusOK, "call", page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d})
+}
+
+func same(a, b string) bool {
+	ca, err1 := screen.Canonical(a)
+	cb, err2 := screen.Canonical(b)
+	return err1 == nil && err2 == nil && ca == cb
+}
+
+func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	as, err := s.o.Dash.Alerts(r.Context(), v.households(), v.Role == dash.Admin, 200)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Data: as})
+}
+
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v viewer) {
+	if err := s.ack(r.Context(), v, r.PathValue("id")); err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+}
+
+func (s *Server) ack(ctx context.Context, v viewer, idText string) error {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil {
+		return fmt.Errorf("no alert %q", idText)
+	}
+	a, err := s.o.Dash.Alert(ctx, id)
+	if err != nil || !v.can(a.HouseholdID) {
+		return fmt.Errorf("no alert %d among your households", id)
+	}
+	return s.o.Dash.AckAlert(ctx, id, v.Name)
+}
+
+// settingsForm is the settings page's form as typed, so a rejected form shows what was typed.
+type settingsForm struct {
+	Household                         dash.Household
+	Allow, Block, Bank, Police, Quiet string
+	Warn, Alert                       bool
+	WarnAt, AlertAt                   string
+}
+
+func formOf(h dash.Household) settingsForm {
+	st := h.Settings
+	return settingsForm{Household: h, Allow: contactsText(st.Allow), Block: contactsText(st.Block), Bank: st.Bank, Police: st.Police,
+		Quiet: st.QuietHours, Warn: st.Warn, Alert: st.Alert, WarnAt: strconv.FormatFloat(st.WarnAt, 'f', -1, 64), AlertAt: strconv.FormatFloat(st.AlertAt, 'f', -1, 64)}
+}
+
+func contactsText(cs []dash.Contact) string {
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.Number)
+		if c.Name != "" {
+			b.WriteString(", " + c.Name)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// parseContacts reads one "number, name" per line.
+func parseContacts(text string) ([]dash.Contact, error) {
+	out := []dash.Contact{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		num, name, _ := strings.Cut(line, ",")
+		num, name = strings.TrimSpace(num), strings.TrimSpace(name)
+		if _, err := screen.Canonical(num); err != nil {
+			return nil, fmt.Errorf("line %d: %v", i+1, err)
+		}
+		out = append(out, dash.Contact{Number: num, Name: name})
+	}
+	return out, nil
+}
+
+func (s *Server) household(w http.ResponseWriter, r *http.Request, v viewer) (dash.Household, bool) {
+	id := r.PathValue("id")
+	if !v.can(id) {
+		http.Error(w, "There is no such household among yours.", http.StatusNotFound)
+		return dash.Household{}, false
+	}
+	h, err := s.o.Dash.Household(r.Context(), id)
+	if err != nil {
+		http.Error(w, "There is no such household among yours.", http.StatusNotFound)
+		return h, false
+	}
+	return h, true
+}
+
+func (s *Server) householdPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	h, ok := s.household(w, r, v)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "household", page{Title: h.Name, V: v, Nav: "households", Flash: r.URL.Query().Get("flash"), Data: formOf(h)})
+}
+
+func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) {
+	h, ok := s.household(w, r, v)
+	if !ok {
+		return
+	}
+	f := settingsForm{Household: h, Allow: r.PostFormValue("allow"), Block: r.PostFormValue("block"), Bank: strings.TrimSpace(r.PostFormValue("bank")),
+		Police: strings.TrimSpace(r.PostFormValue("police")), Quiet: strings.TrimSpace(r.PostFormValue("quiet_hours")),
+		Warn: r.PostFormValue("warn") == "on", Alert: r.PostFormValue("alert") == "on", WarnAt: r.PostFormValue("warn_at"), AlertAt: r.PostFormValue("alert_at")}
+	set, errs := settingsOf(f)
+	if len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "household", page{Title: h.Name, V: v, Nav: "households", Errors: errs, Data: f})
+		return
+	}
+	if err := s.saveSettings(r.Context(), h, set); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, "/households/"+h.ID+"?flash=Saved.", http.StatusSeeOther)
+}
+
+// settingsOf checks a settings form; every field with a bad value gets its message.
+func settingsOf(f settingsForm) (dash.Settings, dash.FieldErrors) {
+	errs := dash.FieldErrors{}
+	set := dash.Settings{Bank: f.Bank, Police: f.Police, QuietHours: f.Quiet, Warn: f.Warn, Alert: f.Alert}
+	var err error
+	if set.Allow, err = parseContacts(f.Allow); err != nil {
+		errs["allow"] = err.Error()
+	}
+	if set.Block, err = parseContacts(f.Block); err != nil {
+		errs["block"] = err.Error()
+	}
+	for _, t := range []struct {
+		field, text string
+		to          *float64
+	}{{"warn_at", f.WarnAt, &set.WarnAt}, {"alert_at", f.AlertAt, &set.AlertAt}} {
+		if *t.to, err = strconv.ParseFloat(strings.TrimSpace(t.text), 64); err != nil {
+			errs[t.field] = "must be a number between 0 and 1, like 0.7"
+		}
+	}
+	for k, msg := range set.Check() {
+		if _, taken := errs[k]; !taken {
+			errs[k] = msg
+		}
+	}
+	return set, errs
+}
+
+func (s *Server) saveSettings(ctx context.Context, h dash.Household, set dash.Settings) error {
+	if err := s.o.Dash.SaveSettings(ctx, h.ID, set); err != nil {
+		return err
+	}
+	h.Settings = set
+	if s.o.SettingsChanged != nil {
+		s.o.SettingsChanged(h)
+	}
+	return nil
+}
+
+func (s *Server) postBlock(w http.ResponseWriter, r *http.Request, v viewer) {
+	h, ok := s.household(w, r, v)
+	if !ok {
+		return
+	}
+	back := r.PostFormValue("back")
+	if !strings.HasPrefix(back, "/calls/") {
+		back = "/households/" + h.ID
+	}
+	if err := s.block(r.Context(), h, r.PostFormValue("number"), r.PostFormValue("name")); err != nil {
+		http.Redirect(w, r, back+"?flash="+urlQuery("Not blocked: "+err.Error()), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, back+"?flash="+urlQuery("Blocked: this number will not ring again."), http.StatusSeeOther)
+}
+
+func (s *Server) block(ctx context.Context, h dash.Household, number, name string) error {
+	number = strings.TrimSpace(number)
+	if _, err := screen.Canonical(number); err != nil {
+		return err
+	}
+	for _, b := range h.Settings.Block {
+		if same(b.Number, number) {
+			return nil
+		}
+	}
+	set := h.Settings
+	set.Block = append(append([]dash.Contact{}, set.Block...), dash.Contact{Number: number, Name: strings.TrimSpace(name)})
+	return s.saveSettings(ctx, h, set)
+}
+
+func urlQuery(s string) string {
+	r := strings.NewReplacer(" ", "+", "&", "%26", "?", "%3F", "#", "%23", "=", "%3D", ":", "%3A")
+	return r.Replace(s)
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.render(w, http.StatusOK, "account", page{Title: "Your alerts", V: v, Nav: "account", Flash: r.URL.Query().Get("flash"), Data: v.Channels})
+}
+
+func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v viewer) {
+	c := dash.Channels{Webhook: strings.TrimSpace(r.PostFormValue("webhook")), WebhookSecret: strings.TrimSpace(r.PostFormValue("webhook_secret")),
+		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy"))}
+	if c.WebhookSecret == "" {
+		c.WebhookSecret = v.Channels.WebhookSecret // kept unless replaced
+	}
+	if errs := c.Check(); len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "account", page{Title: "Your alerts", V: v, Nav: "account", Errors: errs, Data: c})
+		return
+	}
+	if err := s.o.Dash.SaveChannels(r.Context(), v.ID, c); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, "/account?flash=Saved.", http.StatusSeeOther)
+}
+
+type adminData struct {
+	Households []dash.Household
+	Users      []dash.User
+	Form       map[string]string
+}
+
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.renderAdmin(w, r, v, http.StatusOK, nil, nil)
+}
+
+func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v viewer, code int, errs dash.FieldErrors, form map[string]string) {
+	if v.Role != dash.Admin {
+		http.Error(w, "Only an admin can manage households and guardians.", http.StatusForbidden)
+		return
+	}
+	hs, err := s.o.Dash.Households(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	us, err := s.o.Dash.Users(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.render(w, code, "admin", page{Title: "Households and guardians", V: v, Nav: "admin", Errors: errs, Flash: r.URL.Query().Get("flash"),
+		Data: adminData{Households: hs, Users: us, Form: form}})
+}
+
+func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer) {
+	id, name := strings.TrimSpace(r.PostFormValue("id")), strings.TrimSpace(r.PostFormValue("name"))
+	errs := dash.FieldErrors{}
+	if !validID(id) {
+		errs["id"] = "must be 1 to 40 lowercase letters, digits or dashes, like mum-house"
+	}
+	if name == "" || len(name) > 80 {
+		errs["name"] = "give the household a name of up to 80 characters"
+	}
+	if v.Role != dash.Admin {
+		http.Error(w, "Only an admin can add households.", http.StatusForbidden)
+		return
+	}
+	if len(errs) == 0 {
+		if _, err := s.o.Dash.Household(r.Context(), id); err == nil {
+			errs["id"] = "a household with this ID exists already"
+		}
+	}
+	if len(errs) > 0 {
+		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, map[string]string{"id": id, "name": name})
+		return
+	}
+	if _, err := s.o.Dash.EnsureHousehold(r.Context(), dash.Household{ID: id, Name: name, Settings: DefaultSettings()}); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, "/admin?flash=Household+added.", http.StatusSeeOther)
+}
+
+// DefaultSettings are a new household's: warnings and alerts on at the guard's defaults.
+func DefaultSettings() dash.Settings {
+	return dash.Settings{Police: "101", Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8, Allow: []dash.Contact{}, Block: []dash.Contact{}}
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {
+	if v.Role != dash.Admin {
+		http.Error(w, "Only an admin can add guardians.", http.StatusForbidden)
+		return
+	}
+	form := map[string]string{"email": strings.TrimSpace(r.PostFormValue("email")), "name": strings.TrimSpace(r.PostFormValue("name")),
+		"role": r.PostFormValue("role"), "household": r.PostFormValue("household")}
+	u, errs := s.addUser(r.Context(), form, r.PostFormValue("password"))
+	if len(errs) > 0 {
+		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, form)
+		return
+	}
+	http.Redirect(w, r, "/admin?flash="+urlQuery(u.Name+" added."), http.StatusSeeOther)
+}
+
+func (s *Server) addUser(ctx context.Context, form map[string]string, password string) (dash.User, dash.FieldErrors) {
+	errs := dash.FieldErrors{}
+	if _, err := mailAddress(form["email"]); err != nil {
+		errs["email"] = "is not an e-mail address"
+	}
+	if form["name"] == "" {
+		errs["name"] = "give their name, as the household knows them"
+	}
+	role := dash.Role(form["role"])
+	if role != dash.Admin && role != dash.Guardian {
+		errs["role"] = "must be guardian or admin"
+	}
+	if err := dash.CheckPassword(password); err != nil {
+		errs["password"] = err.Error()
+	}
+	if h := form["household"]; h != "" {
+		if _, err := s.o.Dash.Household(ctx, h); err != nil {
+			errs["household"] = "no such household"
+		}
+	} else if role == dash.Guardian {
+		errs["household"] = "choose the household they look after"
+	}
+	if len(errs) > 0 {
+		return dash.User{}, errs
+	}
+	hash, err := dash.HashPassword(password)
+	if err != nil {
+		return dash.User{}, dash.FieldErrors{"password": err.Error()}
+	}
+	u, err := s.o.Dash.CreateUser(ctx, dash.User{Email: form["email"], Name: form["name"], Role: role}, hash)
+	if errors.Is(err, dash.ErrExists) {
+		return u, dash.FieldErrors{"email": "someone with this e-mail exists already"}
+	}
+	if err != nil {
+		return u, dash.FieldErrors{"email": err.Error()}
+	}
+	if h := form["household"]; h != "" {
+		if err := s.o.Dash.SetGuardian(ctx, u.ID, h, true); err != nil {
+			return u, dash.FieldErrors{"household": err.Error()}
+		}
+	}
+	return u, nil
+}
+
+func mailAddress(s string) (*mail.Address, error) { return mail.ParseAddress(s) }
