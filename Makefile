@@ -6,7 +6,7 @@ GO    ?= go
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
-TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox
+TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox chromium
 apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -23,9 +23,12 @@ run-deps:
 build: run-deps
 	$(GO) build -o bin/clearline ./cmd/clearline
 
-## test-deps: install what the tests drive (SIPp, espeak-ng, sox, pocketsphinx) when missing
+## test-deps: install what the tests drive (SIPp, espeak-ng, sox, pocketsphinx, Chromium and
+## playwright-core for the browser tests) when missing
 test-deps:
 	@$(call apt_install,$(TEST_PKGS))
+	@test -d e2e/browser/node_modules/playwright-core || { echo "installing playwright-core (npm ci)..."; \
+	  npm ci --prefix e2e/browser --no-audit --no-fund --silent; }
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/store/sqlite"
+	"github.com/clearline/clearline/internal/web"
+)
+
+// The guardians' dashboard in real headless Chromium (Debian's, driven by playwright-core):
+// a call warned by screening goes through a real guard, its alert through the real outbox
+// and dispatcher; a guardian logs in, reads why it was warned, blocks the number,
+// acknowledges the alert and has a bad setting refused; the guardian of another household
+// sees none of it. Screenshots are kept in artifacts/browser.
+func TestDashboardInChromium(t *testing.T) {
+	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Debian's chromium is not installed: `make test-deps` installs it")
+	}
+	g := startGuard(t, func(c *config.Config, _ *guard) {
+		c.Household = config.Household{ID: "mum", Name: "Mum's house"}
+	})
+	const number = "+442085550123"
+	phone := g.phone("phone_answers.xml", "-rtp_echo")
+	caller := g.callerAs(number, "Metropolitan Police", "caller_hangs_up.xml")
+	caller.wait()
+	phone.wait()
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "warn" || c.Household != "mum" {
+		t.Fatalf("call %+v: want a warned call for household mum", c)
+	}
+
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(g.dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.EnsureHousehold(ctx, dash.Household{ID: "gran", Name: "Gran's flat", Settings: web.DefaultSettings()}); err != nil {
+		t.Fatal(err)
+	}
+	const password = "correct horse battery"
+	for _, u := range []struct{ email, name, household string }{{"son@example.org", "son", "mum"}, {"carer@example.org", "carer", "gran"}} {
+		hash, _ := dash.HashPassword(password)
+		created, err := db.CreateUser(ctx, dash.User{Email: u.email, Name: u.name, Role: dash.Guardian}, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetGuardian(ctx, created.ID, u.household, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The alert the listener raises for a risky call (tested end to end with speech in
+	// listen_test.go), put in the outbox for this call.
+	c.Risk = &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.9, Verdict: "scam",
+		Timeline:      []call.RiskPoint{{T: 3, Risk: 0.2, Text: "this is the metropolitan police"}, {T: 9, Risk: 0.9, Text: "withdraw the cash as evidence"}},
+		Indicators:    []call.Finding{{Kind: "cash_withdrawal", Evidence: "withdraw the cash as evidence", T: 9}},
+		Interventions: []call.Intervention{{Kind: "alert", At: time.Now().UTC(), T: 9, Risk: 0.9, Reason: "risk 0.90: cash withdrawal (\"withdraw the cash as evidence\")"}}}
+	if err := db.Write(ctx, store.Batch{Events: []call.Event{{CallID: c.ID, Kind: call.CallAlert, At: time.Now().UTC(), Call: c}}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		as, err := db.Alerts(ctx, []string{"mum"}, false, 10)
+		if err == nil && len(as) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dispatcher did not raise the alert: %v %v", as, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	shots, _ := filepath.Abs("../artifacts/browser")
+	cmd := exec.Command("node", "browser/guardian.mjs")
+	cmd.Env = append(os.Environ(), "BASE_URL=http://"+g.http, "CALL_ID="+c.ID, "CALLER_NUMBER="+number, "PASSWORD="+password, "SHOTS="+shots)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	if !strings.Contains(string(out), "ok: all browser steps passed") {
+		t.Fatal("the browser script did not finish")
+	}
+	// What the browser did is in the store.
+	h, err := db.Household(ctx, "mum")
+	if err != nil || len(h.Settings.Block) != 1 || h.Settings.Block[0].Number != number {
+		t.Errorf("block-list after the browser blocked the number: %+v (%v)", h.Settings.Block, err)
+	}
+	as, _ := db.Alerts(ctx, []string{"mum"}, false, 10)
+	if len(as) != 1 || as[0].AckedBy != "son" {
+		t.Errorf("alert after acknowledging: %+v", as)
+	}
+	if h.Settings.WarnAt != 0.7 {
+		t.Errorf("the refused setting changed warn_at to %v", h.Settings.WarnAt)
+	}
+	// The guard applies the new block at once: the same caller is now blocked.
+	again := g.callerAs(number, "Metropolitan Police", "caller_stays.xml")
+	again.wait()
+	calls := g.waitEnded(2)
+	if calls[0].Outcome != call.Blocked {
+		t.Errorf("the next call from the blocked number: %v (%v)", calls[0].Outcome, calls[0].Reasons)
+	}
+}
