@@ -182,7 +182,7 @@ func TestBenignScriptsStayQuiet(t *testing.T) {
 // stalled is a recogniser whose stream stops taking audio until released: the machine
 // cannot keep up. (A stub stands in for a stalled process here; the end-to-end tests stop
 // a real one.)
-type stalled struct{ release chan struct{} }
+type stalled struct{ release, entered chan struct{} }
 
 func (s stalled) Start(string) (speech.Stream, error) { return stalledStream(s), nil }
 func (s stalled) Name() string                        { return "stalled" }
@@ -191,6 +191,7 @@ func (s stalled) Close() error                        { return nil }
 type stalledStream stalled
 
 func (s stalledStream) Write([]int16) ([]speech.Utterance, error) {
+	close(s.entered)
 	<-s.release
 	return nil, errors.New("gave up")
 }
@@ -199,14 +200,16 @@ func (s stalledStream) Close() ([]speech.Utterance, error) { return nil, nil }
 // When analysis stalls, packets keep being accepted at once; what does not fit the queue is
 // dropped and counted; when the recogniser fails the call is marked, not ended.
 func TestStalledRecogniserNeverBlocksTheCall(t *testing.T) {
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{})
 	m := newCounts()
-	l := New(stalled{release}, detect.New(), DefaultPolicy, m, quiet())
+	l := New(stalled{release, entered}, detect.New(), DefaultPolicy, m, quiet())
 	tap := l.Listen("call-2", Hooks{})
 	frame := make([]byte, 160)
+	tap.Packet(rtp(0, frame))
+	<-entered // the first packet is in the recogniser, which now stalls
 	done := make(chan struct{})
 	go func() {
-		for i := range 1000 {
+		for i := 1; i < 1000; i++ {
 			tap.Packet(rtp(i, frame))
 		}
 		close(done)

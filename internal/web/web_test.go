@@ -9,18 +9,25 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/store"
 	"github.com/clearline/clearline/internal/store/sqlite"
 )
+
+func TestMain(m *testing.M) {
+	dash.BcryptCost = bcrypt.MinCost // the cost is not what these tests are about
+	os.Exit(m.Run())
+}
 
 type rig struct {
 	t       *testing.T
