@@ -603,7 +603,7 @@ func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer)
 		}
 	}
 	if len(errs) > 0 {
-		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, map[string]string{"id": id, "name": name})
+		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, map[string]string{"hh_id": id, "hh_name": name})
 		return
 	}
 	if _, err := s.o.Dash.EnsureHousehold(r.Context(), dash.Household{ID: id, Name: name, Settings: DefaultSettings()}); err != nil {
@@ -639,7 +639,11 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {
 		"role": r.PostFormValue("role"), "household": r.PostFormValue("household")}
 	u, errs := s.addUser(r.Context(), form, r.PostFormValue("password"))
 	if len(errs) > 0 {
-		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, form)
+		scoped := dash.FieldErrors{} // the page has two forms: these are the person form's
+		for k, msg := range errs {
+			scoped["user_"+k] = msg
+		}
+		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, scoped, form)
 		return
 	}
 	http.Redirect(w, r, "/admin?flash="+urlQuery(u.Name+" added."), http.StatusSeeOther)
@@ -649,6 +653,8 @@ func (s *Server) addUser(ctx context.Context, form map[string]string, password s
 	errs := dash.FieldErrors{}
 	if _, err := mailAddress(form["email"]); err != nil {
 		errs["email"] = "is not an e-mail address"
+	} else if _, _, err := s.o.Dash.UserByEmail(ctx, form["email"]); err == nil {
+		errs["email"] = "someone with this e-mail exists already"
 	}
 	if form["name"] == "" {
 		errs["name"] = "give their name, as the household knows them"

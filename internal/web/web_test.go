@@ -328,3 +328,60 @@ func TestAPISettingsAndAck(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// The alert-channel and admin forms name each bad value next to its field and save nothing.
+func TestAccountAndAdminFormsRejectBadValues(t *testing.T) {
+	r := newRig(t)
+	son := r.client()
+	son.login("son@example.org")
+	code, page := son.do("POST", "/account", url.Values{"csrf": {son.csrf}, "email": {"not an address"}, "ntfy": {"ftp://x"},
+		"webhook": {"http://hooks.example.org/x"}, "webhook_secret": {"short"}}, nil, "")
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad channels: %d", code)
+	}
+	for _, id := range []string{"email-error", "ntfy-error", "webhook_secret-error"} {
+		if !strings.Contains(page, `id="`+id+`"`) {
+			t.Errorf("no message %s", id)
+		}
+	}
+	if u, _, _ := r.db.UserByEmail(context.Background(), "son@example.org"); u.Channels != (dash.Channels{}) {
+		t.Errorf("a refused form saved channels %+v", u.Channels)
+	}
+	if code, _ := son.do("POST", "/admin/users", url.Values{"csrf": {son.csrf}, "email": {"x@example.org"}}, nil, ""); code != http.StatusForbidden {
+		t.Errorf("a guardian adding people: %d", code)
+	}
+	admin := r.client()
+	admin.login("admin@example.org")
+	code, page = admin.do("POST", "/admin/users", url.Values{"csrf": {admin.csrf}, "email": {"son@example.org"}, "name": {""},
+		"password": {"short"}, "role": {"guardian"}, "household": {"nowhere"}}, nil, "")
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad person: %d", code)
+	}
+	for _, id := range []string{"email-error", "password-error", "household-error"} {
+		if !strings.Contains(page, `id="`+id+`"`) {
+			t.Errorf("no message %s", id)
+		}
+	}
+	code, page = admin.do("POST", "/admin/households", url.Values{"csrf": {admin.csrf}, "id": {"Mum's House"}, "name": {""}}, nil, "")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="id-error"`) || !strings.Contains(page, `id="name-error"`) {
+		t.Errorf("bad household: %d", code)
+	}
+	if code, _ = admin.do("POST", "/admin/households", url.Values{"csrf": {admin.csrf}, "id": {"mum"}, "name": {"Again"}}, nil, ""); code != http.StatusUnprocessableEntity {
+		t.Errorf("a second household with a taken ID: %d", code)
+	}
+	users, _ := r.db.Users(context.Background())
+	hs, _ := r.db.Households(context.Background())
+	if len(users) != 3 || len(hs) != 2 {
+		t.Errorf("refused forms added people or households: %d users, %d households", len(users), len(hs))
+	}
+	// A good guardian is added and can log in.
+	if code, _ := admin.do("POST", "/admin/users", url.Values{"csrf": {admin.csrf}, "email": {"daughter@example.org"}, "name": {"Daughter"},
+		"password": {"correct horse battery"}, "role": {"guardian"}, "household": {"mum"}}, nil, ""); code != http.StatusSeeOther {
+		t.Fatalf("good person: %d", code)
+	}
+	d := r.client()
+	d.login("daughter@example.org")
+	if code, _ := d.do("GET", "/calls/call-mum", nil, nil, ""); code != 200 {
+		t.Errorf("the new guardian's household call: %d", code)
+	}
+}
