@@ -184,6 +184,7 @@ func listeningGuard(t *testing.T, edit func(*config.Config)) *guard {
 // the call is still up — and the alert for the guardians; benign calls stay quiet. The
 // five calls run at once, each through its own guard.
 func TestListeningWarnsOnScamCalls(t *testing.T) {
+	t.Parallel() // with the recogniser-failure calls: all real-time, mostly waiting
 	scripts, err := speechtest.LoadScripts("../testdata/listen")
 	if err != nil {
 		t.Fatal(err)
@@ -306,6 +307,7 @@ func asrServer(t *testing.T) (*exec.Cmd, string) {
 // call connected to its end with the caller's audio still reaching the phone; the call is
 // marked as no longer analysed and the shortfall is counted.
 func TestRecogniserFailureLeavesCallsConnected(t *testing.T) {
+	t.Parallel()
 	scripts, err := speechtest.LoadScripts("../testdata/listen")
 	if err != nil {
 		t.Fatal(err)
