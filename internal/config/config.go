@@ -23,6 +23,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/screen"
 )
 
@@ -413,7 +414,7 @@ func (c *Config) check() []fieldError {
 		}
 	}
 	c.checkListening(bad)
-	if !validID(c.Household.ID) {
+	if !dash.ValidID(c.Household.ID) {
 		bad("$.household.id", "%q must be 1 to 40 lowercase letters, digits or dashes, like mum-house", c.Household.ID)
 	}
 	if c.Household.Name == "" {
@@ -584,16 +585,4 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 			bad(t.path, "must be a risk above 0 and at most 1, not %v", t.v)
 		}
 	}
-}
-
-func validID(id string) bool {
-	if id == "" || len(id) > 40 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
 }

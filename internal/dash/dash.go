@@ -30,6 +30,19 @@ const (
 	Guardian Role = "guardian"
 )
 
+// ValidID says whether id can name a household: 1 to 40 lowercase letters, digits or dashes.
+func ValidID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Household is one home behind a guard.
 type Household struct {
 	ID        string    `json:"id"`

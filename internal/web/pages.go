@@ -587,7 +587,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v viewer, c
 func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer) {
 	id, name := strings.TrimSpace(r.PostFormValue("id")), strings.TrimSpace(r.PostFormValue("name"))
 	errs := dash.FieldErrors{}
-	if !validID(id) {
+	if !dash.ValidID(id) {
 		errs["id"] = "must be 1 to 40 lowercase letters, digits or dashes, like mum-house"
 	}
 	if name == "" || len(name) > 80 {
@@ -616,18 +616,6 @@ func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer)
 // DefaultSettings are a new household's: warnings and alerts on at the guard's defaults.
 func DefaultSettings() dash.Settings {
 	return dash.Settings{Police: "101", Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8, Allow: []dash.Contact{}, Block: []dash.Contact{}}
-}
-
-func validID(id string) bool {
-	if id == "" || len(id) > 40 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clearline/clearline/internal/speech"
 )
 
 // Script is one test call: what the caller says, sentence by sentence.
@@ -109,4 +111,25 @@ func Speak(s Script) (Audio, error) {
 	}
 	cache.Store(s.Name, a)
 	return a, nil
+}
+
+// Recognise streams a's audio through a new stream of r in 20 ms frames, as a call's tap
+// does, and returns every utterance.
+func Recognise(r speech.Recognizer, a Audio) ([]speech.Utterance, error) {
+	st, err := r.Start("test")
+	if err != nil {
+		return nil, err
+	}
+	var dec speech.Decoder
+	var out []speech.Utterance
+	for off := 0; off < len(a.Ulaw); off += 160 {
+		us, err := st.Write(dec.Decode(speech.PCMU, a.Ulaw[off:min(off+160, len(a.Ulaw))]))
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		out = append(out, us...)
+	}
+	us, err := st.Close()
+	return append(out, us...), err
 }

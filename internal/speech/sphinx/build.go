@@ -1,10 +1,25 @@
 package sphinx
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 )
+
+// ReadDict reads a CMU pronouncing dictionary: each word's first pronunciation.
+func ReadDict(r io.Reader) (map[string]string, error) {
+	dict := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		w, pron, ok := strings.Cut(sc.Text(), " ")
+		if ok && !strings.Contains(w, "(") {
+			dict[w] = strings.TrimSpace(pron)
+		}
+	}
+	return dict, sc.Err()
+}
 
 // Keyphrases are what keyphrase mode listens for: phrases of the detector's rules, long
 // enough to be spotted (single short words are found everywhere in noise).

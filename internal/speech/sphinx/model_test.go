@@ -1,7 +1,6 @@
 package sphinx
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -14,17 +13,14 @@ import (
 // The committed domain model is exactly what `make lm` builds from the committed corpus
 // and Debian's dictionary.
 func TestEmbeddedModelIsReproducible(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(DefaultModelDir, "cmudict-en-us.dict"))
+	df, err := os.Open(filepath.Join(DefaultModelDir, "cmudict-en-us.dict"))
 	if err != nil {
 		t.Fatalf("%v (Debian's pocketsphinx-en-us; `make test-deps` installs it)", err)
 	}
-	dict := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		w, pron, ok := strings.Cut(sc.Text(), " ")
-		if ok && !strings.Contains(w, "(") {
-			dict[w] = strings.TrimSpace(pron)
-		}
+	defer df.Close()
+	dict, err := ReadDict(df)
+	if err != nil {
+		t.Fatal(err)
 	}
 	f, err := os.Open("../../../testdata/detect/train.jsonl")
 	if err != nil {

@@ -10,28 +10,13 @@ import (
 	"github.com/clearline/clearline/internal/speech/sphinx"
 )
 
-// recognise runs a whole script's audio through a stream in 20 ms frames, as the listener
-// does, and returns the utterances.
 func recognise(t testing.TB, r speech.Recognizer, a speechtest.Audio) []speech.Utterance {
 	t.Helper()
-	st, err := r.Start("test")
+	us, err := speechtest.Recognise(r, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dec speech.Decoder
-	var out []speech.Utterance
-	for off := 0; off < len(a.Ulaw); off += 160 {
-		us, err := st.Write(dec.Decode(speech.PCMU, a.Ulaw[off:min(off+160, len(a.Ulaw))]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, us...)
-	}
-	us, err := st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(out, us...)
+	return us
 }
 
 func scripts(t testing.TB) []speechtest.Script {

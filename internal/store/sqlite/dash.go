@@ -136,7 +136,12 @@ func (s *Store) UserByID(ctx context.Context, id int64) (dash.User, error) {
 }
 
 func (s *Store) Users(ctx context.Context) ([]dash.User, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id FROM users ORDER BY name`)
+	return s.usersListed(ctx, `SELECT id FROM users ORDER BY name`)
+}
+
+// usersListed loads the users whose IDs query returns, in its order.
+func (s *Store) usersListed(ctx context.Context, query string, args ...any) ([]dash.User, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -152,13 +157,13 @@ func (s *Store) Users(ctx context.Context) ([]dash.User, error) {
 	rows.Close()
 	out := make([]dash.User, 0, len(ids))
 	for _, id := range ids {
-		u, err := s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		u, err := s.UserByID(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, u)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (s *Store) SetGuardian(ctx context.Context, userID int64, household string, on bool) error {
@@ -180,29 +185,7 @@ func (s *Store) SaveChannels(ctx context.Context, userID int64, c dash.Channels)
 }
 
 func (s *Store) Guardians(ctx context.Context, household string) ([]dash.User, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT user_id FROM guardians WHERE household_id = ? ORDER BY user_id`, household)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	var out []dash.User
-	for _, id := range ids {
-		u, err := s.UserByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	return s.usersListed(ctx, `SELECT user_id FROM guardians WHERE household_id = ? ORDER BY user_id`, household)
 }
 
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error {

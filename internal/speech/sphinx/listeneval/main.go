@@ -135,27 +135,15 @@ func run(dir string, parallel int, modes []sphinx.Mode) error {
 	return nil
 }
 
+// recognise waits for a free decoder, then transcribes a.
 func recognise(rec speech.Recognizer, a speechtest.Audio) ([]speech.Utterance, error) {
-	st, err := rec.Start("eval")
-	for err == speech.ErrBusy {
-		time.Sleep(10 * time.Millisecond)
-		st, err = rec.Start("eval")
-	}
-	if err != nil {
-		return nil, err
-	}
-	var dec speech.Decoder
-	var out []speech.Utterance
-	for off := 0; off < len(a.Ulaw); off += 160 {
-		us, err := st.Write(dec.Decode(speech.PCMU, a.Ulaw[off:min(off+160, len(a.Ulaw))]))
-		if err != nil {
-			st.Close()
-			return nil, err
+	for {
+		us, err := speechtest.Recognise(rec, a)
+		if err != speech.ErrBusy {
+			return us, err
 		}
-		out = append(out, us...)
+		time.Sleep(10 * time.Millisecond)
 	}
-	us, err := st.Close()
-	return append(out, us...), err
 }
 
 // normalise lowercases and strips punctuation as the recogniser writes words.

@@ -5,13 +5,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/speech/sphinx"
@@ -61,19 +58,12 @@ func run(corpus, dictPath, out string) error {
 	return nil
 }
 
-// readDict reads the first pronunciation of every word.
+// readDict reads Debian's dictionary.
 func readDict(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w (install Debian's pocketsphinx-en-us)", err)
 	}
-	dict := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		w, pron, ok := strings.Cut(sc.Text(), " ")
-		if ok && !strings.Contains(w, "(") {
-			dict[w] = strings.TrimSpace(pron)
-		}
-	}
-	return dict, sc.Err()
+	defer f.Close()
+	return sphinx.ReadDict(f)
 }
