@@ -215,6 +215,16 @@ func TestListeningWarnsOnScamCalls(t *testing.T) {
 				if len(r.Interventions) > 0 || !warnedAt.IsZero() || r.Level >= g.cfg.Listening.WarnAt {
 					t.Errorf("benign call flagged: level %.2f, interventions %+v, warning heard: %v", r.Level, r.Interventions, !warnedAt.IsZero())
 				}
+				if s.Name == "family" {
+					// A call to the police is not listened to: they talk about fraud too.
+					trunkSide := g.trunk("trunk_answers.xml")
+					g.dial("phone_dials.xml", "101", "-au", "kitchen", "-ap", "s3cret", "-d", "3000").wait()
+					trunkSide.wait()
+					calls := g.waitEnded(2)
+					if calls[0].To == c.To || calls[0].Risk != nil {
+						t.Errorf("the call to 101 (%s) was listened to: %+v", calls[0].To, calls[0].Risk)
+					}
+				}
 				return
 			}
 			if kinds["warning"] != 1 || kinds["alert"] != 1 {

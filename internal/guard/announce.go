@@ -95,6 +95,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.c.AnsweredAt = time.Now().UTC()
 		b.mu.Unlock()
 		b.record(call.CallAnswered)
+		b.listen(cs) // an unknown caller the resident let through is listened to like any other
 		b.hold(cs, call.Household)
 	case digit == 0:
 		b.endAs(call.Blocked, call.ByGuard, 0, "the resident did not choose within "+decisionLimit.String())

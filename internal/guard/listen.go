@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -21,6 +22,9 @@ func (b *bridge) listen(cs *sipgo.DialogClientSession) {
 	g := b.g
 	if g.listener == nil || b.ms == nil || b.c.Emergency {
 		return
+	}
+	if b.c.Direction == call.Outbound && g.callbackPrompt(userOf(b.c.To)) != "" {
+		return // the police, the bank or a trusted contact: they may well talk about fraud
 	}
 	ans, err := media.ParseSDP(cs.InviteResponse.Body())
 	if err != nil {
@@ -75,4 +79,11 @@ func (b *bridge) warnInCall(cs *sipgo.DialogClientSession, pt int) {
 	} else {
 		b.g.log.Debug("warning not played to the end", "call", b.c.ID, "err", err)
 	}
+}
+
+// userOf is the user part of a URI written as text, like 101 in sip:101@guard.
+func userOf(uri string) string {
+	uri = strings.TrimPrefix(strings.TrimPrefix(uri, "sip:"), "sips:")
+	user, _, _ := strings.Cut(uri, "@")
+	return user
 }

@@ -225,7 +225,7 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, make func(seq i
 	if err := tx.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE consumer = ?`, consumer).Scan(&after); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, kind, call_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 500`, after)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, kind, call_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 5000`, after)
 	if err != nil {
 		return 0, err
 	}
