@@ -131,7 +131,11 @@ func (t *Tap) start() {
 			result, why = "busy", "not analysed: every recogniser was busy"
 		}
 		l.metrics.Stream(result)
-		l.log.Warn("call not analysed", "call", t.callID, "err", err)
+		if result == "busy" { // counted; at a provider's call rates this is routine
+			l.log.Debug("call not analysed", "call", t.callID, "err", err)
+		} else {
+			l.log.Warn("call not analysed", "call", t.callID, "err", err)
+		}
 		t.mu.Lock()
 		t.risk.Analyser = why
 		t.mu.Unlock()
