@@ -26,6 +26,6 @@ say scam_warning "Call guard warning. This call has signs of a scam. The police 
 # The speech recogniser's warm-up: a few seconds of telephone-band speech each pocketsphinx
 # decoder hears once when it is loaded, so that its cepstral mean is that of a phone line
 # before the first caller's first words (which are usually who they claim to be).
-espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you to the right person. Your call is important to us, and we will be with you shortly."
+espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you."
 sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
 echo "wrote internal/speech/sphinx/model/warmup.ul"

@@ -415,6 +415,9 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 		outcome = call.Failed
 	}
 	b.c.EndedAt, b.c.EndedBy, b.c.Outcome, b.c.Reason = now, by, outcome, why
+	if b.tap != nil {
+		b.c.Risk = b.tap.Risk() // the analysis as it stands, with why it stopped if it did
+	}
 	for i := range b.c.Legs {
 		if b.c.Legs[i].ReleasedAt.IsZero() {
 			b.c.Legs[i].ReleasedAt = now

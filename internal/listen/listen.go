@@ -139,8 +139,7 @@ func (t *Tap) start() {
 		t.mu.Lock()
 		t.risk.Analyser = why
 		t.mu.Unlock()
-		t.drain()
-		t.report()
+		t.drain() // the call's record takes the reason when it ends (Risk)
 		close(t.exited)
 		return
 	}

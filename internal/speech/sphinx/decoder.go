@@ -67,7 +67,30 @@ func New(o Options) (speech.Recognizer, error) {
 		return nil, err
 	}
 	r.free, r.made = []*decoder{d}, 1
+	go r.preload()
 	return r, nil
+}
+
+// preload loads the other decoders in the background, so that the first busy minutes of
+// calls do not pay for loading them (each takes about half a second of CPU).
+func (r *Recognizer) preload() {
+	for {
+		r.mu.Lock()
+		if r.closed || r.made >= r.opts.Decoders {
+			r.mu.Unlock()
+			return
+		}
+		r.made++
+		r.mu.Unlock()
+		d, err := r.load()
+		if err != nil {
+			r.mu.Lock()
+			r.made--
+			r.mu.Unlock()
+			return
+		}
+		r.put(d)
+	}
 }
 
 func (r *Recognizer) load() (*decoder, error) {
