@@ -415,8 +415,9 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 		outcome = call.Failed
 	}
 	b.c.EndedAt, b.c.EndedBy, b.c.Outcome, b.c.Reason = now, by, outcome, why
-	if b.tap != nil {
-		b.c.Risk = b.tap.Risk() // the analysis as it stands, with why it stopped if it did
+	tap := b.tap
+	if tap != nil {
+		b.c.Risk = tap.Risk() // the analysis as it stands, with why it stopped if it did
 	}
 	for i := range b.c.Legs {
 		if b.c.Legs[i].ReleasedAt.IsZero() {
@@ -428,8 +429,8 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	if b.ms != nil {
 		b.ms.Close()
 	}
-	if b.tap != nil {
-		b.tap.Close()
+	if tap != nil {
+		tap.Close()
 	}
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
