@@ -14,7 +14,6 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/store"
 	"github.com/clearline/clearline/internal/store/sqlite"
-	"github.com/clearline/clearline/internal/web"
 )
 
 // The guardians' dashboard in real headless Chromium (Debian's, driven by playwright-core):
@@ -48,7 +47,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.EnsureHousehold(ctx, dash.Household{ID: "gran", Name: "Gran's flat", Settings: web.DefaultSettings()}); err != nil {
+	if _, err := db.EnsureHousehold(ctx, dash.Household{ID: "gran", Name: "Gran's flat", Settings: dash.DefaultSettings()}); err != nil {
 		t.Fatal(err)
 	}
 	const password = "correct horse battery"

@@ -282,7 +282,7 @@ func defaults() *Config {
 		Callback:  Callback{Police: "101"},
 		Household: Household{ID: "home", Name: "Home"},
 		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 4,
-			Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8},
+			Warn: true, WarnAt: dash.DefaultWarnAt, Alert: true, AlertAt: dash.DefaultAlertAt},
 	}
 }
 

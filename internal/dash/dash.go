@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -73,6 +74,18 @@ type Settings struct {
 	AlertAt    float64 `json:"alert_at"`
 }
 
+// Default thresholds: only a call in which the detector found signs can reach the warning
+// (its risk is capped at 0.6 without one); the alert is the detector's scam threshold.
+const (
+	DefaultWarnAt  = 0.7
+	DefaultAlertAt = 0.8
+)
+
+// DefaultSettings are a new household's: warnings and alerts on, the police on 101.
+func DefaultSettings() Settings {
+	return Settings{Police: "101", Warn: true, WarnAt: DefaultWarnAt, Alert: true, AlertAt: DefaultAlertAt, Allow: []Contact{}, Block: []Contact{}}
+}
+
 // FieldErrors maps a form field to what is wrong with its value.
 type FieldErrors map[string]string
 
@@ -81,6 +94,7 @@ func (f FieldErrors) Error() string {
 	for k, v := range f {
 		parts = append(parts, k+": "+v)
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, "; ")
 }
 
@@ -269,8 +283,10 @@ type Store interface {
 
 	// TakeAlerts turns outbox events after the consumer's cursor into alerts with a
 	// pending delivery per guardian and channel, in one transaction with the cursor.
-	TakeAlerts(ctx context.Context, consumer string, make func(seq int64, kind, household, callID string, payload []byte) (*Alert, bool), recipients func(household string) ([]User, error)) (int, error)
+	TakeAlerts(ctx context.Context, consumer string, alertFor func(seq int64, kind, household, callID string, payload []byte) (*Alert, bool), recipients func(household string) ([]User, error)) (int, error)
 	Alerts(ctx context.Context, households []string, all bool, limit int) ([]Alert, error)
+	// OpenAlerts counts a household's alerts nobody has acknowledged.
+	OpenAlerts(ctx context.Context, household string) (int, error)
 	Alert(ctx context.Context, id int64) (Alert, error)
 	AckAlert(ctx context.Context, id int64, by string) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)

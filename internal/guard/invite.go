@@ -75,15 +75,10 @@ func (g *Guard) afterRiskyCall() bool {
 
 // callbackPrompt is the call-back announcement for a number in the household's directory.
 func (g *Guard) callbackPrompt(number string) string {
-	same := func(a, b string) bool {
-		x, err1 := screen.Canonical(a)
-		y, err2 := screen.Canonical(b)
-		return a != "" && b != "" && err1 == nil && err2 == nil && x == y
-	}
 	switch {
-	case same(number, g.rules().callback.Police):
+	case screen.Same(number, g.rules().callback.Police):
 		return "callback_police"
-	case same(number, g.rules().callback.Bank):
+	case screen.Same(number, g.rules().callback.Bank):
 		return "callback_bank"
 	case g.rules().chain.Trusted(number):
 		return "callback_trusted"

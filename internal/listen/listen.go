@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/speech"
 )
@@ -33,9 +34,8 @@ type Policy struct {
 	AlertAt float64
 }
 
-// DefaultPolicy warns at 0.7 (only a call with indicators can reach it) and alerts at the
-// detector's scam threshold.
-var DefaultPolicy = Policy{Warn: true, WarnAt: 0.7, Alert: true, AlertAt: detect.ScamAt}
+// DefaultPolicy is a new household's (see dash.DefaultSettings).
+var DefaultPolicy = Policy{Warn: true, WarnAt: dash.DefaultWarnAt, Alert: true, AlertAt: dash.DefaultAlertAt}
 
 // Metrics receives the listener's counters.
 type Metrics interface {
@@ -73,9 +73,6 @@ func New(rec speech.Recognizer, det *detect.Detector, p Policy, m Metrics, log *
 // SetPolicy changes the interventions for calls from now on (the household's guardians
 // changed them).
 func (l *Listener) SetPolicy(p Policy) { l.policy.Store(&p) }
-
-// Recognizer names the recogniser in use.
-func (l *Listener) Recognizer() string { return l.rec.Name() }
 
 // Hooks are how a tap reports back to the call. They run on the tap's goroutine and must
 // not block for long; Warn in particular should start the prompt and return.
@@ -167,8 +164,8 @@ func (t *Tap) Close() {
 	}
 }
 
-// Wait returns when the tap's goroutine has finished, or after d.
-func (t *Tap) Wait(d time.Duration) bool {
+// wait returns when the tap's goroutine has finished, or after d (for tests).
+func (t *Tap) wait(d time.Duration) bool {
 	select {
 	case <-t.exited:
 		return true
@@ -263,7 +260,10 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		if p.Alert && a.Risk >= p.AlertAt && !did(r, "alert") {
 			acts = append(acts, "alert")
 		}
-		reason := explain(a)
+		var reason string
+		if len(acts) > 0 {
+			reason = explain(a)
+		}
 		for _, k := range acts {
 			r.Interventions = append(r.Interventions, call.Intervention{Kind: k, At: time.Now().UTC(), T: round(u.End.Seconds()), Risk: round(a.Risk), Reason: reason})
 		}

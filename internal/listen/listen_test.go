@@ -169,7 +169,7 @@ func TestBenignScriptsStayQuiet(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		tap.Close()
-		tap.Wait(10 * time.Second)
+		tap.wait(10 * time.Second)
 		if len(events) > 0 {
 			t.Errorf("%s: %v", s.Name, <-events)
 		}
@@ -227,7 +227,7 @@ func TestStalledRecogniserNeverBlocksTheCall(t *testing.T) {
 		t.Errorf("dropped %d, want %d", dropped, want)
 	}
 	close(release)
-	if !tap.Wait(5 * time.Second) {
+	if !tap.wait(5 * time.Second) {
 		t.Fatal("tap did not stop after the recogniser failed")
 	}
 	if r := tap.Risk(); r.Analyser != "stalled (stopped: gave up)" {
@@ -253,7 +253,7 @@ func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	second := l.Listen("b", Hooks{Assessed: func(r *call.Risk) { t.Errorf("a call never analysed reported %+v", r) }})
-	if !second.Wait(5 * time.Second) {
+	if !second.wait(5 * time.Second) {
 		t.Fatal("the second tap did not give up")
 	}
 	second.Packet(rtp(0, make([]byte, 160))) // ignored
@@ -261,7 +261,7 @@ func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
 		t.Errorf("analyser %q", r.Analyser)
 	}
 	first.Close()
-	first.Wait(5 * time.Second)
+	first.wait(5 * time.Second)
 	if m.streams["busy"] != 1 || m.streams["started"] != 1 {
 		t.Errorf("streams %v", m.streams)
 	}

@@ -16,6 +16,14 @@ func Canonical(s string) (string, error) {
 	return n, err
 }
 
+// Same says whether a and b are the same number however written (01632 960000 and
+// +441632960000); an empty or unreadable number is the same as nothing.
+func Same(a, b string) bool {
+	x, err1 := Canonical(a)
+	y, err2 := Canonical(b)
+	return a != "" && b != "" && err1 == nil && err2 == nil && x == y
+}
+
 // canonical also returns the parsed number (nil for a short service code).
 func canonical(s string) (string, *phonenumbers.PhoneNumber, error) {
 	digits := strings.Map(func(r rune) rune {

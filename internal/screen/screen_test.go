@@ -214,3 +214,15 @@ func TestUKFastPathMatchesParser(t *testing.T) {
 		}
 	}
 }
+
+func TestSame(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"01632 960000", "+441632960000", true}, {"101", "101", true}, {"101", "+44101", false},
+		{"", "", false}, {"0345 300 0000", "03453000001", false}, {"not a number", "not a number", false}} {
+		if got := Same(c.a, c.b); got != c.want {
+			t.Errorf("Same(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

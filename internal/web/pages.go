@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,18 +32,11 @@ var pages = func() map[string]*template.Template {
 		"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"riskPlot": riskPlot,
 		"dayPlot":  dayPlot,
-		"contacts": contactsText,
 		"checked": func(b bool) template.HTMLAttr {
 			if b {
 				return "checked"
 			}
 			return ""
-		},
-		"dur": func(a, b time.Time) string {
-			if a.IsZero() || b.IsZero() {
-				return "–"
-			}
-			return b.Sub(a).Round(time.Second).String()
 		},
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html"))
@@ -243,14 +237,8 @@ func (s *Server) glances(ctx context.Context, v viewer) ([]glance, error) {
 				}
 			}
 		}
-		alerts, err := s.o.Dash.Alerts(ctx, []string{h.ID}, false, 1000)
-		if err != nil {
+		if g.Alert, err = s.o.Dash.OpenAlerts(ctx, h.ID); err != nil {
 			return nil, err
-		}
-		for _, a := range alerts {
-			if a.AckedAt.IsZero() {
-				g.Alert++
-			}
 		}
 		out = append(out, g)
 	}
@@ -332,17 +320,11 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	h, _ := s.o.Dash.Household(r.Context(), c.Household)
 	d := callData{Call: c, Household: h, Number: party(c.From)}
 	for _, b := range h.Settings.Block {
-		if same(b.Number, d.Number) {
+		if screen.Same(b.Number, d.Number) {
 			d.Blocked = true
 		}
 	}
 	s.render(w, http.StatusOK, "call", page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d})
-}
-
-func same(a, b string) bool {
-	ca, err1 := screen.Canonical(a)
-	cb, err2 := screen.Canonical(b)
-	return err1 == nil && err2 == nil && ca == cb
 }
 
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -508,10 +490,10 @@ func (s *Server) postBlock(w http.ResponseWriter, r *http.Request, v viewer) {
 		back = "/households/" + h.ID
 	}
 	if err := s.block(r.Context(), h, r.PostFormValue("number"), r.PostFormValue("name")); err != nil {
-		http.Redirect(w, r, back+"?flash="+urlQuery("Not blocked: "+err.Error()), http.StatusSeeOther)
+		http.Redirect(w, r, back+"?flash="+url.QueryEscape("Not blocked: "+err.Error()), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, back+"?flash="+urlQuery("Blocked: this number will not ring again."), http.StatusSeeOther)
+	http.Redirect(w, r, back+"?flash="+url.QueryEscape("Blocked: this number will not ring again."), http.StatusSeeOther)
 }
 
 func (s *Server) block(ctx context.Context, h dash.Household, number, name string) error {
@@ -520,18 +502,13 @@ func (s *Server) block(ctx context.Context, h dash.Household, number, name strin
 		return err
 	}
 	for _, b := range h.Settings.Block {
-		if same(b.Number, number) {
+		if screen.Same(b.Number, number) {
 			return nil
 		}
 	}
 	set := h.Settings
 	set.Block = append(append([]dash.Contact{}, set.Block...), dash.Contact{Number: number, Name: strings.TrimSpace(name)})
 	return s.saveSettings(ctx, h, set)
-}
-
-func urlQuery(s string) string {
-	r := strings.NewReplacer(" ", "+", "&", "%26", "?", "%3F", "#", "%23", "=", "%3D", ":", "%3A")
-	return r.Replace(s)
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -606,16 +583,11 @@ func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer)
 		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, errs, map[string]string{"hh_id": id, "hh_name": name})
 		return
 	}
-	if _, err := s.o.Dash.EnsureHousehold(r.Context(), dash.Household{ID: id, Name: name, Settings: DefaultSettings()}); err != nil {
+	if _, err := s.o.Dash.EnsureHousehold(r.Context(), dash.Household{ID: id, Name: name, Settings: dash.DefaultSettings()}); err != nil {
 		s.fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/admin?flash=Household+added.", http.StatusSeeOther)
-}
-
-// DefaultSettings are a new household's: warnings and alerts on at the guard's defaults.
-func DefaultSettings() dash.Settings {
-	return dash.Settings{Police: "101", Warn: true, WarnAt: 0.7, Alert: true, AlertAt: 0.8, Allow: []dash.Contact{}, Block: []dash.Contact{}}
 }
 
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -634,12 +606,12 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, scoped, form)
 		return
 	}
-	http.Redirect(w, r, "/admin?flash="+urlQuery(u.Name+" added."), http.StatusSeeOther)
+	http.Redirect(w, r, "/admin?flash="+url.QueryEscape(u.Name+" added."), http.StatusSeeOther)
 }
 
 func (s *Server) addUser(ctx context.Context, form map[string]string, password string) (dash.User, dash.FieldErrors) {
 	errs := dash.FieldErrors{}
-	if _, err := mailAddress(form["email"]); err != nil {
+	if _, err := mail.ParseAddress(form["email"]); err != nil {
 		errs["email"] = "is not an e-mail address"
 	} else if _, _, err := s.o.Dash.UserByEmail(ctx, form["email"]); err == nil {
 		errs["email"] = "someone with this e-mail exists already"
@@ -682,5 +654,3 @@ func (s *Server) addUser(ctx context.Context, form map[string]string, password s
 	}
 	return u, nil
 }
-
-func mailAddress(s string) (*mail.Address, error) { return mail.ParseAddress(s) }

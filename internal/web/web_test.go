@@ -47,7 +47,7 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(func() { db.Close() })
 	r := &rig{t: t, db: db}
 	ctx := context.Background()
-	for _, h := range []dash.Household{{ID: "mum", Name: "Mum's house", Settings: DefaultSettings()}, {ID: "gran", Name: "Gran's flat", Settings: DefaultSettings()}} {
+	for _, h := range []dash.Household{{ID: "mum", Name: "Mum's house", Settings: dash.DefaultSettings()}, {ID: "gran", Name: "Gran's flat", Settings: dash.DefaultSettings()}} {
 		if _, err := db.EnsureHousehold(ctx, h); err != nil {
 			t.Fatal(err)
 		}

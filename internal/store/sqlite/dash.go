@@ -212,9 +212,9 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 // TakeAlerts reads the outbox past the consumer's cursor, in one transaction: each event
-// make turns into an alert (at most one per event: the event's sequence number is unique)
+// alertFor turns into an alert (at most one per event: the event's sequence number is unique)
 // gets a pending delivery per recipient and channel, and the cursor moves past them all.
-func (s *Store) TakeAlerts(ctx context.Context, consumer string, make func(seq int64, kind, household, callID string, payload []byte) (*dash.Alert, bool),
+func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(seq int64, kind, household, callID string, payload []byte) (*dash.Alert, bool),
 	recipients func(household string) ([]dash.User, error)) (int, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -251,7 +251,7 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, make func(seq i
 			Household string `json:"household"`
 		}
 		_ = json.Unmarshal([]byte(e.pay), &c)
-		a, ok := make(e.seq, e.kind, c.Household, e.id, []byte(e.pay))
+		a, ok := alertFor(e.seq, e.kind, c.Household, e.id, []byte(e.pay))
 		if !ok {
 			continue
 		}
@@ -306,7 +306,7 @@ func (s *Store) scanAlerts(ctx context.Context, rows *sql.Rows) ([]dash.Alert, e
 	}
 	rows.Close()
 	for i := range out {
-		ds, err := s.deliveries(ctx, `d.alert_id = ?`, out[i].ID)
+		ds, err := s.deliveries(ctx, `d.alert_id = ?`, 1000, out[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -334,6 +334,12 @@ func (s *Store) Alerts(ctx context.Context, households []string, all bool, limit
 		return nil, err
 	}
 	return s.scanAlerts(ctx, rows)
+}
+
+func (s *Store) OpenAlerts(ctx context.Context, household string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE household_id = ? AND acked_at IS NULL`, household).Scan(&n)
+	return n, err
 }
 
 func (s *Store) Alert(ctx context.Context, id int64) (dash.Alert, error) {
@@ -364,14 +370,10 @@ func (s *Store) AckAlert(ctx context.Context, id int64, by string) error {
 	return nil
 }
 
-func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]dash.Delivery, error) {
-	limit := ""
-	if strings.Contains(where, "LIMIT") {
-		where, limit, _ = strings.Cut(where, "LIMIT")
-		limit = " LIMIT" + limit
-	}
+// deliveries lists the deliveries where holds, at most limit of them.
+func (s *Store) deliveries(ctx context.Context, where string, limit int, args ...any) ([]dash.Delivery, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.alert_id, d.user_id, u.name, d.channel, d.target, d.state, d.attempts, d.next_at, d.last_error, d.delivered_at
-FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `+where+` ORDER BY d.alert_id, d.user_id, d.channel`+limit, args...)
+FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `+where+` ORDER BY d.alert_id, d.user_id, d.channel LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +393,7 @@ FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `+where+` ORDER BY d.al
 }
 
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]dash.Delivery, error) {
-	return s.deliveries(ctx, `d.state = 'pending' AND d.next_at <= ? LIMIT ?`, micros(now), limit)
+	return s.deliveries(ctx, `d.state = 'pending' AND d.next_at <= ?`, limit, micros(now))
 }
 
 func (s *Store) MarkDelivery(ctx context.Context, d dash.Delivery) error {

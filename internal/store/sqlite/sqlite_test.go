@@ -73,11 +73,7 @@ func TestWriteAndReadBack(t *testing.T) {
 
 func TestCallsNewestFirstWithPaging(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	t0 := time.Now().UTC()
 	var evs []call.Event
 	for i, id := range []string{"a", "b", "c"} {
@@ -123,11 +119,7 @@ func (f *flaky) Write(ctx context.Context, b store.Batch) error {
 }
 
 func TestRecorderRetriesUntilStoreReturns(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	f := &flaky{Store: s}
 	var n counts
 	r := store.NewRecorder(f, 100, slog.New(slog.NewTextHandler(io.Discard, nil)), &n)
@@ -190,11 +182,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 // keeps every event.
 func TestBatchWithOneCallManyTimes(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	t0 := time.Now().UTC()
 	c := sampleCall("m1", t0)
 	started := call.Event{CallID: "m1", Kind: call.CallStarted, At: t0, Call: c}
@@ -223,11 +211,7 @@ func TestBatchWithOneCallManyTimes(t *testing.T) {
 // read back whole, and the alert event is in the outbox for the guardians.
 func TestRiskStoredWithCall(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	t0 := time.Now().UTC()
 	c := sampleCall("r1", t0)
 	c.Risk = &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.9, Verdict: "scam",
@@ -256,4 +240,15 @@ func TestRiskStoredWithCall(t *testing.T) {
 	if got, err := s.Call(ctx, "r2"); err != nil || got.Risk != nil {
 		t.Errorf("a call never listened to has risk %+v (%v)", got.Risk, err)
 	}
+}
+
+// openTemp opens a store in a fresh directory, closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
