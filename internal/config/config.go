@@ -581,8 +581,8 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 		path string
 		v    float64
 	}{{"$.listening.warn_at", l.WarnAt}, {"$.listening.alert_at", l.AlertAt}} {
-		if t.v <= 0 || t.v > 1 {
-			bad(t.path, "must be a risk above 0 and at most 1, not %v", t.v)
+		if err := dash.CheckThreshold(t.v); err != nil {
+			bad(t.path, "%v", err)
 		}
 	}
 }

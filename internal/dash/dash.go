@@ -81,6 +81,14 @@ const (
 	DefaultAlertAt = 0.8
 )
 
+// CheckThreshold says whether v can be a warning or alert threshold: a risk in (0, 1].
+func CheckThreshold(v float64) error {
+	if v <= 0 || v > 1 {
+		return fmt.Errorf("must be a risk above 0 and at most 1, like 0.7, not %v", v)
+	}
+	return nil
+}
+
 // DefaultSettings are a new household's: warnings and alerts on, the police on 101.
 func DefaultSettings() Settings {
 	return Settings{Police: "101", Warn: true, WarnAt: DefaultWarnAt, Alert: true, AlertAt: DefaultAlertAt, Allow: []Contact{}, Block: []Contact{}}
@@ -117,8 +125,8 @@ func (s Settings) Check() FieldErrors {
 		field string
 		v     float64
 	}{{"warn_at", s.WarnAt}, {"alert_at", s.AlertAt}} {
-		if t.v <= 0 || t.v > 1 {
-			errs[t.field] = "must be a risk above 0 and at most 1, like 0.7"
+		if err := CheckThreshold(t.v); err != nil {
+			errs[t.field] = err.Error()
 		}
 	}
 	for _, l := range []struct {
