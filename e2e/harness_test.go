@@ -141,6 +141,8 @@ media:
 data_dir: %s
 listening:
   recogniser: none
+hub:
+  run: false
 `, g.sip, trunkIP, g.trunkPort, trunkIP, phoneIP, g.phonePort, g.http, g.mediaLo, g.mediaHi, filepath.Join(g.dir, "data"))
 	cfg, err := config.Parse([]byte(src))
 	if err != nil {

@@ -137,7 +137,9 @@ type Call struct {
 	Reason string `json:"reason,omitempty"`
 	// Verdict is the screening verdict for an inbound call (allow, screen, warn, block) and
 	// Reasons say why, in plain words.
-	Verdict string   `json:"verdict,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Rule names the screening rule that decided (community-block-list, do-not-originate...).
+	Rule    string   `json:"rule,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
 	Legs    []Leg    `json:"legs"`
 	// Risk is what listening to the call found; nil for calls that were not listened to.

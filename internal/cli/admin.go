@@ -21,7 +21,7 @@ import (
 // echo, or from standard input's first line when it is not a terminal.
 func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "add-user" {
-		fmt.Fprintln(stderr, "usage: clearline admin add-user --email E --name N [--role admin|guardian] [--household ID] [--config FILE]")
+		fmt.Fprintln(stderr, "usage: clearline admin add-user --email E --name N [--role admin|guardian|analyst] [--household ID] [--config FILE]")
 		return 2
 	}
 	fs := flag.NewFlagSet("admin add-user", flag.ContinueOnError)
@@ -29,7 +29,7 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "the guard's configuration file, for its data_dir and household (default: embedded defaults)")
 	email := fs.String("email", "", "their e-mail address: they log in with it")
 	name := fs.String("name", "", "their name")
-	role := fs.String("role", "admin", "admin or guardian")
+	role := fs.String("role", "admin", "admin, guardian or analyst")
 	household := fs.String("household", "", "the household they look after (default: the guard's own, for guardians)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -65,8 +65,8 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *name == "" {
 		errs = append(errs, "--name: give their name")
 	}
-	if *role != "admin" && *role != "guardian" {
-		errs = append(errs, "--role: must be admin or guardian")
+	if *role != "admin" && *role != "guardian" && *role != "analyst" {
+		errs = append(errs, "--role: must be admin, guardian or analyst")
 	}
 	if err := dash.CheckPassword(pw); err != nil {
 		errs = append(errs, "password: "+err.Error())

@@ -32,11 +32,13 @@ const usage = `clearline protects a household's phone line from telephone fraud.
 Usage:
   clearline run [--config FILE]   start the guard (with no --config: loopback defaults,
                                   storage in ./clearline-data)
+  clearline hub [--config FILE]   run the regional hub alone (clearline run embeds it):
+                                  reports, campaigns, community alerts, shared block-list
   clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
                                   signs; with --eval, measure against labelled calls
   clearline asr [--listen ADDR]   a speech recogniser speaking clearline-asr/1 (for
                                   listening.external), on stdin/stdout or TCP
-  clearline admin add-user --email E --name N [--role admin|guardian] [--household ID]
+  clearline admin add-user --email E --name N [--role admin|guardian|analyst] [--household ID]
                                   add a dashboard user (the first admin); the password is
                                   asked for, or read from stdin's first line
   clearline help                  show this text
@@ -66,6 +68,12 @@ func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runASR(args[1:], stdin, stdout, stderr)
 	case "admin":
 		return runAdmin(args[1:], stdin, stdout, stderr)
+	case "hub":
+		if err := runHub(args[1:], stderr); err != nil {
+			fmt.Fprintf(stderr, "clearline hub: %v\n", err)
+			return 1
+		}
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -153,16 +161,16 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies}
+	keeper := &rulesKeeper{cfg: cfg, g: g, lis: lis}
 	if db != nil {
 		apply := func(h dash.Household) {
-			if h.ID != cfg.Household.ID {
-				return
-			}
-			if err := applyHousehold(cfg, h, g, lis); err != nil {
+			if err := keeper.household(h); err != nil {
 				log.Error("household settings not applied", "household", h.ID, "err", err)
 				return
 			}
-			log.Info("household settings applied", "household", h.ID)
+			if h.ID == cfg.Household.ID {
+				log.Info("household settings applied", "household", h.ID)
+			}
 		}
 		h, err := db.EnsureHousehold(ctx, dash.Household{ID: cfg.Household.ID, Name: cfg.Household.Name, Settings: seedSettings(cfg)})
 		if err != nil {
@@ -173,6 +181,18 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		wo.Dash, wo.SettingsChanged = db, apply
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)
+	}
+	if cfg.Hub.Enabled() {
+		// The hub is optional to calling: if it cannot start, the guard runs without it.
+		hubLog := log.With("part", "hub")
+		n, err := openHubNet(ctx, cfg, cfg.Hub.Run, hubLog)
+		if err != nil {
+			log.Error("hub unavailable; the guard runs without reports, community alerts or the shared block-list", "err", err)
+		} else {
+			defer n.Close()
+			wo.Hub = n.hub
+			startLink(ctx, cfg, n, db, keeper, hubLog)
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

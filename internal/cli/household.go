@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"sync"
+
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/guard"
 	"github.com/clearline/clearline/internal/listen"
+	"github.com/clearline/clearline/internal/screen"
 )
 
 // seedSettings are a new household's dashboard settings, from the configuration file. The
@@ -15,9 +18,53 @@ func seedSettings(cfg *config.Config) dash.Settings {
 		QuietHours: cfg.Screening.QuietHours, Warn: l.Warn, WarnAt: l.WarnAt, Alert: l.Alert, AlertAt: l.AlertAt}
 }
 
+// rulesKeeper puts the household's rules into force on the running guard whenever a part
+// of them changes: the guardians' settings on the dashboard, or the hub's shared block-list.
+type rulesKeeper struct {
+	cfg *config.Config
+	g   *guard.Guard
+	lis *listen.Listener
+
+	mu     sync.Mutex
+	house  *dash.Household
+	shared screen.List
+}
+
+// household applies saved settings for the guard's household (others are ignored).
+func (k *rulesKeeper) household(h dash.Household) error {
+	if h.ID != k.cfg.Household.ID {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.house = &h
+	return k.apply()
+}
+
+// sharedBlocklist applies the hub's block-list.
+func (k *rulesKeeper) sharedBlocklist(l screen.List) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.shared = l
+	return k.apply()
+}
+
+func (k *rulesKeeper) apply() error {
+	if k.house == nil {
+		chain, err := k.cfg.Screening.ChainWith(k.shared)
+		if err != nil {
+			return err
+		}
+		k.g.SetRules(chain, k.cfg.Callback)
+		return nil
+	}
+	return applyHousehold(k.cfg, *k.house, k.shared, k.g, k.lis)
+}
+
 // applyHousehold puts the guardians' settings into force on the running guard: the
-// configuration's lists plus theirs, their quiet hours and directory, their thresholds.
-func applyHousehold(cfg *config.Config, h dash.Household, g *guard.Guard, lis *listen.Listener) error {
+// configuration's lists plus theirs and the hub's, their quiet hours and directory, their
+// thresholds.
+func applyHousehold(cfg *config.Config, h dash.Household, shared screen.List, g *guard.Guard, lis *listen.Listener) error {
 	s := h.Settings
 	sc := cfg.Screening
 	sc.Allow = append([]string{}, sc.Allow...)
@@ -29,7 +76,7 @@ func applyHousehold(cfg *config.Config, h dash.Household, g *guard.Guard, lis *l
 		sc.Block = append(sc.Block, c.Number)
 	}
 	sc.QuietHours = s.QuietHours
-	chain, err := sc.Chain()
+	chain, err := sc.ChainWith(shared)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/mail"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -48,13 +49,41 @@ type Config struct {
 	Household Household `yaml:"household"`
 	// Alerts is how alerts reach the household's guardians.
 	Alerts Alerts `yaml:"alerts"`
+	// Hub is the regional hub: reports, community alerts and the shared block-list.
+	Hub Hub `yaml:"hub"`
 }
+
+// Hub configures the guard's link to the regional hub, and running the hub itself.
+type Hub struct {
+	// Run runs the hub in this process (clearline run); clearline hub always runs it.
+	Run bool `yaml:"run"`
+	// NATS lists the URLs of an external NATS cluster, comma-separated. Empty: the NATS
+	// server embedded in this process when the hub runs here, else no hub at all.
+	NATS string `yaml:"nats"`
+	// Listen is the embedded NATS server's address, for guards on other machines.
+	Listen string `yaml:"nats_listen"`
+	// Replicas is how many NATS servers keep each stream: 1, or 3 on a cluster.
+	Replicas int `yaml:"replicas"`
+	// Database is where the hub keeps reports: empty for SQLite (hub.db in data_dir), or a
+	// postgres:// URL.
+	Database string `yaml:"database"`
+	// Report sends this guard's reports (blocked spoofs, risky calls) to the hub.
+	Report bool `yaml:"report"`
+	// ShareWords adds the words of a risky call to its report (the household opted in).
+	ShareWords bool `yaml:"share_words"`
+}
+
+// Enabled says whether the guard has a hub to talk to.
+func (h Hub) Enabled() bool { return h.Run || h.NATS != "" }
 
 // Household identifies the guard's household on the dashboard.
 type Household struct {
 	// ID is a short name (lowercase letters, digits, dashes) the dashboard keys it by.
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
+	// District is the local authority district the household is in (Winchester, Test
+	// Valley...): its reports carry it, and community alerts for it reach its guardians.
+	District string `yaml:"district"`
 }
 
 // Alerts configures delivery to guardians. Each guardian chooses their own channels on
@@ -281,6 +310,7 @@ func defaults() *Config {
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
 		Callback:  Callback{Police: "101"},
 		Household: Household{ID: "home", Name: "Home"},
+		Hub:       Hub{Run: true, Listen: "127.0.0.1:4222", Replicas: 1, Report: true},
 		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 4,
 			Warn: true, WarnAt: dash.DefaultWarnAt, Alert: true, AlertAt: dash.DefaultAlertAt},
 	}
@@ -420,6 +450,10 @@ func (c *Config) check() []fieldError {
 	if c.Household.Name == "" {
 		bad("$.household.name", "missing: the name guardians see on the dashboard")
 	}
+	if d := c.Household.District; d != "" && (len(d) > 100 || strings.Trim(d, " -'.,&()") == "" || strings.ContainsAny(d, "\n\r\t")) {
+		bad("$.household.district", "%q is not a district name like Winchester or Test Valley", d)
+	}
+	c.checkHub(bad)
 	if a := c.Alerts.SMTP.Address; a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			bad("$.alerts.smtp.address", "%q is not host:port", a)
@@ -446,9 +480,36 @@ func (c *Config) check() []fieldError {
 	return errs
 }
 
+func (c *Config) checkHub(bad func(path, format string, args ...any)) {
+	h := c.Hub
+	if h.Run || h.Listen != "" {
+		if err := checkHostPort(h.Listen); err != nil {
+			bad("$.hub.nats_listen", "%v", err)
+		}
+	}
+	for _, u := range strings.Split(h.NATS, ",") {
+		if u = strings.TrimSpace(u); u == "" && h.NATS == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "nats" && p.Scheme != "tls" && p.Scheme != "ws" && p.Scheme != "wss") || p.Host == "" {
+			bad("$.hub.nats", "%q is not a NATS URL like nats://hub.example.org:4222", u)
+		}
+	}
+	if h.Replicas < 1 || h.Replicas > 5 {
+		bad("$.hub.replicas", "%d: must be 1 to 5 (3 on a three-node cluster)", h.Replicas)
+	}
+	if d := h.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		bad("$.hub.database", "must be empty (SQLite in data_dir) or a postgres:// URL")
+	}
+}
+
 // Chain builds the screening chain the configuration describes. Call it on a checked
 // configuration: the lists load again here, so a file that changed since is re-read.
-func (s Screening) Chain() (screen.Chain, error) {
+func (s Screening) Chain() (screen.Chain, error) { return s.ChainWith(nil) }
+
+// ChainWith is Chain with the hub's shared block-list added to the community list.
+func (s Screening) ChainWith(shared screen.List) (screen.Chain, error) {
 	allow, err := screen.ListOf(s.Allow, "household")
 	if err != nil {
 		return nil, fmt.Errorf("screening.allow: %w", err)
@@ -461,6 +522,11 @@ func (s Screening) Chain() (screen.Chain, error) {
 	if s.CommunityBlocklist != "" {
 		if community, err = screen.LoadList(s.CommunityBlocklist); err != nil {
 			return nil, fmt.Errorf("screening.community_blocklist: %w", err)
+		}
+	}
+	for n, e := range shared {
+		if _, ok := community[n]; !ok {
+			community[n] = e
 		}
 	}
 	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block, ScreenUnknown: s.Unknown == "screen"}

@@ -29,6 +29,9 @@ const (
 	Admin Role = "admin"
 	// Guardian sees and manages only the households they guard.
 	Guardian Role = "guardian"
+	// Analyst works the regional hub: campaigns, reports, community alerts, the shared
+	// block-list. An analyst sees no household's calls.
+	Analyst Role = "analyst"
 )
 
 // ValidID says whether id can name a household: 1 to 40 lowercase letters, digits or dashes.

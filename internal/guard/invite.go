@@ -191,7 +191,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		Legs:      []call.Leg{{Side: inSide, Peer: req.Source()}},
 	}
 	if v != nil {
-		b.c.Verdict, b.c.Reasons = v.Action.String(), v.Reasons
+		b.c.Verdict, b.c.Rule, b.c.Reasons = v.Action.String(), v.Rule, v.Reasons
 		if v.Action == screen.Warn {
 			b.warning = warningPrompt(*v)
 		}

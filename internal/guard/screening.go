@@ -80,7 +80,7 @@ func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, v screen.Verdi
 		ID: newCallID(), Household: g.cfg.Household.ID, Direction: call.Inbound,
 		From: req.From().Address.String(), To: req.Recipient.String(),
 		StartedAt: start, EndedAt: end, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
-		Verdict: v.Action.String(), Reasons: v.Reasons,
+		Verdict: v.Action.String(), Rule: v.Rule, Reasons: v.Reasons,
 		Legs: []call.Leg{{Side: call.Trunk, Peer: req.Source(), ReleasedAt: end}},
 	}
 	if answered {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/screen"
 	"github.com/clearline/clearline/internal/store"
@@ -32,6 +33,15 @@ var pages = func() map[string]*template.Template {
 		"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"riskPlot": riskPlot,
 		"dayPlot":  dayPlot,
+		"pounds":   func(p int64) string { return fmt.Sprintf("£%d.%02d", p/100, p%100) },
+		"date":     func(t time.Time) string { return t.In(london).Format("Mon 2 Jan 2006") },
+		"join":     strings.Join,
+		"districtCount": func(c campaign.Campaign) int {
+			if len(c.Districts) == 0 {
+				return 0
+			}
+			return c.Districts[len(c.Districts)-1].Total
+		},
 		"checked": func(b bool) template.HTMLAttr {
 			if b {
 				return "checked"
@@ -258,6 +268,10 @@ func warned(c call.Call) bool {
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
+	if v.Role == dash.Analyst {
+		http.Redirect(w, r, "/hub", http.StatusSeeOther)
+		return
+	}
 	gs, err := s.glances(r.Context(), v)
 	if err != nil {
 		s.fail(w, err)
@@ -620,8 +634,8 @@ func (s *Server) addUser(ctx context.Context, form map[string]string, password s
 		errs["name"] = "give their name, as the household knows them"
 	}
 	role := dash.Role(form["role"])
-	if role != dash.Admin && role != dash.Guardian {
-		errs["role"] = "must be guardian or admin"
+	if role != dash.Admin && role != dash.Guardian && role != dash.Analyst {
+		errs["role"] = "must be guardian, analyst or admin"
 	}
 	if err := dash.CheckPassword(password); err != nil {
 		errs["password"] = err.Error()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/store"
 )
 
@@ -40,6 +41,9 @@ type Options struct {
 	APIToken string
 	// SecureCookies marks the session cookie Secure (set it behind an HTTPS proxy).
 	SecureCookies bool
+	// Hub, when set, adds the regional hub's pages: the public report form and API, and
+	// the analysts' campaigns, alerts and block-list.
+	Hub *hub.Hub
 	// SettingsChanged is told when a household's settings were saved, so the guard applies them.
 	SettingsChanged func(dash.Household)
 }
@@ -55,6 +59,9 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 	s.mux.HandleFunc("GET /api/v1/calls/{id}", s.oneCall)
 	if o.Dash != nil {
 		s.routes()
+	}
+	if o.Hub != nil {
+		s.hubRoutes()
 	}
 	return s
 }

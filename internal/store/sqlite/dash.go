@@ -268,16 +268,8 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(s
 		if err != nil {
 			return 0, err
 		}
-		for _, u := range users {
-			for _, ch := range []struct{ name, target string }{{"webhook", u.Channels.Webhook}, {"email", u.Channels.Email}, {"ntfy", u.Channels.Ntfy}} {
-				if ch.target == "" {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, user_id, channel, target, state, next_at) VALUES (?, ?, ?, ?, ?, ?)`,
-					id, u.ID, ch.name, ch.target, dash.Pending, micros(now)); err != nil {
-					return 0, err
-				}
-			}
+		if err := addDeliveries(ctx, tx, id, users, now); err != nil {
+			return 0, err
 		}
 		made++
 	}
@@ -287,6 +279,69 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(s
 		}
 	}
 	return made, tx.Commit()
+}
+
+// addDeliveries queues alert id for each guardian's channels.
+func addDeliveries(ctx context.Context, tx *sql.Tx, id int64, users []dash.User, now time.Time) error {
+	for _, u := range users {
+		for _, ch := range []struct{ name, target string }{{"webhook", u.Channels.Webhook}, {"email", u.Channels.Email}, {"ntfy", u.Channels.Ntfy}} {
+			if ch.target == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, user_id, channel, target, state, next_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				id, u.ID, ch.name, ch.target, dash.Pending, micros(now)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AddCommunityAlert records a hub's community alert for a household, once per ref, with a
+// delivery for each of its guardians' channels; it returns how many guardians it reaches.
+func (s *Store) AddCommunityAlert(ctx context.Context, household, ref, title, body string, at time.Time) (int, error) {
+	users, err := s.Guardians(ctx, household)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE household_id = ? AND ref = ?`, household, ref).Scan(&exists); err != nil {
+		return 0, err
+	}
+	if exists > 0 {
+		return len(users), nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body, ref)
+		VALUES ((SELECT MIN(0, COALESCE(MIN(event_seq), 0)) - 1 FROM alerts), ?, '', ?, ?, ?, ?)`, household, micros(at), title, body, ref)
+	if err != nil {
+		return 0, err
+	}
+	id, _ := res.LastInsertId()
+	if err := addDeliveries(ctx, tx, id, users, time.Now()); err != nil {
+		return 0, err
+	}
+	return len(users), tx.Commit()
+}
+
+// Cursor is how far a consumer has read the outbox.
+func (s *Store) Cursor(ctx context.Context, consumer string) (int64, error) {
+	var seq int64
+	err := s.r.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE consumer = ?`, consumer).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+// SetCursor records how far a consumer has read the outbox.
+func (s *Store) SetCursor(ctx context.Context, consumer string, seq int64) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`, consumer, seq)
+	return err
 }
 
 const alertColumns = `id, household_id, call_id, at, title, body, acked_by, acked_at`

@@ -1,0 +1,402 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/screen"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Outbox is the guard's durable event outbox with a cursor per consumer.
+type Outbox interface {
+	Events(ctx context.Context, after int64, limit int) ([]call.Event, error)
+	Cursor(ctx context.Context, consumer string) (int64, error)
+	SetCursor(ctx context.Context, consumer string, seq int64) error
+}
+
+// AlertSink puts a community alert in front of a household's guardians (their dashboard
+// and alert channels) once per ref, and says how many guardians it reached.
+type AlertSink interface {
+	AddCommunityAlert(ctx context.Context, household, ref, title, body string, at time.Time) (guardians int, err error)
+}
+
+// LinkOptions configure a guard's link to its hub.
+type LinkOptions struct {
+	JS jetstream.JetStream
+	// Outbox is where reports come from; nil sends none.
+	Outbox Outbox
+	// Household is the guard's household (used locally, never sent); District is where it is.
+	Household, District string
+	// GuardID is this guard's opaque, stable ID: its consumer's name and its receipts' token.
+	GuardID string
+	// ShareWords sends the words of risky calls with their reports (the household opted in).
+	ShareWords bool
+	// Blocklist is called with the whole shared block-list each time it changes.
+	Blocklist func(screen.List)
+	// Alerts receives community alerts for the district; nil ignores them.
+	Alerts AlertSink
+	Log    *slog.Logger
+}
+
+// Link is a guard's side of clearline-hub/1: it sends reports from the outbox, applies the
+// shared block-list and takes community alerts for its district.
+type Link struct {
+	o LinkOptions
+
+	mu   sync.Mutex
+	sent int64
+}
+
+// outboxConsumer is the link's cursor name in the guard's outbox.
+const outboxConsumer = "hub"
+
+// NewLink makes a link; Run starts it.
+func NewLink(o LinkOptions) *Link {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Link{o: o}
+}
+
+// Sent counts reports the hub's stream acknowledged.
+func (l *Link) Sent() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent
+}
+
+// Run works until ctx ends; each part retries on its own while the hub is unreachable.
+func (l *Link) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if l.o.Outbox != nil && l.o.District != "" {
+		wg.Go(func() { l.report(ctx) })
+	}
+	if l.o.Blocklist != nil {
+		wg.Go(func() { l.watchBlocklist(ctx) })
+	}
+	if l.o.Alerts != nil && l.o.District != "" {
+		wg.Go(func() { l.takeAlerts(ctx) })
+	}
+	wg.Wait()
+}
+
+// report publishes reportable outbox events after the cursor, and moves the cursor only
+// over events JetStream has acknowledged.
+func (l *Link) report(ctx context.Context) {
+	backoff := time.Second
+	warned := false
+	for ctx.Err() == nil {
+		n, err := l.reportOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !warned {
+				l.o.Log.Warn("hub unreachable; reports are kept in the outbox and sent later", "err", err)
+				warned = true
+			}
+			sleep(ctx, backoff)
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		if warned {
+			l.o.Log.Info("hub reachable again; sending kept reports")
+			warned = false
+		}
+		backoff = time.Second
+		if n == 0 {
+			sleep(ctx, 500*time.Millisecond)
+		}
+	}
+}
+
+// reportOnce sends one batch and returns how many events it went past.
+func (l *Link) reportOnce(ctx context.Context) (int, error) {
+	after, err := l.o.Outbox.Cursor(ctx, outboxConsumer)
+	if err != nil {
+		return 0, err
+	}
+	evs, err := l.o.Outbox.Events(ctx, after, 500)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	type pending struct {
+		seq int64
+		ack jetstream.PubAckFuture
+	}
+	var sent []pending
+	for _, ev := range evs {
+		r, ok := ReportFor(ev, l.o.District, l.o.ShareWords)
+		if !ok {
+			sent = append(sent, pending{seq: ev.Seq})
+			continue
+		}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return 0, err
+		}
+		f, err := l.o.JS.PublishAsync(GuardReports, body, jetstream.WithMsgID(r.ID))
+		if err != nil {
+			break
+		}
+		sent = append(sent, pending{ev.Seq, f})
+	}
+	// Move the cursor over the acknowledged prefix; what follows a failure is sent again
+	// (the hub stores each report ID once).
+	last, acked := after, 0
+	var failed error
+	for _, p := range sent {
+		if failed == nil && p.ack != nil {
+			select {
+			case <-p.ack.Ok():
+				acked++
+			case err := <-p.ack.Err():
+				failed = err
+			case <-time.After(10 * time.Second):
+				failed = errors.New("no acknowledgement from the hub's stream in 10 s")
+			case <-ctx.Done():
+				failed = ctx.Err()
+			}
+		}
+		if failed != nil {
+			continue
+		}
+		last = p.seq
+	}
+	if last > after {
+		if err := l.o.Outbox.SetCursor(ctx, outboxConsumer, last); err != nil {
+			return 0, err
+		}
+		l.mu.Lock()
+		l.sent += int64(acked)
+		l.mu.Unlock()
+	}
+	if failed != nil {
+		return 0, failed
+	}
+	if len(sent) < len(evs) {
+		return 0, errors.New("publishing failed")
+	}
+	return len(evs), nil
+}
+
+// reportRules are the screening rules whose blocks say something about the caller rather
+// than the household's own wishes (its lists, quiet hours, screening unknown callers).
+var reportRules = []string{"community-block-list", "stir-shaken", "do-not-originate", "numbering-plan", "display-name"}
+
+// ReportFor turns a finished inbound call into a report, if it is worth one: screening
+// caught a faked or listed number, or listening found the call suspicious or a scam.
+func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
+	c := ev.Call
+	if ev.Kind != call.CallEnded || c.Direction != call.Inbound || c.Emergency || district == "" {
+		return Report{}, false
+	}
+	r := Report{V: Version, ID: "call-" + c.ID, Source: FromGuard, At: c.StartedAt.UTC(), District: district, Contact: "call"}
+	if user := uriUser(c.From); !screen.IsWithheld(user) {
+		if n, err := screen.Canonical(user); err == nil {
+			r.Number = n
+		}
+	}
+	switch {
+	case slices.Contains(reportRules, c.Rule) && c.Verdict != "" && c.Verdict != "allow":
+		r.Verdict = c.Verdict
+		r.Reasons = append(r.Reasons, c.Reasons...)
+	case c.Risk != nil && (c.Risk.Verdict == "suspicious" || c.Risk.Verdict == "scam"):
+		r.Verdict = c.Risk.Verdict
+	default:
+		return Report{}, false
+	}
+	var said []string
+	if c.Risk != nil {
+		for _, f := range c.Risk.Indicators {
+			if !slices.Contains(r.Indicators, f.Kind) {
+				r.Indicators = append(r.Indicators, f.Kind)
+			}
+			said = append(said, f.Evidence)
+		}
+		if shareWords {
+			var words []string
+			for _, p := range c.Risk.Timeline {
+				words = append(words, p.Text)
+			}
+			r.Words = truncate(strings.Join(words, " "), maxWords)
+		}
+	}
+	r.Claimed = claimed(append(said, r.Reasons...))
+	if len(r.Reasons) > maxReasons {
+		r.Reasons = r.Reasons[:maxReasons]
+	}
+	return r, true
+}
+
+// uriUser is the user part of a SIP or tel URI ("sip:+441632960123@trunk" → "+441632960123").
+func uriUser(uri string) string {
+	u := uri
+	for _, p := range []string{"sip:", "sips:", "tel:"} {
+		u = strings.TrimPrefix(u, p)
+	}
+	u, _, _ = strings.Cut(u, "@")
+	u, _, _ = strings.Cut(u, ";")
+	return u
+}
+
+// claimed guesses who the caller pretended to be from the evidence and reasons.
+func claimed(texts []string) string {
+	s := strings.ToLower(strings.Join(texts, " "))
+	switch {
+	case strings.Contains(s, "police") || strings.Contains(s, "officer") || strings.Contains(s, "detective") ||
+		strings.Contains(s, "constable") || strings.Contains(s, "101"):
+		return "police"
+	case strings.Contains(s, "bank") || strings.Contains(s, "fraud team"):
+		return "bank"
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// watchBlocklist keeps the guard's community block-list equal to the hub's bucket.
+func (l *Link) watchBlocklist(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := l.watchOnce(ctx); err != nil && ctx.Err() == nil {
+			l.o.Log.Warn("shared block-list: not watching; retrying", "err", err)
+			sleep(ctx, 2*time.Second)
+		}
+	}
+}
+
+func (l *Link) watchOnce(ctx context.Context) error {
+	kv, err := l.o.JS.KeyValue(ctx, BlocklistBucket)
+	if err != nil {
+		return err
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	list := screen.List{}
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return errors.New("watch ended")
+			}
+			if e == nil { // the bucket's current values are all in
+				initial = false
+				l.o.Blocklist(clone(list))
+				l.o.Log.Info("shared block-list", "numbers", len(list))
+				continue
+			}
+			key := "+" + e.Key()
+			if e.Operation() != jetstream.KeyValuePut {
+				delete(list, key)
+			} else {
+				var b Block
+				if err := json.Unmarshal(e.Value(), &b); err != nil || b.Number == "" {
+					l.o.Log.Warn("shared block-list: bad entry ignored", "key", e.Key(), "err", err)
+					continue
+				}
+				list[b.Number] = screen.Entry{Number: b.Number, Name: b.Reason, Source: "hub: campaign " + b.Campaign}
+			}
+			if !initial {
+				l.o.Blocklist(clone(list))
+			}
+		}
+	}
+}
+
+func clone(l screen.List) screen.List {
+	c := make(screen.List, len(l))
+	for k, v := range l {
+		c[k] = v
+	}
+	return c
+}
+
+// takeAlerts passes community alerts for the district to the household's guardians and
+// answers each with a receipt.
+func (l *Link) takeAlerts(ctx context.Context) {
+	name := "guard-" + l.o.GuardID
+	subject := AlertSubject(l.o.District)
+	var cons jetstream.Consumer
+	for ctx.Err() == nil {
+		var err error
+		if cons == nil {
+			cons, err = l.alertConsumer(ctx, name, subject)
+			if err != nil {
+				l.o.Log.Warn("community alerts: not subscribed; retrying", "err", err)
+				sleep(ctx, 2*time.Second)
+				continue
+			}
+		}
+		msgs, err := cons.Fetch(10, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			cons = nil
+			sleep(ctx, time.Second)
+			continue
+		}
+		for m := range msgs.Messages() {
+			l.alert(ctx, m)
+		}
+	}
+}
+
+// alertConsumer opens the guard's durable consumer, making it (from a week back) the first
+// time, and making it again if the district changed.
+func (l *Link) alertConsumer(ctx context.Context, name, subject string) (jetstream.Consumer, error) {
+	cons, err := l.o.JS.Consumer(ctx, AlertsStream, name)
+	if err == nil && cons.CachedInfo().Config.FilterSubject == subject {
+		return cons, nil
+	}
+	if err == nil {
+		_ = l.o.JS.DeleteConsumer(ctx, AlertsStream, name)
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, err
+	}
+	start := time.Now().Add(-7 * 24 * time.Hour)
+	return l.o.JS.CreateConsumer(ctx, AlertsStream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start,
+		InactiveThreshold: 30 * 24 * time.Hour})
+}
+
+func (l *Link) alert(ctx context.Context, m jetstream.Msg) {
+	var a CommunityAlert
+	if err := json.Unmarshal(m.Data(), &a); err != nil || a.V != Version || a.ID == "" {
+		l.o.Log.Warn("community alert refused", "err", err)
+		_ = m.Term()
+		return
+	}
+	n, err := l.o.Alerts.AddCommunityAlert(ctx, l.o.Household, a.ID, a.Title, a.Body, a.At)
+	if err != nil {
+		l.o.Log.Error("community alert not recorded; will retry", "alert", a.ID, "err", err)
+		_ = m.NakWithDelay(2 * time.Second)
+		return
+	}
+	rc, _ := json.Marshal(Receipt{V: Version, Alert: a.ID, Household: l.o.GuardID, District: l.o.District, Guardians: n, At: time.Now().UTC()})
+	if _, err := l.o.JS.Publish(ctx, ReceiptsSubject, rc, jetstream.WithMsgID(a.ID+"/"+l.o.GuardID)); err != nil {
+		// The alert is recorded once whatever happens; take it again to send the receipt.
+		l.o.Log.Warn("community alert receipt not sent; will retry", "alert", a.ID, "err", err)
+		_ = m.NakWithDelay(2 * time.Second)
+		return
+	}
+	_ = m.Ack()
+	l.o.Log.Info("community alert", "alert", a.ID, "title", a.Title, "guardians", n)
+}

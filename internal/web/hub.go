@@ -1,0 +1,465 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clearline/clearline/internal/campaign"
+	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/hub"
+)
+
+// The regional hub's pages: a public form (and API) for people to report a call or a
+// doorstep visit, and the analysts' pages — campaigns, their spread, the reports behind
+// them, CSV export, confirming numbers for the shared block-list, community alerts.
+
+func (s *Server) hubRoutes() {
+	s.mux.HandleFunc("GET /report", s.reportForm)
+	s.mux.HandleFunc("POST /report", s.postReportForm)
+	s.mux.HandleFunc("POST /api/v1/reports", s.postReportAPI)
+	if s.o.Dash == nil {
+		return
+	}
+	s.mux.HandleFunc("GET /hub", s.page(s.analyst(s.hubPage)))
+	s.mux.HandleFunc("GET /hub/campaigns/{id}", s.page(s.analyst(s.campaignPage)))
+	s.mux.HandleFunc("GET /hub/campaigns/{id}/reports.csv", s.page(s.analyst(s.campaignCSV)))
+	s.mux.HandleFunc("POST /hub/campaigns/{id}/confirm", s.page(s.analyst(s.postConfirm)))
+	s.mux.HandleFunc("POST /hub/alerts", s.page(s.analyst(s.postCommunityAlert)))
+	s.mux.HandleFunc("GET /api/v1/hub/campaigns", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		_ = s.o.Hub.Refresh(r.Context())
+		writeJSON(w, http.StatusOK, map[string]any{"campaigns": s.o.Hub.Campaigns(), "stats": s.o.Hub.Stats()})
+	})))
+	s.mux.HandleFunc("GET /api/v1/hub/campaigns/{id}", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		c, reports, ok := s.campaign(w, r)
+		if ok {
+			writeJSON(w, http.StatusOK, map[string]any{"campaign": c, "reports": reports})
+		}
+	})))
+	s.mux.HandleFunc("POST /api/v1/hub/campaigns/{id}/confirm", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		if v.operator {
+			writeError(w, http.StatusForbidden, errors.New("the API token reads; confirming needs an analyst's session"))
+			return
+		}
+		blocks, err := s.o.Hub.Confirm(r.Context(), r.PathValue("id"), v.Name)
+		if errors.Is(err, hub.ErrNoCampaign) {
+			writeError(w, http.StatusNotFound, err)
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"blocked": blocks})
+	})))
+	s.mux.HandleFunc("GET /api/v1/hub/alerts", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		as, err := s.o.Hub.Store().Alerts(r.Context(), 200)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"alerts": as})
+	})))
+	s.mux.HandleFunc("POST /api/v1/hub/alerts", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		if v.operator {
+			writeError(w, http.StatusForbidden, errors.New("the API token reads; alerts need an analyst's session"))
+			return
+		}
+		var a hub.CommunityAlert
+		if err := decode(r, &a); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		a.ID, a.By = "", v.Name
+		sent, err := s.o.Hub.SendAlert(r.Context(), a)
+		if fe := fieldErrors(err); fe != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "not sent; nothing was changed", "fields": fe})
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, sent)
+	})))
+	s.mux.HandleFunc("GET /api/v1/hub/blocklist", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		bs, err := s.o.Hub.Store().Blocks(r.Context())
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"blocklist": bs})
+	})))
+}
+
+// analyst lets analysts, admins and the operator's token through; guardians get 404.
+func (s *Server) analyst(h func(http.ResponseWriter, *http.Request, viewer)) func(http.ResponseWriter, *http.Request, viewer) {
+	return func(w http.ResponseWriter, r *http.Request, v viewer) {
+		if v.Role != dash.Analyst && v.Role != dash.Admin && !v.operator {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+// fieldErrors turns a report's or alert's joined FieldErrors into a map, or nil.
+func fieldErrors(err error) dash.FieldErrors {
+	if err == nil {
+		return nil
+	}
+	out := dash.FieldErrors{}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var fe hub.FieldError
+		if !errors.As(e, &fe) {
+			return nil
+		}
+		if _, seen := out[fe.Field]; !seen {
+			out[fe.Field] = fe.Problem
+		}
+	}
+	return out
+}
+
+func newReportID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "p-" + time.Now().UTC().Format("20060102") + "-" + hex.EncodeToString(b)
+}
+
+// reportFormData is what the report form shows: the values typed, and the districts known.
+type reportFormData struct {
+	Form      map[string]string
+	Districts []string
+	ID        string
+}
+
+var reportFields = []string{"reporter", "contact", "when", "district", "number", "claimed", "officer", "force", "badge_number", "asked_for", "loss", "words"}
+
+func (s *Server) reportForm(w http.ResponseWriter, r *http.Request) {
+	v, _ := s.who(r)
+	form := map[string]string{"reporter": "resident", "contact": "call", "when": time.Now().In(london).Format("2006-01-02T15:04")}
+	s.render(w, http.StatusOK, "report", page{Title: "Report a scam call or visit", V: v, Nav: "report",
+		Data: reportFormData{Form: form, Districts: s.o.Hub.Districts()}})
+}
+
+// postReportForm reads the form into a report; bad values are named next to their fields
+// and nothing is stored.
+func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
+	v, _ := s.who(r)
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
+	form := map[string]string{}
+	for _, f := range reportFields {
+		form[f] = r.PostFormValue(f)
+	}
+	rep := hub.Report{V: hub.Version, ID: newReportID(), Source: hub.FromPerson, Reporter: form["reporter"], Contact: form["contact"],
+		District: form["district"], Number: form["number"], Claimed: form["claimed"], Officer: form["officer"], Force: form["force"],
+		BadgeNumber: form["badge_number"], AskedFor: form["asked_for"], Words: form["words"], Verdict: "reported"}
+	errs := dash.FieldErrors{}
+	if at, err := time.ParseInLocation("2006-01-02T15:04", form["when"], london); err != nil {
+		errs["when"] = "give the date and time, like 2026-11-20 14:05"
+	} else {
+		rep.At = at.UTC()
+	}
+	if l := strings.TrimSpace(strings.NewReplacer("£", "", ",", "").Replace(form["loss"])); l != "" {
+		pounds, err := strconv.ParseFloat(l, 64)
+		if err != nil || pounds < 0 {
+			errs["loss"] = "give the amount lost in pounds, like 2500 or 2,500.00"
+		} else {
+			rep.LossPence = int64(pounds*100 + 0.5)
+		}
+	}
+	err := rep.Check(time.Now())
+	for k, p := range fieldErrors(err) {
+		if k == "at" {
+			k = "when"
+		}
+		if k == "loss_pence" {
+			k = "loss"
+		}
+		if _, seen := errs[k]; !seen {
+			errs[k] = p
+		}
+	}
+	data := reportFormData{Form: form, Districts: s.o.Hub.Districts()}
+	if len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "report", page{Title: "Report a scam call or visit", V: v, Nav: "report", Errors: errs, Data: data})
+		return
+	}
+	if _, err := s.o.Hub.Submit(r.Context(), rep); err != nil {
+		s.fail(w, err)
+		return
+	}
+	data.ID = rep.ID
+	s.render(w, http.StatusCreated, "reported", page{Title: "Thank you", V: v, Nav: "report", Data: data})
+}
+
+// postReportAPI takes a person's report as JSON (clearline-hub/1 Report; id optional,
+// source person).
+func (s *Server) postReportAPI(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	// The ID and source are filled in when left out, before the report is checked.
+	var head map[string]json.RawMessage
+	if json.Unmarshal(body, &head) == nil {
+		if _, ok := head["id"]; !ok {
+			head["id"], _ = json.Marshal(newReportID())
+		}
+		if _, ok := head["source"]; !ok {
+			head["source"], _ = json.Marshal(hub.FromPerson)
+		}
+		if _, ok := head["v"]; !ok {
+			head["v"], _ = json.Marshal(hub.Version)
+		}
+		if _, ok := head["verdict"]; !ok {
+			head["verdict"], _ = json.Marshal("reported")
+		}
+		body, _ = json.Marshal(head)
+	}
+	rep, err := hub.ParseReport(body, time.Now())
+	if err == nil && rep.Source != hub.FromPerson {
+		err = hub.FieldError{Field: "source", Problem: "reports through this API come from people: leave it out or write \"person\""}
+	}
+	if err != nil {
+		fe := fieldErrors(err)
+		if fe == nil {
+			fe = dash.FieldErrors{"report": err.Error()}
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused; nothing was stored", "fields": fe})
+		return
+	}
+	added, err := s.o.Hub.Submit(r.Context(), rep)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	code := http.StatusCreated
+	if !added {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, map[string]any{"id": rep.ID, "stored": added, "duplicate": !added})
+}
+
+// hubView is the analysts' front page.
+type hubView struct {
+	Campaigns []campaign.Campaign
+	Stats     hub.Stats
+	Alerts    []hub.AlertReach
+	Blocks    []hub.Block
+}
+
+func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	ctx := r.Context()
+	_ = s.o.Hub.Refresh(ctx)
+	d := hubView{Campaigns: s.o.Hub.Campaigns(), Stats: s.o.Hub.Stats()}
+	var err error
+	if d.Alerts, err = s.o.Hub.Store().Alerts(ctx, 20); err == nil {
+		d.Blocks, err = s.o.Hub.Store().Blocks(ctx)
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.render(w, http.StatusOK, "hub", page{Title: "Campaigns", V: v, Nav: "hub", Flash: r.URL.Query().Get("flash"), Data: d})
+}
+
+// campaign finds the campaign in the path with its reports; it writes the error itself.
+func (s *Server) campaign(w http.ResponseWriter, r *http.Request) (campaign.Campaign, []hub.Report, bool) {
+	_ = s.o.Hub.Refresh(r.Context())
+	c, ok := s.o.Hub.Campaign(r.PathValue("id"))
+	if !ok {
+		http.Error(w, "No such campaign (it may have merged into another: see the list).", http.StatusNotFound)
+		return c, nil, false
+	}
+	reports, err := s.o.Hub.Store().Reports(r.Context(), c.Reports)
+	if err != nil {
+		s.fail(w, err)
+		return c, nil, false
+	}
+	return c, reports, true
+}
+
+// campaignView is one campaign's page.
+type campaignView struct {
+	C        campaign.Campaign
+	Reports  []hub.Report
+	Map      any
+	Chart    any
+	Alert    map[string]string
+	Blocked  map[string]bool
+	AllBlock bool
+}
+
+func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, v viewer) {
+	c, reports, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	s.renderCampaign(w, r, v, http.StatusOK, c, reports, nil, nil)
+}
+
+func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, v viewer, code int, c campaign.Campaign, reports []hub.Report, errs dash.FieldErrors, alert map[string]string) {
+	blocks, err := s.o.Hub.Store().Blocks(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	d := campaignView{C: c, Reports: reports, Map: districtMap(c, reports), Chart: districtDays(c, reports), Alert: alert, Blocked: map[string]bool{}}
+	for _, b := range blocks {
+		d.Blocked[b.Number] = true
+	}
+	d.AllBlock = !slices.ContainsFunc(c.Numbers, func(n string) bool { return !d.Blocked[n] })
+	if d.Alert == nil {
+		d.Alert = draftAlert(c, reports)
+	}
+	s.render(w, code, "campaign", page{Title: "Campaign " + c.ID, V: v, Nav: "hub", Errors: errs, Flash: r.URL.Query().Get("flash"), Data: d})
+}
+
+// draftAlert pre-fills a community alert from the campaign: what the callers say, what to do.
+func draftAlert(c campaign.Campaign, reports []hub.Report) map[string]string {
+	var districts []string
+	for _, d := range c.Districts {
+		districts = append(districts, d.New...)
+	}
+	who := "a police officer"
+	for _, r := range reports {
+		if r.Claimed == "bank" {
+			who = "your bank's fraud team"
+			break
+		}
+	}
+	var says []string
+	for k := range c.Indicators {
+		if p, ok := indicatorPhrases[k]; ok {
+			says = append(says, p)
+		}
+	}
+	slices.Sort(says)
+	body := fmt.Sprintf("Callers are ringing homes in %s pretending to be %s.", strings.Join(districts, ", "), who)
+	if len(says) > 0 {
+		body += " They " + strings.Join(says, "; ") + "."
+	}
+	if len(c.Numbers) > 0 {
+		body += " Numbers used: " + strings.Join(c.Numbers, ", ") + "."
+	}
+	body += " The police and your bank will never ask you to withdraw cash, hand over cards or PINs, or move money." +
+		" Hang up, wait five minutes, and call back on a number you trust from another phone. Report it on 101."
+	return map[string]string{"title": "Scam calls: people pretending to be " + who, "body": body, "districts": strings.Join(districts, "\n")}
+}
+
+var indicatorPhrases = map[string]string{
+	"cash_withdrawal": "ask you to withdraw cash", "courier_collection": "send a courier to collect cash or cards",
+	"card_or_pin_request": "ask for your PIN or bank card", "safe_account_transfer": "ask you to move money to a \"safe account\"",
+	"high_value_purchase": "ask you to buy gold, watches or gift cards", "secrecy": "tell you not to tell your bank or family",
+	"callback_trick": "tell you to ring 101 to check, but stay on the line", "urgency_or_threat": "threaten arrest or say you must act now",
+}
+
+func (s *Server) postConfirm(w http.ResponseWriter, r *http.Request, v viewer) {
+	id := r.PathValue("id")
+	blocks, err := s.o.Hub.Confirm(r.Context(), id, v.Name)
+	if errors.Is(err, hub.ErrNoCampaign) {
+		http.Error(w, "No such campaign.", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	msg := fmt.Sprintf("%d numbers added to the shared block-list; every guard blocks them from its next call.", len(blocks))
+	http.Redirect(w, r, "/hub/campaigns/"+id+"?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v viewer) {
+	form := map[string]string{"title": r.PostFormValue("title"), "body": r.PostFormValue("body"), "districts": r.PostFormValue("districts"), "campaign": r.PostFormValue("campaign")}
+	a := hub.CommunityAlert{Campaign: form["campaign"], Title: form["title"], Body: form["body"], By: v.Name}
+	for _, d := range strings.FieldsFunc(form["districts"], func(r rune) bool { return r == '\n' || r == ',' }) {
+		if d = strings.TrimSpace(d); d != "" {
+			a.Districts = append(a.Districts, d)
+		}
+	}
+	sent, err := s.o.Hub.SendAlert(r.Context(), a)
+	if fe := fieldErrors(err); fe != nil {
+		if c, ok := s.o.Hub.Campaign(a.Campaign); ok {
+			reports, rerr := s.o.Hub.Store().Reports(r.Context(), c.Reports)
+			if rerr != nil {
+				s.fail(w, rerr)
+				return
+			}
+			s.renderCampaign(w, r, v, http.StatusUnprocessableEntity, c, reports, fe, form)
+			return
+		}
+		http.Error(w, "Alert not sent: "+err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	msg := fmt.Sprintf("Alert %s sent to %s.", sent.ID, strings.Join(sent.Districts, ", "))
+	if a.Campaign != "" {
+		http.Redirect(w, r, "/hub/campaigns/"+a.Campaign+"?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/hub?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// campaignCSV exports a campaign's reports, one per line, for forwarding to the national
+// fraud reporting service.
+func (s *Server) campaignCSV(w http.ResponseWriter, r *http.Request, v viewer) {
+	c, reports, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="campaign-%s.csv"`, c.ID))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"campaign", "report_id", "date_time_utc", "district", "contact", "caller_number", "claimed_to_be", "officer_name",
+		"force", "badge_number", "asked_for", "loss_gbp", "indicators", "verdict", "source", "reporter", "account"})
+	for _, rp := range reports {
+		loss := ""
+		if rp.LossPence > 0 {
+			loss = fmt.Sprintf("%d.%02d", rp.LossPence/100, rp.LossPence%100)
+		}
+		_ = cw.Write(safeCells(c.ID, rp.ID, rp.At.UTC().Format(time.RFC3339), rp.District, rp.Contact, rp.Number, rp.Claimed, rp.Officer,
+			rp.Force, rp.BadgeNumber, rp.AskedFor, loss, strings.Join(rp.Indicators, " "), rp.Verdict, rp.Source, rp.Reporter, rp.Words))
+	}
+	cw.Flush()
+}
+
+// safeCells keeps spreadsheet programs from running a cell as a formula: a cell starting
+// with = @ or a tab, or with + or - not followed by digits only, gets a leading quote.
+func safeCells(cells ...string) []string {
+	for i, c := range cells {
+		if c == "" {
+			continue
+		}
+		switch c[0] {
+		case '=', '@', '\t', '\r':
+			cells[i] = "'" + c
+		case '+', '-':
+			if strings.Trim(c[1:], "0123456789") != "" || len(c) == 1 {
+				cells[i] = "'" + c
+			}
+		}
+	}
+	return cells
+}
