@@ -104,7 +104,7 @@ func (l *Link) report(ctx context.Context) {
 				warned = true
 			}
 			sleep(ctx, backoff)
-			backoff = min(2*backoff, 30*time.Second)
+			backoff = min(2*backoff, 8*time.Second)
 			continue
 		}
 		if warned {
