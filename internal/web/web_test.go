@@ -136,10 +136,10 @@ func (c *client) login(email string) {
 	if code != http.StatusSeeOther {
 		c.t.Fatalf("login %s: %d", email, code)
 	}
-	_, page := c.do("GET", "/", nil, nil, "")
+	_, page := c.do("GET", "/account", nil, nil, "")
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
-		c.t.Fatalf("no CSRF token on the overview:\n%s", page)
+		c.t.Fatalf("no CSRF token on the account page:\n%s", page)
 	}
 	c.csrf = m[1]
 }
