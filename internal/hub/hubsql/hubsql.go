@@ -155,30 +155,35 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // AddReports stores reports not yet stored, in one transaction, and says how many were new.
+// Rows go in many to a statement, which matters over a network to PostgreSQL.
 func (s *Store) AddReports(ctx context.Context, reports []hub.Report, received time.Time) (int, error) {
+	const perStatement = 200
 	added := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		added = 0
-		st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO hub_reports (id, received_at, at, source, district, number, claimed, indicators, loss, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, r := range reports {
-			body, err := json.Marshal(r)
+		for len(reports) > 0 {
+			chunk := reports[:min(len(reports), perStatement)]
+			reports = reports[len(chunk):]
+			args := make([]any, 0, 10*len(chunk))
+			for _, r := range chunk {
+				body, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				args = append(args, r.ID, received.UnixMicro(), r.At.UnixMicro(), r.Source, r.District, r.Number, r.Campaign().Claimed,
+					strings.Join(r.Indicators, ","), r.LossPence, string(body))
+			}
+			q := `INSERT INTO hub_reports (id, received_at, at, source, district, number, claimed, indicators, loss, body) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + ` ON CONFLICT (id) DO NOTHING`
+			res, err := tx.ExecContext(ctx, s.q(q), args...)
 			if err != nil {
 				return err
 			}
-			c := r.Campaign()
-			res, err := st.ExecContext(ctx, r.ID, received.UnixMicro(), r.At.UnixMicro(), r.Source, r.District, r.Number, c.Claimed,
-				strings.Join(r.Indicators, ","), r.LossPence, string(body))
+			n, err := res.RowsAffected()
 			if err != nil {
-				return fmt.Errorf("report %s: %w", r.ID, err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				added++
-			}
+			added += int(n)
 		}
 		return nil
 	})
