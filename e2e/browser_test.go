@@ -113,3 +113,57 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Errorf("the next call from the blocked number: %v (%v)", calls[0].Outcome, calls[0].Reasons)
 	}
 }
+
+// The regional hub in real headless Chromium: a guard in Winchester embeds the hub
+// (clearline run); a relative files two reports through the public form, an analyst finds
+// the campaign, its map and chart, exports it, sends a community alert and confirms the
+// number. Afterwards the household's dashboard holds the alert, and the guard blocks the
+// number's next call by the shared block-list.
+func TestHubInChromium(t *testing.T) {
+	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
+	}
+	listen := freeTCP(t)
+	g := startGuard(t, func(c *config.Config, _ *guard) {
+		c.Household.District = "Winchester"
+		c.Hub.Run, c.Hub.Listen = true, listen
+	})
+	addUser(t, g.cfg.DataDir, "analyst@example.org", dash.Analyst, "", nil)
+	inbox := newInbox(t)
+	addUser(t, g.cfg.DataDir, "son@example.org", dash.Guardian, "home", inbox)
+
+	shots, _ := filepath.Abs("../artifacts/browser")
+	cmd := exec.Command("node", "browser/analyst.mjs")
+	cmd.Env = append(os.Environ(), "BASE_URL=http://"+g.http, "CALLER_NUMBER=01632 960555", "PASSWORD=correct horse battery", "SHOTS="+shots)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	if !strings.Contains(string(out), "ok: all browser steps passed") {
+		t.Fatal("the browser script did not finish")
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(g.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		as, err := db.Alerts(ctx, []string{"home"}, false, 10)
+		if err == nil && len(as) == 1 && as[0].CallID == "" && strings.Contains(as[0].Body, "DS Miller") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the household's dashboard has no community alert: %+v %v", as, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	caller := g.callerAs("+441632960555", "Jean Smith", "caller_stays.xml")
+	caller.wait()
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Blocked || !strings.Contains(strings.Join(c.Reasons, " "), "community block-list") {
+		t.Errorf("the confirmed number's next call: %v (%q)", c.Outcome, c.Reasons)
+	}
+}

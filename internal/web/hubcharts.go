@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -163,12 +164,14 @@ func districtDays(c campaign.Campaign, reports []hub.Report) template.HTML {
 		counts[r.District][i]++
 		peak = max(peak, counts[r.District][i])
 	}
-	const left, top, cell, rowH = 170.0, 30.0, 22.0, 24.0
-	w := left + float64(days)*cell + 10
+	// Cells are wide when there are few days, so that the chart keeps a readable scale.
+	const left, top, rowH = 170.0, 30.0, 26.0
+	cell := min(56.0, max(14.0, 600/float64(days)))
+	w := max(left+float64(days)*cell+10, 780)
 	h := top + float64(len(order))*rowH + 10
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="Reports per district per day">`, w, h)
-	for i := 0; i < days; i += max(1, days/8) {
+	for i := 0; i < days; i += int(math.Ceil(50 / cell)) {
 		fmt.Fprintf(&b, `<text class="axis" x="%.0f" y="18">%s</text>`, left+float64(i)*cell, first.AddDate(0, 0, i).Format("2 Jan"))
 	}
 	for j, d := range order {
@@ -181,7 +184,7 @@ func districtDays(c campaign.Campaign, reports []hub.Report) template.HTML {
 			level := 1 + 3*(n-1)/peak
 			fmt.Fprintf(&b, `<rect class="heat heat%d" x="%.0f" y="%.0f" width="%.0f" height="%.0f"><title>%s, %s: %d reports</title></rect>`,
 				min(level, 3), left+float64(i)*cell, y+2, cell-2, rowH-4, html.EscapeString(d), first.AddDate(0, 0, i).Format("2 Jan"), n)
-			fmt.Fprintf(&b, `<text class="heat-n" x="%.0f" y="%.0f">%d</text>`, left+float64(i)*cell+6, y+17, n)
+			fmt.Fprintf(&b, `<text class="heat-n" x="%.0f" y="%.0f">%d</text>`, left+float64(i)*cell+4, y+18, n)
 		}
 	}
 	b.WriteString(`</svg>`)
