@@ -164,7 +164,7 @@ func ParseReport(body []byte, now time.Time) (Report, error) {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return Report{}, FieldError{"report", jsonProblem(err)}
+		return Report{}, jsonProblem(err)
 	}
 	if dec.More() {
 		return Report{}, FieldError{"report", "has more than one JSON value"}
@@ -175,17 +175,25 @@ func ParseReport(body []byte, now time.Time) (Report, error) {
 	return r, nil
 }
 
-// jsonProblem words a decoding error so that it names the field.
-func jsonProblem(err error) string {
+// jsonProblem words a decoding error, naming the field when it is one.
+func jsonProblem(err error) FieldError {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type.String(), te.Value)
+	if errors.As(err, &te) && te.Field != "" {
+		want := map[string]string{"int": "a whole number", "int64": "a whole number", "string": "text",
+			"[]string": "a list of text", "time.Time": "a time like 2026-11-20T14:05:00Z"}[te.Type.String()]
+		if want == "" {
+			want = te.Type.String()
+		}
+		return FieldError{te.Field, fmt.Sprintf("must be %s, not %s", want, te.Value)}
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("is not valid JSON at byte %d: %v", se.Offset, err)
+		return FieldError{"report", fmt.Sprintf("is not valid JSON at byte %d: %v", se.Offset, err)}
 	}
-	return "is not valid: " + err.Error()
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return FieldError{"report", "has a field this protocol does not know: " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
+	}
+	return FieldError{"report", "is not valid: " + err.Error()}
 }
 
 // Check validates r in place: trims text, writes the number in E.164 and the district as

@@ -41,7 +41,8 @@ func TestParseReportRefusesBadReports(t *testing.T) {
 	}{
 		{"not JSON", `{"v":1,`, "report", "not valid"},
 		{"two values", goodReport + goodReport, "report", "more than one"},
-		{"wrong type", edit(func(m map[string]any) { m["loss_pence"] = "lots" }), "report", `"loss_pence"`},
+		{"wrong type", edit(func(m map[string]any) { m["loss_pence"] = "lots" }), "loss_pence", "must be a whole number, not string"},
+		{"wrong list", edit(func(m map[string]any) { m["indicators"] = "cash" }), "indicators", "must be a list of text"},
 		{"unknown field", edit(func(m map[string]any) { m["resident_name"] = "Edna" }), "report", "resident_name"},
 		{"version", edit(func(m map[string]any) { m["v"] = 2 }), "v", "version 2"},
 		{"no id", edit(func(m map[string]any) { delete(m, "id") }), "id", "required"},

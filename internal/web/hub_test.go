@@ -124,7 +124,7 @@ func TestReportAPI(t *testing.T) {
 		t.Fatalf("the same report again: %d %s", code, body)
 	}
 	for name, tc := range map[string]struct{ body, field string }{
-		"wrong type":   {`{"at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555","loss_pence":"lots"}`, "report"},
+		"wrong type":   {`{"at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555","loss_pence":"lots"}`, "loss_pence"},
 		"missing":      {`{"contact":"call","number":"01632 960555"}`, "district"},
 		"oversized":    {`{"at":"` + at + `","district":"Winchester","contact":"call","words":"` + strings.Repeat("w", 5000) + `"}`, "words"},
 		"from a guard": {`{"source":"guard","at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555"}`, "source"},
