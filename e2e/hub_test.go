@@ -307,6 +307,12 @@ func hubRoundTrip(t *testing.T, variant string) {
 	if c.Outcome != call.Blocked || !strings.Contains(strings.Join(c.Reasons, " "), "community block-list") {
 		t.Errorf("Eastleigh's call from the campaign's number: outcome %q, reasons %q", c.Outcome, c.Reasons)
 	}
+	if n := east.metric("clearline_shared_blocklist_numbers"); n != 1 {
+		t.Errorf("Eastleigh's /metrics shows %v shared numbers in force; want 1", n)
+	}
+	if n := tv.metric("clearline_hub_reports_sent_total"); n != 1 {
+		t.Errorf("Test Valley's /metrics shows %v reports sent; want 1", n)
+	}
 	if !strings.Contains(fmt.Sprint(c.Reasons), campaign.ID) {
 		t.Errorf("the block does not name the campaign %s: %q", campaign.ID, c.Reasons)
 	}

@@ -182,6 +182,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)
 	}
+	// The guard answers calls from here on; the hub and the web server start beside it, so
+	// neither can delay a call (an external NATS cluster may take seconds to answer).
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	guardDone := make(chan error, 1)
+	go func() { guardDone <- g.Serve(ctx) }()
 	if cfg.Hub.Enabled() {
 		// The hub is optional to calling: if it cannot start, the guard runs without it.
 		hubLog := log.With("part", "hub")
@@ -190,12 +196,17 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			log.Error("hub unavailable; the guard runs without reports, community alerts or the shared block-list", "err", err)
 		} else {
 			defer n.Close()
-			wo.Hub = n.hub
-			startLink(ctx, cfg, n, db, keeper, hubLog)
+			if n.hub != nil {
+				wo.Hub = n.hub
+				registerHub(m.Registry, n.hub)
+			}
+			startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
+		stopAll()
+		<-guardDone
 		return fmt.Errorf("http: %w", err)
 	}
 	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web"), wo), ReadHeaderTimeout: 10 * time.Second}
@@ -206,7 +217,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}()
 	log.Info("http listening", "addr", ln.Addr().String())
-	err = g.Serve(ctx)
+	err = <-guardDone
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(shut)

@@ -49,6 +49,13 @@ func (k *rulesKeeper) sharedBlocklist(l screen.List) error {
 	return k.apply()
 }
 
+// sharedSize is how many numbers of the hub's block-list are in force.
+func (k *rulesKeeper) sharedSize() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.shared)
+}
+
 func (k *rulesKeeper) apply() error {
 	if k.house == nil {
 		chain, err := k.cfg.Screening.ChainWith(k.shared)

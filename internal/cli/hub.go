@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/hub"
@@ -122,7 +123,7 @@ func guardID(dir string) (string, error) {
 
 // startLink connects the guard to its hub: reports from the outbox, the shared block-list
 // applied through keeper, community alerts to the household's guardians.
-func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.Store, keeper *rulesKeeper, log *slog.Logger) {
+func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.Store, keeper *rulesKeeper, reg *prometheus.Registry, log *slog.Logger) {
 	id, err := guardID(cfg.DataDir)
 	if err != nil {
 		log.Error("hub: no guard ID; not linked", "err", err)
@@ -133,7 +134,9 @@ func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.St
 		Blocklist: func(l screen.List) {
 			if err := keeper.sharedBlocklist(l); err != nil {
 				log.Error("hub: shared block-list not applied", "err", err)
+				return
 			}
+			log.Info("shared block-list in force for the next call", "numbers", len(l))
 		}}
 	if db != nil {
 		o.Alerts = db
@@ -144,7 +147,31 @@ func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.St
 	if cfg.Household.District == "" {
 		log.Warn("hub: household.district is not set, so this guard sends no reports and gets no community alerts; the shared block-list still applies")
 	}
-	go hub.NewLink(o).Run(ctx)
+	l := hub.NewLink(o)
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "clearline_hub_reports_sent_total",
+			Help: "Reports this guard sent that the hub's stream acknowledged."}, func() float64 { return float64(l.Sent()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_shared_blocklist_numbers",
+			Help: "Numbers on the hub's shared block-list in force on this guard."}, func() float64 { return float64(keeper.sharedSize()) }))
+	go l.Run(ctx)
+}
+
+// registerHub exposes a hub's counters on /metrics.
+func registerHub(reg *prometheus.Registry, h *hub.Hub) {
+	for _, r := range []struct {
+		result string
+		v      func(hub.Stats) int64
+	}{{"stored", func(s hub.Stats) int64 { return s.Stored }}, {"duplicate", func(s hub.Stats) int64 { return s.Duplicates }},
+		{"rejected", func(s hub.Stats) int64 { return s.Rejected }}} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "clearline_hub_reports_total",
+			Help: "Reports the hub received, by result.", ConstLabels: prometheus.Labels{"result": r.result}},
+			func() float64 { return float64(r.v(h.Stats())) }))
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_hub_campaigns", Help: "Campaigns found by the latest detection."},
+			func() float64 { return float64(h.Stats().Campaigns) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_hub_detect_seconds", Help: "How long the latest campaign detection took."},
+			func() float64 { return h.Stats().DetectTook.Seconds() }))
 }
 
 const hubUsage = `usage: clearline hub [--config FILE] [--log-level LEVEL]
@@ -191,6 +218,7 @@ func ServeHub(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	m := metrics.New()
+	registerHub(m.Registry, n.hub)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)

@@ -302,7 +302,6 @@ func (l *Link) watchOnce(ctx context.Context) error {
 			if e == nil { // the bucket's current values are all in
 				initial = false
 				l.o.Blocklist(clone(list))
-				l.o.Log.Info("shared block-list", "numbers", len(list))
 				continue
 			}
 			key := "+" + e.Key()
