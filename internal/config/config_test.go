@@ -37,6 +37,11 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad warn_at", "listening:\n  warn_at: 7\n", []string{"listening.warn_at (line 2)", "at most 1"}},
 		{"bad mode", "listening:\n  mode: loud\n", []string{"listening.mode (line 2)", "domain, keyphrase or general"}},
 		{"no decoders", "listening:\n  decoders: 0\n", []string{"listening.decoders (line 2)"}},
+		{"bad nats url", "hub:\n  nats: hub.example.org:4222\n", []string{"hub.nats (line 2)", "not a NATS URL"}},
+		{"bad nats listen", "hub:\n  nats_listen: everywhere\n", []string{"hub.nats_listen (line 2)"}},
+		{"no replicas", "hub:\n  replicas: 0\n", []string{"hub.replicas (line 2)", "1 to 5"}},
+		{"bad hub database", "hub:\n  database: mysql://hub@db/clearline\n", []string{"hub.database (line 2)", "postgres:// URL"}},
+		{"bad district", "household:\n  district: '--'\n", []string{"household.district (line 2)", "not a district name"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
 	}
 	for _, tt := range tests {
