@@ -22,12 +22,6 @@ import (
 // acknowledges the alert and has a bad setting refused; the guardian of another household
 // sees none of it. Screenshots are kept in artifacts/browser.
 func TestDashboardInChromium(t *testing.T) {
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is not installed: `make test-deps` installs it")
-	}
 	g := startGuard(t, func(c *config.Config, _ *guard) {
 		c.Household = config.Household{ID: "mum", Name: "Mum's house"}
 	})
@@ -82,17 +76,7 @@ func TestDashboardInChromium(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	shots, _ := filepath.Abs("../artifacts/browser")
-	cmd := exec.Command("node", "browser/guardian.mjs")
-	cmd.Env = append(os.Environ(), "BASE_URL=http://"+g.http, "CALL_ID="+c.ID, "CALLER_NUMBER="+number, "PASSWORD="+password, "SHOTS="+shots)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
-	if !strings.Contains(string(out), "ok: all browser steps passed") {
-		t.Fatal("the browser script did not finish")
-	}
+	runBrowser(t, "guardian.mjs", "BASE_URL=http://"+g.http, "CALL_ID="+c.ID, "CALLER_NUMBER="+number, "PASSWORD="+password)
 	// What the browser did is in the store.
 	h, err := db.Household(ctx, "mum")
 	if err != nil || len(h.Settings.Block) != 1 || h.Settings.Block[0].Number != number {
@@ -120,9 +104,6 @@ func TestDashboardInChromium(t *testing.T) {
 // number. Afterwards the household's dashboard holds the alert, and the guard blocks the
 // number's next call by the shared block-list.
 func TestHubInChromium(t *testing.T) {
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
-	}
 	listen := freeTCP(t)
 	g := startGuard(t, func(c *config.Config, _ *guard) {
 		c.Household.District = "Winchester"
@@ -132,17 +113,7 @@ func TestHubInChromium(t *testing.T) {
 	inbox := newInbox(t)
 	addUser(t, g.cfg.DataDir, "son@example.org", dash.Guardian, "home", inbox)
 
-	shots, _ := filepath.Abs("../artifacts/browser")
-	cmd := exec.Command("node", "browser/analyst.mjs")
-	cmd.Env = append(os.Environ(), "BASE_URL=http://"+g.http, "CALLER_NUMBER=01632 960555", "PASSWORD=correct horse battery", "SHOTS="+shots)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
-	if !strings.Contains(string(out), "ok: all browser steps passed") {
-		t.Fatal("the browser script did not finish")
-	}
+	runBrowser(t, "analyst.mjs", "BASE_URL=http://"+g.http, "CALLER_NUMBER=01632 960555", "PASSWORD=correct horse battery")
 	ctx := context.Background()
 	db, err := sqlite.Open(g.cfg.DataDir)
 	if err != nil {
@@ -165,5 +136,28 @@ func TestHubInChromium(t *testing.T) {
 	c := g.waitEnded(1)[0]
 	if c.Outcome != call.Blocked || !strings.Contains(strings.Join(c.Reasons, " "), "community block-list") {
 		t.Errorf("the confirmed number's next call: %v (%q)", c.Outcome, c.Reasons)
+	}
+}
+
+// runBrowser runs a playwright-core script from e2e/browser with env added; screenshots go
+// to artifacts/browser.
+func runBrowser(t *testing.T, script string, env ...string) {
+	t.Helper()
+	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Debian's chromium is not installed: `make test-deps` installs it")
+	}
+	shots, _ := filepath.Abs("../artifacts/browser")
+	cmd := exec.Command("node", "browser/"+script)
+	cmd.Env = append(append(os.Environ(), env...), "SHOTS="+shots)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	if !strings.Contains(string(out), "ok: all browser steps passed") {
+		t.Fatal("the browser script did not finish")
 	}
 }

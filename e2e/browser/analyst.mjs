@@ -3,22 +3,10 @@
 // A relative reports two calls through the public form (one refused first, field by
 // field), then the analyst finds the campaign, reads its map and chart, exports it, has a
 // bad alert refused, sends one to Winchester and confirms the number for every guard.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { base, number, password, shots, launch, step } from './lib.mjs';
 
-const base = process.env.BASE_URL;
-const number = process.env.CALLER_NUMBER; // as dialled: 01632 960555
-const password = process.env.PASSWORD;
-const shots = process.env.SHOTS;
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const step = (name) => console.log('step:', name);
+const browser = await launch();
 // datetime-local wants wall-clock time in Europe/London; UTC is at most an hour behind it,
 // which only makes these reports an hour older.
 const local = (h) => new Date(Date.now() - h * 3600e3).toISOString().slice(0, 16);

@@ -2,23 +2,11 @@
 // e2e/browser_test.go starts a real guard, places a warned call through it, seeds the
 // people, and runs this with the addresses and names below in the environment. Each step
 // throws on failure; screenshots go to $SHOTS.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { base, number, password, shots, launch, step } from './lib.mjs';
 
-const base = process.env.BASE_URL;
 const callID = process.env.CALL_ID;
-const number = process.env.CALLER_NUMBER;
-const password = process.env.PASSWORD;
-const shots = process.env.SHOTS;
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const step = (name) => console.log('step:', name);
+const browser = await launch();
 
 async function login(page, email) {
   await page.goto(base + '/login');

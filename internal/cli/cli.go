@@ -83,26 +83,42 @@ func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
+// serveFlags are the flags clearline run and clearline hub share.
+type serveFlags struct {
+	config, logLevel *string
+}
+
+func addServeFlags(fs *flag.FlagSet) serveFlags {
+	return serveFlags{
+		config:   fs.String("config", "", "YAML configuration file (default: embedded loopback defaults)"),
+		logLevel: fs.String("log-level", "info", "debug, info, warn or error"),
+	}
+}
+
+// load makes the logger and reads the configuration the flags name.
+func (f serveFlags) load(stderr io.Writer) (*config.Config, *slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*f.logLevel)); err != nil {
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := loadConfig(*f.config)
+	return cfg, log, err
+}
+
 func run(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration file (default: embedded loopback defaults)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	sf := addServeFlags(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to this file until the guard stops (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	cfg, err := loadConfig(*configPath)
+	cfg, log, err := sf.load(stderr)
 	if err != nil {
 		return err
 	}
-	if *configPath == "" {
+	if *sf.config == "" {
 		log.Warn("running on the embedded defaults: phones kitchen and hall have placeholder passwords; write a config file (see README) before connecting real phones")
 	}
 	if *cpuProfile != "" {

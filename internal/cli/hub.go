@@ -185,17 +185,11 @@ func runHub(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, hubUsage); fs.PrintDefaults() }
-	configPath := fs.String("config", "", "YAML configuration file (default: embedded loopback defaults)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	sf := addServeFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg, err := loadConfig(*configPath)
+	cfg, log, err := sf.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -258,16 +258,20 @@ func eventually(t testing.TB, within time.Duration, what string, ok func() bool)
 	}
 }
 
+// setups are the two ways a hub is run: on one NATS server with SQLite, and on a
+// three-node NATS cluster (streams kept on all three) with PostgreSQL.
+var setups = []struct {
+	name  string
+	nodes int
+	store func(testing.TB) hub.Store
+}{{"single-sqlite", 1, sqliteHubStore}, {"cluster-postgres", 3, postgresHubStore}}
+
 // Guard → hub → guard: spoofed calls in two districts become one campaign; an alert for
 // one district reaches its guardians and no others; the campaign's numbers reach a third
 // guard's block-list in under two seconds. On one server with SQLite, and on a three-node
 // cluster with PostgreSQL.
 func TestRoundTrip(t *testing.T) {
-	for _, v := range []struct {
-		name  string
-		nodes int
-		store func(testing.TB) hub.Store
-	}{{"single-sqlite", 1, sqliteHubStore}, {"cluster-postgres", 3, postgresHubStore}} {
+	for _, v := range setups {
 		t.Run(v.name, func(t *testing.T) {
 			ctx := context.Background()
 			n := startNATS(t, v.nodes)
@@ -374,11 +378,7 @@ func TestBadReportOnTheWireIsRefused(t *testing.T) {
 // every report is stored exactly once. On one server (killed with the hub, as one
 // process), and on a three-node cluster that loses a node as well.
 func TestHubKilledMidStreamLosesNothing(t *testing.T) {
-	for _, v := range []struct {
-		name  string
-		nodes int
-		store func(testing.TB) hub.Store
-	}{{"single-sqlite", 1, sqliteHubStore}, {"cluster-postgres", 3, postgresHubStore}} {
+	for _, v := range setups {
 		t.Run(v.name, func(t *testing.T) {
 			ctx := context.Background()
 			const total = 1200

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/hub"
+	"github.com/clearline/clearline/internal/store/migrate"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -102,42 +102,8 @@ func (s *Store) q(query string) string {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS hub_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("hub store: migrations table: %w", err)
-	}
-	var have int
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM hub_migrations`).Scan(&have); err != nil {
-		return fmt.Errorf("hub store: schema version: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("hub store: migration %s: name must start with its version", name)
-		}
-		if v <= have {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			// pgx runs one statement per Exec with arguments; without arguments it takes many,
-			// and so does SQLite.
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO hub_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixMicro())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("hub store: migration %d: %w", v, err)
-		}
+	if err := migrate.Apply(ctx, s.db, migrations, "migrations/*.sql", "hub_migrations", s.q); err != nil {
+		return fmt.Errorf("hub store: %w", err)
 	}
 	return nil
 }
