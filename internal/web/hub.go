@@ -13,11 +13,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
+	"github.com/clearline/clearline/internal/screen"
 )
 
 // The regional hub's pages: a public form (and API) for people to report a call or a
@@ -36,6 +40,18 @@ func (s *Server) hubRoutes() {
 	s.mux.HandleFunc("GET /hub/campaigns/{id}/reports.csv", s.page(s.analyst(s.campaignCSV)))
 	s.mux.HandleFunc("POST /hub/campaigns/{id}/confirm", s.page(s.analyst(s.postConfirm)))
 	s.mux.HandleFunc("POST /hub/alerts", s.page(s.analyst(s.postCommunityAlert)))
+	s.mux.HandleFunc("POST /hub/blocklist/remove", s.page(s.analyst(s.postUnblock)))
+	s.mux.HandleFunc("DELETE /api/v1/hub/blocklist/{number}", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		if v.operator {
+			writeError(w, http.StatusForbidden, errors.New("the API token reads; unblocking needs an analyst's session"))
+			return
+		}
+		if err := s.unblock(r, r.PathValue("number"), v); err != nil {
+			writeError(w, http.StatusNotFound, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})))
 	s.mux.HandleFunc("GET /api/v1/hub/campaigns", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
 		_ = s.o.Hub.Refresh(r.Context())
 		writeJSON(w, http.StatusOK, map[string]any{"campaigns": s.o.Hub.Campaigns(), "stats": s.o.Hub.Stats()})
@@ -137,6 +153,43 @@ func fieldErrors(err error) dash.FieldErrors {
 	return out
 }
 
+// reportLimit bounds reports from one address when nobody is logged in: a burst of
+// reportBurst, then one every reportEvery. Logged-in users and the operator's token are
+// not limited (a 101 call handler's system files many).
+type reportLimit struct {
+	mu sync.Mutex
+	by map[string]*rate.Limiter
+}
+
+const (
+	reportBurst = 20
+	reportEvery = time.Minute
+)
+
+func (l *reportLimit) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.by == nil || len(l.by) > 100_000 {
+		l.by = map[string]*rate.Limiter{}
+	}
+	lim, ok := l.by[ip]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(reportEvery), reportBurst)
+		l.by[ip] = lim
+	}
+	return lim.Allow()
+}
+
+// reportAllowed applies the limit to anonymous reports.
+func (s *Server) reportAllowed(r *http.Request) bool {
+	if _, ok := s.who(r); ok {
+		return true
+	}
+	return s.reportLimit.allow(clientIP(r))
+}
+
+const tooManyReports = "Too many reports from this address just now; try again in a few minutes. If someone is in danger, ring 999."
+
 func newReportID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -163,6 +216,10 @@ func (s *Server) reportForm(w http.ResponseWriter, r *http.Request) {
 // and nothing is stored.
 func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
 	v, _ := s.who(r)
+	if !s.reportAllowed(r) {
+		http.Error(w, tooManyReports, http.StatusTooManyRequests)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
 	form := map[string]string{}
 	for _, f := range reportFields {
@@ -213,6 +270,10 @@ func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
 // postReportAPI takes a person's report as JSON (clearline-hub/1 Report; id optional,
 // source person).
 func (s *Server) postReportAPI(w http.ResponseWriter, r *http.Request) {
+	if !s.reportAllowed(r) {
+		writeError(w, http.StatusTooManyRequests, errors.New(tooManyReports))
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
@@ -418,6 +479,35 @@ func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v vi
 	if a.Campaign != "" {
 		http.Redirect(w, r, "/hub/campaigns/"+a.Campaign+"?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 		return
+	}
+	http.Redirect(w, r, "/hub?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// unblock takes a number off the shared block-list (a spoofed number may belong to someone
+// innocent); it must be on the list.
+func (s *Server) unblock(r *http.Request, number string, v viewer) error {
+	n, err := screen.Canonical(number)
+	if err != nil {
+		return err
+	}
+	bs, err := s.o.Hub.Store().Blocks(r.Context())
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(bs, func(b hub.Block) bool { return b.Number == n }) {
+		return fmt.Errorf("%s is not on the shared block-list", n)
+	}
+	if err := s.o.Hub.Unblock(r.Context(), n); err != nil {
+		return err
+	}
+	s.log.Info("shared block-list: number removed", "number", n, "by", v.Name)
+	return nil
+}
+
+func (s *Server) postUnblock(w http.ResponseWriter, r *http.Request, v viewer) {
+	msg := "Removed from the shared block-list: every guard lets it ring from its next call."
+	if err := s.unblock(r, r.PostFormValue("number"), v); err != nil {
+		msg = "Not removed: " + err.Error()
 	}
 	http.Redirect(w, r, "/hub?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }

@@ -220,9 +220,51 @@ func TestAnalystPages(t *testing.T) {
 	if bs, _ := h.Store().Blocks(ctx); len(bs) != 1 || bs[0].By != "Ann Analyst" {
 		t.Errorf("block-list after confirming: %+v", bs)
 	}
+	// A number that turns out to be innocent's comes off again.
+	if code, _ = a.do("POST", "/hub/blocklist/remove", url.Values{"csrf": {a.csrf}, "number": {"01632 960555"}}, nil, ""); code != http.StatusSeeOther {
+		t.Errorf("remove: %d", code)
+	}
+	if bs, _ := h.Store().Blocks(ctx); len(bs) != 0 {
+		t.Errorf("block-list after removing: %+v", bs)
+	}
+	if code, _ = g.do("POST", "/hub/blocklist/remove", url.Values{"csrf": {g.csrf}, "number": {"01632 960555"}}, nil, ""); code != http.StatusNotFound {
+		t.Errorf("a guardian removing from the shared block-list: %d", code)
+	}
 	// The operator's token reads but does not confirm.
 	code, _ = a.do("POST", "/api/v1/hub/campaigns/"+id+"/confirm", nil, map[string]string{"Authorization": "Bearer operator-token"}, "")
 	if code != http.StatusForbidden {
 		t.Errorf("operator token confirming: %d", code)
+	}
+}
+
+// Anonymous reports from one address are limited; logged-in users and the operator's
+// token are not.
+func TestReportsAreRateLimited(t *testing.T) {
+	r, h := newHubRig(t)
+	c := r.client()
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	body := `{"at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555"}`
+	created, limited := 0, 0
+	for range reportBurst + 5 {
+		switch code, _ := c.do("POST", "/api/v1/reports", nil, nil, body); code {
+		case http.StatusCreated:
+			created++
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("answer %d", code)
+		}
+	}
+	if created != reportBurst || limited != 5 {
+		t.Errorf("%d created and %d limited; want %d and 5", created, limited, reportBurst)
+	}
+	if code, _ := c.do("POST", "/report", url.Values{"district": {"Winchester"}}, nil, ""); code != http.StatusTooManyRequests {
+		t.Errorf("the form after the limit: %d", code)
+	}
+	if code, _ := c.do("POST", "/api/v1/reports", nil, map[string]string{"Authorization": "Bearer operator-token"}, body); code != http.StatusCreated {
+		t.Errorf("the operator's token was limited: %d", code)
+	}
+	if n := count(t, h); n != reportBurst+1 {
+		t.Errorf("%d stored; want %d", n, reportBurst+1)
 	}
 }

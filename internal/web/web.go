@@ -31,6 +31,8 @@ type Server struct {
 	mux      *http.ServeMux
 	o        Options
 	limiter  limiter
+	// reportLimit bounds anonymous reports to the hub per address.
+	reportLimit reportLimit
 }
 
 // Options are the dashboard's parts; without Dash only the API token can read calls.
