@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clearline/clearline/internal/campaign"
+	"github.com/clearline/clearline/internal/detect"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -59,8 +60,9 @@ type Options struct {
 
 // Hub receives reports, detects campaigns, confirms block-lists and sends alerts.
 type Hub struct {
-	o  Options
-	kv jetstream.KeyValue
+	o     Options
+	kv    jetstream.KeyValue
+	signs *detect.Detector
 
 	mu        sync.RWMutex
 	campaigns []campaign.Campaign
@@ -118,7 +120,7 @@ func New(ctx context.Context, o Options) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h := &Hub{o: o, kv: kv}
+	h := &Hub{o: o, kv: kv, signs: detect.New()}
 	blocks, err := o.Store.Blocks(ctx)
 	if err != nil {
 		return nil, err
@@ -227,8 +229,13 @@ func (h *Hub) receipts(ctx context.Context, msgs []jetstream.Msg) {
 	}
 }
 
-// Submit stores a report a person made (already checked) and says whether it was new.
+// Submit stores a report a person made (already checked) and says whether it was new. A
+// person's account that names no signs of the script is read by the scam detector for
+// them, so that it links to campaigns as a guard's report would.
 func (h *Hub) Submit(ctx context.Context, r Report) (bool, error) {
+	if r.Source == FromPerson && len(r.Indicators) == 0 {
+		r.Indicators = Signs(h.signs, r.Words+". "+r.AskedFor)
+	}
 	n, err := h.o.Store.AddReports(ctx, []Report{r}, h.o.Now())
 	if err != nil {
 		return false, err
@@ -413,6 +420,19 @@ func (h *Hub) SendAlert(ctx context.Context, a CommunityAlert) (CommunityAlert, 
 		}
 	}
 	return a, nil
+}
+
+// Signs are the scam script's signs the detector finds in a person's account, in order.
+func Signs(d *detect.Detector, account string) []string {
+	c := d.NewCall()
+	a := c.Feed(detect.Segment{Speaker: "caller", Text: account})
+	var out []string
+	for _, f := range a.Indicators {
+		if k := f.Kind.String(); !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.

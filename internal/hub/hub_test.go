@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -438,5 +439,39 @@ func TestHubKilledMidStreamLosesNothing(t *testing.T) {
 			}
 			t.Logf("stored %d; the restarted hub saw %d resent duplicates", total, h.Stats().Duplicates)
 		})
+	}
+}
+
+// Two doorstep visits reported by people in their own words, with no number to match on,
+// join one campaign: the detector reads the signs of the script from their accounts.
+func TestPeoplesAccountsLinkBySigns(t *testing.T) {
+	ctx := context.Background()
+	n := startNATS(t, 1)
+	h := startHub(t, connect(t, n, "hub"), sqliteHubStore(t), 1)
+	at := time.Now().UTC().Add(-5 * time.Hour)
+	for i, words := range []string{
+		"A man said he was a detective from Hampshire police and told Mum to withdraw cash as evidence. A courier would come to collect it.",
+		"Caller claiming to be police asked Dad to take out cash from the bank; they said someone would come round to collect the money.",
+	} {
+		r := hub.Report{V: 1, ID: fmt.Sprintf("p-%d", i), Source: hub.FromPerson, Reporter: "relative", At: at.Add(time.Duration(i) * time.Hour),
+			District: "Winchester", Contact: "doorstep", Verdict: "reported", Claimed: "police", Words: words}
+		if err := r.Check(time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Submit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := h.Store().Reports(ctx, []string{"p-0", "p-1"})
+	for _, r := range got {
+		if !slices.Contains(r.Indicators, "cash_withdrawal") || !slices.Contains(r.Indicators, "courier_collection") {
+			t.Errorf("signs read from %q: %q", r.Words, r.Indicators)
+		}
+	}
+	if err := h.Detect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cs := h.Campaigns(); len(cs) != 1 || len(cs[0].Reports) != 2 {
+		t.Errorf("campaigns = %+v; want the two visits in one", cs)
 	}
 }
