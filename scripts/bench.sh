@@ -4,6 +4,7 @@
 # artifacts/bench.md). Needs bin/clearline (make build) and sipp.
 #
 #   RATES="200 400 600 800 1000" SECONDS_PER_STEP=8 CONCURRENT=1000 scripts/bench.sh
+#   (CONCURRENT=0 measures the call rate only; RECOGNISER=none turns listening off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"200 400 600 800 1000 1200"}
@@ -36,6 +37,10 @@ media:
   ports: 20000-39999
   timeout: 120s
 data_dir: $work/data
+hub:
+  run: false   # the guard alone (a provider's guard joins a hub elsewhere)
+listening:
+  recogniser: ${RECOGNISER:-auto}   # RECOGNISER=none measures the guard without listening
 YAML
 	"$BIN" run --config "$work/bench.yaml" --log-level warn 2>"$work/guard.log" &
 	guard_pid=$!
@@ -99,6 +104,8 @@ echo
 echo "Highest sustained rate through the guard with zero failed calls: **$best calls/s** (ratio to baseline $best_ratio, p99 teardown ≤ ${best_p99}s)."
 echo
 } | tee -a "$report"
+
+[ "$CONCURRENT" -gt 0 ] || exit 0 # CONCURRENT=0: the call rate only
 
 # Concurrent calls with media: CONCURRENT calls each playing G.711 audio for the whole call,
 # echoed back by the phone. SIPp's sample is 7 s long; loop it to 2 minutes.

@@ -416,7 +416,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	}
 	b.c.EndedAt, b.c.EndedBy, b.c.Outcome, b.c.Reason = now, by, outcome, why
 	tap := b.tap
-	if tap != nil {
+	if tap != nil && tap.Heard() {
 		b.c.Risk = tap.Risk() // the analysis as it stands, with why it stopped if it did
 	}
 	for i := range b.c.Legs {

@@ -36,8 +36,7 @@ func (b *bridge) listen(cs *sipgo.DialogClientSession) {
 	}
 	tap := g.listener.Listen(b.c.ID, listenHooks(b, cs, pt))
 	b.mu.Lock()
-	b.c.Risk = tap.Risk()
-	b.tap = tap
+	b.tap = tap // the record gets the analysis once the caller is heard
 	b.mu.Unlock()
 	b.ms.Tap(call.Trunk, tap.Packet)
 }

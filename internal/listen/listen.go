@@ -87,22 +87,25 @@ type Hooks struct {
 
 // Tap is the analysis of one call's caller audio.
 type Tap struct {
-	l      *Listener
-	callID string
-	hooks  Hooks
-	queue  chan []byte
-	done   chan struct{}
-	closed atomic.Bool
-	exited chan struct{}
+	l        *Listener
+	callID   string
+	hooks    Hooks
+	queue    chan []byte
+	done     chan struct{}
+	closed   atomic.Bool
+	started  atomic.Bool // the recogniser was started (or the call ended before any audio)
+	gotAudio atomic.Bool // audio came from the caller
+	exited   chan struct{}
 
 	mu   sync.Mutex
 	risk call.Risk
 }
 
-// Listen starts analysing a call and returns at once: the recogniser is started on the
-// tap's own goroutine (loading a decoder or reaching an external recogniser takes time the
-// call must not wait for), and packets queue meanwhile. When the recogniser has no room or
-// cannot be reached, the call is marked unanalysed and its audio is ignored.
+// Listen starts analysing a call and returns at once. The recogniser is started when the
+// caller's first packet arrives, on the tap's own goroutine (loading a decoder or reaching
+// an external recogniser takes time the call must not wait for), and packets queue
+// meanwhile; a call that carries no audio never takes a decoder. When the recogniser has no
+// room or cannot be reached, the call is marked unanalysed and its audio is ignored.
 func (l *Listener) Listen(callID string, h Hooks) *Tap {
 	t := &Tap{l: l, callID: callID, hooks: h, done: make(chan struct{}), exited: make(chan struct{})}
 	t.risk.Analyser = l.rec.Name()
@@ -113,7 +116,6 @@ func (l *Listener) Listen(callID string, h Hooks) *Tap {
 		return t
 	}
 	t.queue = make(chan []byte, l.queue)
-	go t.start()
 	return t
 }
 
@@ -150,6 +152,10 @@ func (t *Tap) Packet(pkt []byte) {
 	if t.queue == nil || t.closed.Load() {
 		return
 	}
+	if t.started.CompareAndSwap(false, true) {
+		t.gotAudio.Store(true)
+		go t.start()
+	}
 	select {
 	case t.queue <- append([]byte(nil), pkt...):
 	default:
@@ -157,10 +163,17 @@ func (t *Tap) Packet(pkt []byte) {
 	}
 }
 
+// Heard says whether any audio came from the caller (and so whether there is an analysis
+// to record).
+func (t *Tap) Heard() bool { return t.gotAudio.Load() }
+
 // Close stops the analysis when the call ends. It does not wait for the recogniser.
 func (t *Tap) Close() {
 	if t.closed.CompareAndSwap(false, true) {
 		close(t.done)
+		if t.queue != nil && t.started.CompareAndSwap(false, true) {
+			close(t.exited) // no audio came: the recogniser was never started
+		}
 	}
 }
 

@@ -248,11 +248,22 @@ func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
 	defer rec.Close()
 	m := newCounts()
 	l := New(rec, detect.New(), DefaultPolicy, m, quiet())
+	// A call that ends before any audio never takes the decoder.
+	silent := l.Listen("silent", Hooks{})
+	silent.Close()
+	if !silent.wait(time.Second) || silent.Heard() || m.count("started") != 0 || m.count("busy") != 0 {
+		t.Fatalf("a call without audio: exited %v, %d started, %d busy", silent.wait(0), m.count("started"), m.count("busy"))
+	}
 	first := l.Listen("a", Hooks{})
+	first.Packet(rtp(0, make([]byte, 160))) // the first audio starts the recogniser
+	if !first.Heard() {
+		t.Error("a tap given audio says it heard none")
+	}
 	for m.count("started") == 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
 	second := l.Listen("b", Hooks{Assessed: func(r *call.Risk) { t.Errorf("a call never analysed reported %+v", r) }})
+	second.Packet(rtp(0, make([]byte, 160)))
 	if !second.wait(5 * time.Second) {
 		t.Fatal("the second tap did not give up")
 	}
