@@ -287,6 +287,10 @@ type Store interface {
 	SetGuardian(ctx context.Context, userID int64, household string, on bool) error
 	SaveChannels(ctx context.Context, userID int64, c Channels) error
 	Guardians(ctx context.Context, household string) ([]User, error)
+	// RemoveUser stops a person logging in or getting alerts; SetPassword replaces a
+	// password. Both end the person's sessions.
+	RemoveUser(ctx context.Context, id int64) error
+	SetPassword(ctx context.Context, id int64, hash string) error
 
 	CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error
 	Session(ctx context.Context, tokenHash string) (userID int64, csrf string, err error)

@@ -123,6 +123,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /admin", s.page(s.adminPage))
 	s.mux.HandleFunc("POST /admin/households", s.page(s.postHousehold))
 	s.mux.HandleFunc("POST /admin/users", s.page(s.postUser))
+	s.mux.HandleFunc("POST /admin/users/{id}/remove", s.page(s.postRemoveUser))
+	s.mux.HandleFunc("POST /admin/users/{id}/password", s.page(s.postSetPassword))
 	s.apiRoutes()
 }
 
@@ -554,6 +556,61 @@ type adminData struct {
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	s.renderAdmin(w, r, v, http.StatusOK, nil, nil)
+}
+
+// adminUser finds the person in the path for an admin's change; it answers itself when
+// that cannot be done.
+func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, v viewer) (dash.User, bool) {
+	if v.Role != dash.Admin {
+		http.Error(w, "Only an admin can manage people.", http.StatusForbidden)
+		return dash.User{}, false
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return dash.User{}, false
+	}
+	u, err := s.o.Dash.UserByID(r.Context(), id)
+	if err != nil {
+		http.NotFound(w, r)
+		return dash.User{}, false
+	}
+	return u, true
+}
+
+// postRemoveUser removes a person; an admin cannot remove themselves (someone must be
+// left to manage the dashboard).
+func (s *Server) postRemoveUser(w http.ResponseWriter, r *http.Request, v viewer) {
+	u, ok := s.adminUser(w, r, v)
+	if !ok {
+		return
+	}
+	msg := u.Name + " removed: they can no longer log in or get alerts."
+	if u.ID == v.ID {
+		msg = "You cannot remove yourself; ask another admin."
+	} else if err := s.o.Dash.RemoveUser(r.Context(), u.ID); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, "/admin?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// postSetPassword gives a person a new password (one they forgot); bad ones are refused.
+func (s *Server) postSetPassword(w http.ResponseWriter, r *http.Request, v viewer) {
+	u, ok := s.adminUser(w, r, v)
+	if !ok {
+		return
+	}
+	hash, err := dash.HashPassword(r.PostFormValue("password"))
+	if err != nil {
+		s.renderAdmin(w, r, v, http.StatusUnprocessableEntity, dash.FieldErrors{fmt.Sprintf("password_%d", u.ID): err.Error()}, nil)
+		return
+	}
+	if err := s.o.Dash.SetPassword(r.Context(), u.ID, hash); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, "/admin?flash="+url.QueryEscape("New password set for "+u.Name+"; their sessions have ended."), http.StatusSeeOther)
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v viewer, code int, errs dash.FieldErrors, form map[string]string) {

@@ -385,3 +385,61 @@ func TestAccountAndAdminFormsRejectBadValues(t *testing.T) {
 		t.Errorf("the new guardian's household call: %d", code)
 	}
 }
+
+// An admin gives a person a new password (a bad one is refused next to the field and
+// changes nothing) and removes a person, who is logged out and gets no more alerts; an
+// admin cannot remove themselves.
+func TestAdminSetsPasswordsAndRemovesPeople(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	son, _, err := r.db.UserByEmail(ctx, "son@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := r.client()
+	admin.login("admin@example.org")
+	sonBrowser := r.client()
+	sonBrowser.login("son@example.org")
+
+	id := itoa(son.ID)
+	code, page := admin.do("POST", "/admin/users/"+id+"/password", url.Values{"csrf": {admin.csrf}, "password": {"short"}}, nil, "")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="password_`+id+`-error"`) {
+		t.Fatalf("short password: %d", code)
+	}
+	if code, _ := sonBrowser.do("GET", "/calls", nil, nil, ""); code != http.StatusOK {
+		t.Errorf("a refused password change ended the session: %d", code)
+	}
+	if code, _ := admin.do("POST", "/admin/users/"+id+"/password", url.Values{"csrf": {admin.csrf}, "password": {"a brand new passphrase"}}, nil, ""); code != http.StatusSeeOther {
+		t.Fatalf("new password: %d", code)
+	}
+	if code, _ := sonBrowser.do("GET", "/calls", nil, nil, ""); code != http.StatusSeeOther {
+		t.Errorf("the old session still works after the password changed: %d", code)
+	}
+	if code, _ := r.client().do("POST", "/login", url.Values{"email": {"son@example.org"}, "password": {"a brand new passphrase"}}, nil, ""); code != http.StatusSeeOther {
+		t.Errorf("login with the new password: %d", code)
+	}
+
+	sonBrowser.login("carer@example.org") // any session, to check removal ends the son's
+	if code, _ := admin.do("POST", "/admin/users/"+id+"/remove", url.Values{"csrf": {admin.csrf}}, nil, ""); code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", code)
+	}
+	if code, _ := r.client().do("POST", "/login", url.Values{"email": {"son@example.org"}, "password": {"a brand new passphrase"}}, nil, ""); code == http.StatusSeeOther {
+		t.Error("a removed person logged in")
+	}
+	if gs, _ := r.db.Guardians(ctx, "mum"); len(gs) != 0 {
+		t.Errorf("mum's guardians after removing her son: %+v", gs)
+	}
+	if _, page := admin.do("GET", "/admin", nil, nil, ""); strings.Contains(page, "son@example.org") {
+		t.Error("the removed person is still listed")
+	}
+	me, _, _ := r.db.UserByEmail(ctx, "admin@example.org")
+	admin.do("POST", "/admin/users/"+itoa(me.ID)+"/remove", url.Values{"csrf": {admin.csrf}}, nil, "")
+	if _, err := r.db.UserByID(ctx, me.ID); err != nil {
+		t.Errorf("the admin removed themselves: %v", err)
+	}
+	guardian := r.client()
+	guardian.login("carer@example.org")
+	if code, _ := guardian.do("POST", "/admin/users/"+itoa(me.ID)+"/remove", url.Values{"csrf": {guardian.csrf}}, nil, ""); code != http.StatusForbidden {
+		t.Errorf("a guardian removing the admin: %d", code)
+	}
+}

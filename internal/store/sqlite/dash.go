@@ -126,17 +126,17 @@ func (s *Store) CreateUser(ctx context.Context, u dash.User, hash string) (dash.
 
 func (s *Store) UserByEmail(ctx context.Context, email string) (dash.User, string, error) {
 	var hash string
-	u, err := s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ?`,
+	u, err := s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ? AND removed_at IS NULL`,
 		strings.ToLower(strings.TrimSpace(email))), &hash)
 	return u, hash, err
 }
 
 func (s *Store) UserByID(ctx context.Context, id int64) (dash.User, error) {
-	return s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return s.scanUser(ctx, s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ? AND removed_at IS NULL`, id))
 }
 
 func (s *Store) Users(ctx context.Context) ([]dash.User, error) {
-	return s.usersListed(ctx, `SELECT id FROM users ORDER BY name`)
+	return s.usersListed(ctx, `SELECT id FROM users WHERE removed_at IS NULL ORDER BY name`)
 }
 
 // usersListed loads the users whose IDs query returns, in its order.
@@ -164,6 +164,42 @@ func (s *Store) usersListed(ctx context.Context, query string, args ...any) ([]d
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// RemoveUser removes a person: they can no longer log in, their sessions end, they guard
+// no household and get no more alerts. Their past deliveries keep their name.
+func (s *Store) RemoveUser(ctx context.Context, id int64) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET removed_at = ?, password_hash = '' WHERE id = ? AND removed_at IS NULL`, micros(time.Now()), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return dash.ErrNotFound
+	}
+	for _, q := range []string{`DELETE FROM guardians WHERE user_id = ?`, `DELETE FROM sessions WHERE user_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// SetPassword replaces a person's password hash and ends their sessions.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND removed_at IS NULL`, hash, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return dash.ErrNotFound
+	}
+	_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+	return err
 }
 
 func (s *Store) SetGuardian(ctx context.Context, userID int64, household string, on bool) error {
