@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/detect"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -35,6 +37,8 @@ type Store interface {
 	AddReceipt(ctx context.Context, r Receipt) error
 	Alerts(ctx context.Context, limit int) ([]AlertReach, error)
 	Where() string
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
 	Close() error
 }
 
@@ -334,6 +338,18 @@ func (h *Hub) Stats() Stats {
 	defer h.mu.RUnlock()
 	return Stats{Stored: h.stored.Load(), Duplicates: h.duplicate.Load(), Rejected: h.rejected.Load(),
 		Campaigns: len(h.campaigns), DetectedAt: h.detected, DetectTook: h.took}
+}
+
+// Health reports what of the hub is not working: its NATS connection or its store.
+func (h *Hub) Health(ctx context.Context) error {
+	var errs []error
+	if st := h.o.JS.Conn().Status(); st != nats.CONNECTED {
+		errs = append(errs, fmt.Errorf("NATS: %s", strings.ToLower(st.String())))
+	}
+	if err := h.o.Store.Ping(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("store %s: %w", h.o.Store.Where(), err))
+	}
+	return errors.Join(errs...)
 }
 
 // Store is the hub's store.

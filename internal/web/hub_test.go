@@ -268,3 +268,19 @@ func TestReportsAreRateLimited(t *testing.T) {
 		t.Errorf("%d stored; want %d", n, reportBurst+1)
 	}
 }
+
+// /healthz says how the hub is, and says so plainly when its store is gone.
+func TestHealthzReportsTheHub(t *testing.T) {
+	r, h := newHubRig(t)
+	c := r.client()
+	code, body := c.do("GET", "/healthz", nil, nil, "")
+	var got struct{ Status, Hub string }
+	if json.Unmarshal([]byte(body), &got); code != http.StatusOK || got.Hub != "ok" {
+		t.Fatalf("healthz = %d %s", code, body)
+	}
+	h.Store().Close()
+	code, body = c.do("GET", "/healthz", nil, nil, "")
+	if json.Unmarshal([]byte(body), &got); code != http.StatusServiceUnavailable || got.Status != "degraded" || !strings.Contains(got.Hub, "store") {
+		t.Errorf("healthz with the hub's store closed = %d %s", code, body)
+	}
+}

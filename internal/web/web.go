@@ -73,6 +73,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 type health struct {
 	Status string `json:"status"`
 	Store  string `json:"store"`
+	// Hub is the regional hub's state where it runs in this process.
+	Hub string `json:"hub,omitempty"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +85,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		// Calls still work; say plainly what does not.
 		h.Status, h.Store, code = "degraded", err.Error(), http.StatusServiceUnavailable
+	}
+	if s.o.Hub != nil {
+		h.Hub = "ok"
+		if err := s.o.Hub.Health(ctx); err != nil {
+			h.Status, h.Hub, code = "degraded", err.Error(), http.StatusServiceUnavailable
+		}
 	}
 	writeJSON(w, code, h)
 }

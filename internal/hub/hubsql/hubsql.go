@@ -80,6 +80,9 @@ func Open(ctx context.Context, database, dir string) (*Store, error) {
 // Where says where the store is (a file, or PostgreSQL).
 func (s *Store) Where() string { return s.where }
 
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
