@@ -125,11 +125,7 @@ func New(ctx context.Context, o Options) (*Hub, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h := &Hub{o: o, kv: kv, signs: detect.New()}
-	blocks, err := o.Store.Blocks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.publishBlocks(ctx, blocks); err != nil {
+	if err := h.syncBlocks(ctx); err != nil {
 		return nil, err
 	}
 	h.dirty.Store(true)
@@ -397,6 +393,36 @@ func (h *Hub) Unblock(ctx context.Context, number string) error {
 		return fmt.Errorf("block-list: %w", err)
 	}
 	return nil
+}
+
+// syncBlocks makes the bucket hold what the store holds, touching only what differs, so a
+// hub restart does not make every guard rebuild its rules once per number.
+func (h *Hub) syncBlocks(ctx context.Context) error {
+	blocks, err := h.o.Store.Blocks(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	keys, err := h.kv.Keys(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return fmt.Errorf("block-list: %w", err)
+	}
+	for _, k := range keys {
+		have[k] = true
+	}
+	var missing []Block
+	for _, b := range blocks {
+		if !have[BlockKey(b.Number)] {
+			missing = append(missing, b)
+		}
+		delete(have, BlockKey(b.Number))
+	}
+	for k := range have { // unblocked in the store while the bucket was away
+		if err := h.kv.Delete(ctx, k); err != nil {
+			return fmt.Errorf("block-list: %w", err)
+		}
+	}
+	return h.publishBlocks(ctx, missing)
 }
 
 func (h *Hub) publishBlocks(ctx context.Context, blocks []Block) error {

@@ -475,3 +475,43 @@ func TestPeoplesAccountsLinkBySigns(t *testing.T) {
 		t.Errorf("campaigns = %+v; want the two visits in one", cs)
 	}
 }
+
+// A hub that starts again makes the shared block-list what its store holds, changing only
+// what differs: numbers unblocked while it was away come off every guard, new ones go on,
+// and the others are not sent again.
+func TestHubRestartSyncsTheBlocklist(t *testing.T) {
+	ctx := context.Background()
+	n := startNATS(t, 1)
+	st := sqliteHubStore(t)
+	h := startHub(t, connect(t, n, "hub"), st, 1)
+	g := startGuard(t, connect(t, n, "guard"), "Eastleigh")
+	at := time.Now().UTC().Add(-time.Hour)
+	var blocks []hub.Block
+	for i, num := range []string{"+441632960001", "+441632960002", "+441632960003"} {
+		blocks = append(blocks, hub.Block{V: 1, Number: num, Campaign: "c", Reason: "test", By: "Ann", At: at.Add(time.Duration(i) * time.Second)})
+	}
+	if err := st.AddBlocks(ctx, blocks[:2]); err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	h = startHub(t, connect(t, n, "hub-2"), st, 1)
+	eventually(t, 5*time.Second, "two numbers on the guard", func() bool { return g.blocked(blocks[0].Number) && g.blocked(blocks[1].Number) })
+	h.stop()
+	for len(g.changed) > 0 {
+		<-g.changed
+	}
+	if err := st.RemoveBlock(ctx, blocks[0].Number); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddBlocks(ctx, blocks[2:]); err != nil {
+		t.Fatal(err)
+	}
+	startHub(t, connect(t, n, "hub-3"), st, 1)
+	eventually(t, 5*time.Second, "the guard's list equal to the store's", func() bool {
+		return !g.blocked(blocks[0].Number) && g.blocked(blocks[1].Number) && g.blocked(blocks[2].Number)
+	})
+	time.Sleep(300 * time.Millisecond)
+	if k := len(g.changed); k > 2 {
+		t.Errorf("the guard rebuilt its rules %d times for two changes", k)
+	}
+}

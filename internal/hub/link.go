@@ -304,22 +304,42 @@ func (l *Link) watchOnce(ctx context.Context) error {
 				l.o.Blocklist(clone(list))
 				continue
 			}
-			key := "+" + e.Key()
-			if e.Operation() != jetstream.KeyValuePut {
-				delete(list, key)
-			} else {
-				var b Block
-				if err := json.Unmarshal(e.Value(), &b); err != nil || b.Number == "" {
-					l.o.Log.Warn("shared block-list: bad entry ignored", "key", e.Key(), "err", err)
-					continue
+			l.applyEntry(list, e)
+			if initial {
+				continue
+			}
+			// A confirmed campaign changes many numbers at once: take every change already
+			// here, then rebuild the guard's rules once.
+		more:
+			for {
+				select {
+				case e, ok := <-w.Updates():
+					if !ok || e == nil {
+						break more
+					}
+					l.applyEntry(list, e)
+				default:
+					break more
 				}
-				list[b.Number] = screen.Entry{Number: b.Number, Name: b.Reason, Source: "hub: campaign " + b.Campaign}
 			}
-			if !initial {
-				l.o.Blocklist(clone(list))
-			}
+			l.o.Blocklist(clone(list))
 		}
 	}
+}
+
+// applyEntry puts one bucket change into list.
+func (l *Link) applyEntry(list screen.List, e jetstream.KeyValueEntry) {
+	key := "+" + e.Key()
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(list, key)
+		return
+	}
+	var b Block
+	if err := json.Unmarshal(e.Value(), &b); err != nil || b.Number == "" {
+		l.o.Log.Warn("shared block-list: bad entry ignored", "key", e.Key(), "err", err)
+		return
+	}
+	list[b.Number] = screen.Entry{Number: b.Number, Name: b.Reason, Source: "hub: campaign " + b.Campaign}
 }
 
 func clone(l screen.List) screen.List {

@@ -53,7 +53,6 @@ func (s *Server) hubRoutes() {
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	s.mux.HandleFunc("GET /api/v1/hub/campaigns", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		_ = s.o.Hub.Refresh(r.Context())
 		writeJSON(w, http.StatusOK, map[string]any{"campaigns": s.o.Hub.Campaigns(), "stats": s.o.Hub.Stats()})
 	})))
 	s.mux.HandleFunc("GET /api/v1/hub/campaigns/{id}", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -330,7 +329,6 @@ type hubView struct {
 
 func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	ctx := r.Context()
-	_ = s.o.Hub.Refresh(ctx)
 	d := hubView{Campaigns: s.o.Hub.Campaigns(), Stats: s.o.Hub.Stats()}
 	var err error
 	if d.Alerts, err = s.o.Hub.Store().Alerts(ctx, 20); err == nil {
@@ -345,7 +343,6 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v viewer) {
 
 // campaign finds the campaign in the path with its reports; it writes the error itself.
 func (s *Server) campaign(w http.ResponseWriter, r *http.Request) (campaign.Campaign, []hub.Report, bool) {
-	_ = s.o.Hub.Refresh(r.Context())
 	c, ok := s.o.Hub.Campaign(r.PathValue("id"))
 	if !ok {
 		http.Error(w, "No such campaign (it may have merged into another: see the list).", http.StatusNotFound)
