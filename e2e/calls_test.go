@@ -228,3 +228,23 @@ func TestSilentCallTimesOut(t *testing.T) {
 	}
 	g.waitIdle()
 }
+
+// With no phone registered, a call from the provider is refused with 480 and leaves
+// nothing behind: no call, no media session, no bound port, and the guard stops at once.
+func TestNoPhoneRegisteredLeavesNothingBehind(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, _ *guard) { c.Phones[0].Contact = "" })
+	caller := g.caller("caller_refused.xml")
+	caller.wait()
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Failed || !strings.Contains(c.Reason, "no phone is registered") {
+		t.Errorf("call = %v %q", c.Outcome, c.Reason)
+	}
+	g.waitIdle()
+	stopped := make(chan struct{})
+	go func() { g.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the guard did not stop: the refused call is still counted as running")
+	}
+}

@@ -117,6 +117,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if len(targets) == 0 {
+		defer g.remove(b)
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
