@@ -156,6 +156,8 @@ type Risk struct {
 	Timeline      []RiskPoint    `json:"timeline"`
 	Indicators    []Finding      `json:"indicators"`
 	Interventions []Intervention `json:"interventions"`
+	// Dictated are numbers the caller gave to ring back on, in canonical form.
+	Dictated []string `json:"dictated,omitempty"`
 }
 
 // RiskPoint is the risk after one utterance, T seconds into the call's audio.
@@ -191,6 +193,7 @@ func (r *Risk) Clone() *Risk {
 	c.Timeline = append([]RiskPoint(nil), r.Timeline...)
 	c.Indicators = append([]Finding(nil), r.Indicators...)
 	c.Interventions = append([]Intervention(nil), r.Interventions...)
+	c.Dictated = append([]string(nil), r.Dictated...)
 	return &c
 }
 

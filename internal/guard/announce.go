@@ -189,6 +189,37 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 	b.hold(cs, call.Trunk)
 }
 
+// stopDialled answers the resident's call only to say why it will not be placed, then
+// hangs up; the call is recorded as blocked with why.
+func (b *bridge) stopDialled(req *sip.Request, prompt, why string) {
+	g := b.g
+	defer g.remove(b)
+	b.mu.Lock()
+	b.c.Verdict, b.c.Reasons = "block", []string{why}
+	b.mu.Unlock()
+	g.log.Info("call not placed", "to", b.c.To, "why", why)
+	offer, _ := media.ParseSDP(req.Body()) // checked in accept
+	pt, ok := media.ChooseCodec(offer.Formats)
+	if !ok || b.ms == nil {
+		b.refuse(sip.StatusForbidden, "Forbidden", call.Blocked, call.ByGuard, why)
+		return
+	}
+	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+		b.finish(call.Cancelled, call.ByHousehold, call.Household, "the resident hung up before hearing why the call was not placed")
+		return
+	}
+	ctx, cancel := whileUp(g.ctx, b.in) // ends if the resident hangs up
+	defer cancel()
+	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
+		g.metrics.Prompt(prompt)
+	}
+	if ctx.Err() != nil {
+		b.endAs(call.Blocked, call.ByHousehold, call.Household, why)
+		return
+	}
+	b.endAs(call.Blocked, call.ByGuard, 0, why)
+}
+
 var infoSignal = regexp.MustCompile(`(?im)^Signal\s*=\s*([0-9*#])`)
 
 // infoDigit reads a key press from a SIP INFO body (application/dtmf-relay).

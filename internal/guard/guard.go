@@ -71,6 +71,9 @@ type Guard struct {
 	listener  *listen.Listener
 	emergency map[string]bool
 	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
+	// dictated holds numbers callers gave to ring back on in calls that sounded like a
+	// scam: canonical number → when it was given.
+	dictated sync.Map
 
 	ctx    context.Context
 	cancel context.CancelFunc

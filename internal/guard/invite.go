@@ -50,6 +50,14 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		g.log.Info("safe call-back", "code", number, "to", target)
 		number, prompt = dialled(sip.Uri{User: target}), code.prompt
+	} else if g.callbackPrompt(number) == "" && g.wasDictated(number) {
+		// A number a scam caller gave: the "ring me back on my direct line" trick. It is
+		// not placed; the resident hears why.
+		b, ok := g.accept(req, tx, call.Outbound, false, nil)
+		if ok {
+			b.stopDialled(req, "dictated_number", "not placed: "+number+" was given by a caller whose call had signs of a scam; ring a number you trust instead")
+		}
+		return
 	} else if g.afterRiskyCall() {
 		prompt = g.callbackPrompt(number)
 	}
@@ -71,6 +79,35 @@ const riskyWindow = 30 * time.Minute
 func (g *Guard) afterRiskyCall() bool {
 	at := g.lastRisky.Load()
 	return at != 0 && time.Since(time.Unix(0, at)) < riskyWindow
+}
+
+// dictatedFor is how long a number a scam caller gave stays refused.
+const dictatedFor = 24 * time.Hour
+
+// noteDictated remembers the numbers the caller gave in a call that sounds like a scam.
+func (g *Guard) noteDictated(r *call.Risk) {
+	if r == nil || (r.Verdict != "suspicious" && r.Verdict != "scam") {
+		return
+	}
+	for _, n := range r.Dictated {
+		if _, had := g.dictated.Swap(n, time.Now()); !had {
+			g.log.Info("caller gave a number to ring back on; the household's calls to it will not be placed", "number", n, "for", dictatedFor)
+		}
+	}
+}
+
+// wasDictated says whether number was given by a scam caller within dictatedFor.
+func (g *Guard) wasDictated(number string) bool {
+	n, err := screen.Canonical(number)
+	if err != nil {
+		return false
+	}
+	at, ok := g.dictated.Load(n)
+	if ok && time.Since(at.(time.Time)) > dictatedFor {
+		g.dictated.Delete(n)
+		return false
+	}
+	return ok
 }
 
 // callbackPrompt is the call-back announcement for a number in the household's directory.

@@ -48,6 +48,7 @@ func listenHooks(b *bridge, cs *sipgo.DialogClientSession, pt int) listen.Hooks 
 		b.mu.Lock()
 		b.c.Risk = r
 		b.mu.Unlock()
+		b.g.noteDictated(r)
 		b.record(kind)
 	}
 	return listen.Hooks{

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +23,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/detect"
+	"github.com/clearline/clearline/internal/screen"
 	"github.com/clearline/clearline/internal/speech"
 )
 
@@ -265,6 +268,9 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		r.Indicators = r.Indicators[:0]
 		for _, f := range a.Indicators {
 			r.Indicators = append(r.Indicators, call.Finding{Kind: f.Kind.String(), Evidence: f.Evidence, T: round(f.T)})
+			if f.Kind == detect.DictatedNumber {
+				r.Dictated = dictated(r.Dictated, f.Evidence)
+			}
 		}
 		var acts []string
 		if p.Warn && a.Risk >= p.WarnAt && !did(r, "warning") {
@@ -325,6 +331,19 @@ func explain(a detect.Assessment) string {
 		return fmt.Sprintf("risk %.2f from the words of the call", a.Risk)
 	}
 	return fmt.Sprintf("risk %.2f: %s", a.Risk, strings.Join(parts, ", "))
+}
+
+var digitRun = regexp.MustCompile(`\d{5,}`)
+
+// dictated adds the numbers in a dictated-number finding's words ("ring me back on
+// 01632960555") to have, once each.
+func dictated(have []string, evidence string) []string {
+	for _, d := range digitRun.FindAllString(evidence, -1) {
+		if n, err := screen.Canonical(d); err == nil && !slices.Contains(have, n) {
+			have = append(have, n)
+		}
+	}
+	return have
 }
 
 func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
