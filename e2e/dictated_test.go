@@ -21,8 +21,8 @@ import (
 type scripted struct{ lines []string }
 
 func (s scripted) Start(string) (speech.Stream, error) { return &scriptedStream{lines: s.lines}, nil }
-func (scripted) Name() string                            { return "scripted" }
-func (scripted) Close() error                            { return nil }
+func (scripted) Name() string                          { return "scripted" }
+func (scripted) Close() error                          { return nil }
 
 type scriptedStream struct {
 	lines   []string
