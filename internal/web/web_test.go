@@ -67,7 +67,7 @@ func newRig(t *testing.T) *rig {
 		{ID: "call-mum", Household: "mum", Direction: call.Inbound, From: "sip:+442085550199@trunk", To: "sip:kitchen@guard", StartedAt: now, EndedAt: now.Add(time.Minute),
 			Outcome: call.Completed, EndedBy: call.ByCaller, Verdict: "warn", Reasons: []string{`the caller's name says "Police"`},
 			Risk: &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.95, Verdict: "scam", Timeline: []call.RiskPoint{{T: 5, Risk: 0.1, Text: "this is the police"}, {T: 20, Risk: 0.95, Text: "withdraw the cash"}},
-				Indicators:    []call.Finding{{Kind: "cash_withdrawal", Evidence: "withdraw the cash", T: 20}},
+				Indicators: []call.Finding{{Kind: "cash_withdrawal", Evidence: "withdraw the cash", T: 20}}, Dictated: []string{"+441632960555"},
 				Interventions: []call.Intervention{{Kind: "alert", T: 20, Risk: 0.95, Reason: "risk 0.95: cash withdrawal"}}}},
 		{ID: "call-gran", Household: "gran", Direction: call.Inbound, From: "sip:+442085550111@trunk", StartedAt: now, Outcome: call.Blocked, Verdict: "block"},
 	} {
@@ -168,7 +168,7 @@ func TestGuardianSeesOnlyTheirHousehold(t *testing.T) {
 	r := newRig(t)
 	son := r.client()
 	son.login("son@example.org")
-	if code, page := son.do("GET", "/calls/call-mum", nil, nil, ""); code != 200 || !strings.Contains(page, "cash withdrawal") || !strings.Contains(page, `the caller&#39;s name says &#34;Police&#34;`) {
+	if code, page := son.do("GET", "/calls/call-mum", nil, nil, ""); code != 200 || !strings.Contains(page, "cash withdrawal") || !strings.Contains(page, "441632960555 — the household") || !strings.Contains(page, `the caller&#39;s name says &#34;Police&#34;`) {
 		t.Errorf("own call: %d\n%s", code, page)
 	}
 	if code, _ := son.do("GET", "/calls/call-gran", nil, nil, ""); code != http.StatusNotFound {
