@@ -223,8 +223,8 @@ func (r *Report) Check(now time.Time) error {
 		bad("v", "protocol version %d; this hub speaks %d", r.V, Version)
 	}
 	text("id", &r.ID, maxID, true)
-	if strings.ContainsAny(r.ID, " \t\r\n") {
-		bad("id", "must not contain spaces")
+	if strings.Trim(r.ID, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != "" {
+		bad("id", "%q may hold only letters, digits and . _ : -", r.ID)
 	}
 	text("source", &r.Source, maxShort, true)
 	oneOf("source", r.Source, sources)

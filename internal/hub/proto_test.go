@@ -46,6 +46,7 @@ func TestParseReportRefusesBadReports(t *testing.T) {
 		{"unknown field", edit(func(m map[string]any) { m["resident_name"] = "Edna" }), "report", "resident_name"},
 		{"version", edit(func(m map[string]any) { m["v"] = 2 }), "v", "version 2"},
 		{"no id", edit(func(m map[string]any) { delete(m, "id") }), "id", "required"},
+		{"odd id", edit(func(m map[string]any) { m["id"] = `a"/b` }), "id", "only letters, digits"},
 		{"no district", edit(func(m map[string]any) { m["district"] = "  " }), "district", "required"},
 		{"no time", edit(func(m map[string]any) { delete(m, "at") }), "at", "required"},
 		{"future", edit(func(m map[string]any) { m["at"] = "2026-12-25T10:00:00Z" }), "at", "future"},
