@@ -132,7 +132,7 @@ func (b *bridge) ringAnswered(ctx context.Context, req *sip.Request, targets []t
 			b.out = r.cs
 			b.mu.Unlock()
 			if ans, err := media.ParseSDP(r.cs.InviteResponse.Body()); err == nil {
-				b.ms.SetRemote(outSide, ans.Addr)
+				b.ms.SetRemoteOffer(outSide, ans)
 			}
 			actx, acancel := context.WithTimeout(context.Background(), byeTimeout)
 			_ = r.cs.Ack(actx)

@@ -250,7 +250,7 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 		return false
 	}
 	if b.ms != nil {
-		b.ms.SetRemote(outSide, ans.Addr)
+		b.ms.SetRemoteOffer(outSide, ans)
 		ansBody = media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide))
 	}
 	if err := cs.Ack(ctx); err != nil {

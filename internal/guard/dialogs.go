@@ -158,7 +158,7 @@ func (g *Guard) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		answer = body
 		if l.b != nil && l.b.ms != nil {
 			ms := l.b.ms
-			ms.SetRemote(l.side, offer.Addr)
+			ms.SetRemoteOffer(l.side, offer)
 			answer = media.RewriteSDP(body, g.relay.IP(), ms.Port(l.side))
 		}
 	}

@@ -214,7 +214,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	}
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
-		ms.SetRemote(inSide, offer.Addr)
+		ms.SetRemoteOffer(inSide, offer)
 	}
 	_ = in.Respond(sip.StatusTrying, "Trying", nil)
 	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}

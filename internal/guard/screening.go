@@ -116,7 +116,7 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 	if err != nil {
 		return decline()
 	}
-	ms.SetRemote(call.Trunk, offer.Addr)
+	ms.SetRemoteOffer(call.Trunk, offer)
 	id := req.CallID().Value()
 	g.track(id, &leg{side: call.Trunk, srv: sess})
 	defer g.untrack(id)

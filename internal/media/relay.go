@@ -1,5 +1,6 @@
-// Package media anchors a call's audio: for every call the relay owns two UDP ports, one
-// facing the trunk and one facing the household, and copies RTP between them. Because the
+// Package media anchors a call's audio: for every call the relay owns two UDP port pairs,
+// one facing the trunk and one facing the household, and copies RTP (on the even port) and
+// RTCP (on the odd port above it, as RFC 3550 has it by default) between them. Because the
 // guard owns both ports, it can stop one side's media the moment that leg is released,
 // and later issues can tap the audio or play prompts into one leg only.
 package media
@@ -45,21 +46,31 @@ func (r *Relay) IP() netip.Addr { return r.ip }
 // ErrNoPorts means every port of the range is in use.
 var ErrNoPorts = errors.New("media: no free RTP port in range")
 
-func (r *Relay) bind() (*net.UDPConn, error) {
+// bind takes an even port for RTP and the odd port above it for RTCP.
+func (r *Relay) bind() (rtp, rtcp *net.UDPConn, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for tries := 0; tries <= (r.hi-r.lo)/2; tries++ {
 		port := r.next
 		r.next += 2
-		if r.next > r.hi {
+		if r.next+1 > r.hi {
 			r.next = r.lo
 		}
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port))))
-		if err == nil {
-			return c, nil
+		if port+1 > r.hi {
+			continue
 		}
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port))))
+		if err != nil {
+			continue
+		}
+		c2, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port+1))))
+		if err != nil {
+			c.Close()
+			continue
+		}
+		return c, c2, nil
 	}
-	return nil, ErrNoPorts
+	return nil, nil, ErrNoPorts
 }
 
 // Session is the media of one call.
@@ -76,32 +87,37 @@ type endpoint struct {
 	conn    *net.UDPConn
 	port    int
 	remote  atomic.Pointer[netip.AddrPort]
-	packets atomic.Uint64                // packets received on this port
-	stopped atomic.Bool                  // no more media to or from this side
-	playing atomic.Bool                  // a prompt is playing to this side: relay nothing to it or from it
-	capture atomic.Pointer[capture]      // set while what this side says is recorded
-	dtmf    atomic.Pointer[dtmfWatch]    // set while key presses from this side are awaited
-	tap     atomic.Pointer[func([]byte)] // given every RTP packet this side sends, for analysis
+	rtcp    *net.UDPConn                   // port+1
+	control atomic.Pointer[netip.AddrPort] // where this side takes RTCP
+	packets atomic.Uint64                  // packets received on this port
+	stopped atomic.Bool                    // no more media to or from this side
+	playing atomic.Bool                    // a prompt is playing to this side: relay nothing to it or from it
+	capture atomic.Pointer[capture]        // set while what this side says is recorded
+	dtmf    atomic.Pointer[dtmfWatch]      // set while key presses from this side are awaited
+	tap     atomic.Pointer[func([]byte)]   // given every RTP packet this side sends, for analysis
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
 func (r *Relay) Open() (*Session, error) {
-	tc, err := r.bind()
+	tc, tcc, err := r.bind()
 	if err != nil {
 		return nil, err
 	}
-	hc, err := r.bind()
+	hc, hcc, err := r.bind()
 	if err != nil {
 		tc.Close()
+		tcc.Close()
 		return nil, err
 	}
 	s := &Session{stats: r.stats}
-	s.trunk.conn, s.trunk.port = tc, tc.LocalAddr().(*net.UDPAddr).Port
-	s.house.conn, s.house.port = hc, hc.LocalAddr().(*net.UDPAddr).Port
+	s.trunk.conn, s.trunk.rtcp, s.trunk.port = tc, tcc, tc.LocalAddr().(*net.UDPAddr).Port
+	s.house.conn, s.house.rtcp, s.house.port = hc, hcc, hc.LocalAddr().(*net.UDPAddr).Port
 	r.stats.SessionOpened()
-	s.wg.Add(2)
+	s.wg.Add(4)
 	go s.pump(call.Trunk, &s.trunk, &s.house)
 	go s.pump(call.Household, &s.house, &s.trunk)
+	go s.pumpControl(&s.trunk, &s.house)
+	go s.pumpControl(&s.house, &s.trunk)
 	return s, nil
 }
 
@@ -115,9 +131,20 @@ func (s *Session) side(sd call.Side) *endpoint {
 // Port is the relay's port facing side sd.
 func (s *Session) Port(sd call.Side) int { return s.side(sd).port }
 
-// SetRemote says where side sd wants its audio sent.
+// SetRemote says where side sd wants its audio sent; its RTCP goes to the port above.
 func (s *Session) SetRemote(sd call.Side, addr netip.AddrPort) {
-	s.side(sd).remote.Store(&addr)
+	s.SetRemoteOffer(sd, Offer{Addr: addr})
+}
+
+// SetRemoteOffer takes side sd's RTP and RTCP addresses from its session description.
+func (s *Session) SetRemoteOffer(sd call.Side, o Offer) {
+	e := s.side(sd)
+	e.remote.Store(&o.Addr)
+	ctl := o.RTCP
+	if !ctl.IsValid() {
+		ctl = netip.AddrPortFrom(o.Addr.Addr(), o.Addr.Port()+1)
+	}
+	e.control.Store(&ctl)
 }
 
 // Packets is the number of RTP packets received from side sd.
@@ -149,8 +176,9 @@ func (s *Session) Close() {
 	s.closing.Do(func() {
 		s.trunk.stopped.Store(true)
 		s.house.stopped.Store(true)
-		s.trunk.conn.Close()
-		s.house.conn.Close()
+		for _, c := range []*net.UDPConn{s.trunk.conn, s.house.conn, s.trunk.rtcp, s.house.rtcp} {
+			c.Close()
+		}
 		s.wg.Wait()
 		s.stats.SessionClosed()
 	})
@@ -194,7 +222,30 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 	}
 }
 
+// pumpControl copies RTCP arriving on from's odd port to to's RTCP address, while both
+// sides are up (prompts do not stop it: the reports describe the streams, not the words).
+func (s *Session) pumpControl(from, to *endpoint) {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := from.rtcp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		// RTCP: version 2, packet types 192-223 (RFC 5761), at least a header.
+		if n < 8 || buf[0]>>6 != 2 || buf[1] < 192 || buf[1] > 223 || from.stopped.Load() || to.stopped.Load() {
+			continue
+		}
+		if dst := to.control.Load(); dst != nil {
+			_, _ = to.rtcp.WriteToUDPAddrPort(buf[:n], *dst)
+		}
+	}
+}
+
 // String describes the session's ports for logs.
 func (s *Session) String() string {
-	return fmt.Sprintf("rtp trunk:%d household:%d", s.trunk.port, s.house.port)
+	return fmt.Sprintf("rtp trunk:%d household:%d (rtcp +1)", s.trunk.port, s.house.port)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestRelayBothWaysAndStop(t *testing.T) {
 
 func TestRelayRunsOutOfPortsAndRecovers(t *testing.T) {
 	var n counter
-	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41200, 41203, &n) // two ports: one session
+	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41200, 41203, &n) // four ports, two pairs: one session
 	s, err := r.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -200,5 +201,67 @@ func TestPlayPromptToOneSide(t *testing.T) {
 	caller.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, _, err := caller.ReadFromUDP(buf); err == nil {
 		t.Error("the caller heard something of the prompt")
+	}
+}
+
+func rtcpReport(seq byte) []byte {
+	p := make([]byte, 28)
+	p[0], p[1], p[3] = 0x81, 200, 6 // version 2, one report block, sender report, length
+	p[27] = seq
+	return p
+}
+
+// RTCP goes between the odd ports above the RTP ports, to each side's RTCP address (the
+// port above its RTP port, or what a=rtcp said), and stops with the side.
+func TestRelayCarriesRTCP(t *testing.T) {
+	rg := newRig(t, 41500)
+	callerCtl, phoneCtl := peer(t), peer(t)
+	// The caller's RTCP is at the port above its RTP (bind it there if free), the phone's
+	// where its a=rtcp says.
+	rg.s.SetRemoteOffer(call.Trunk, Offer{Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(callerCtl.LocalAddr().(*net.UDPAddr).Port-1))})
+	rg.s.SetRemoteOffer(call.Household, Offer{Addr: addrPort(rg.phone), RTCP: addrPort(phoneCtl)})
+	trunkCtl := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: rg.s.Port(call.Trunk) + 1}
+	houseCtl := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: rg.s.Port(call.Household) + 1}
+	expect := func(from, to *net.UDPConn, via *net.UDPAddr, pkt []byte, arrive bool) {
+		t.Helper()
+		from.WriteToUDP(pkt, via)
+		buf := make([]byte, 2000)
+		to.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, _, err := to.ReadFromUDP(buf)
+		switch {
+		case arrive && (err != nil || n != len(pkt) || buf[27] != pkt[27]):
+			t.Fatalf("RTCP %d not relayed intact: %v", pkt[27], err)
+		case !arrive && err == nil:
+			t.Fatalf("RTCP %d relayed; it should not be", pkt[27])
+		}
+	}
+	expect(callerCtl, phoneCtl, trunkCtl, rtcpReport(1), true)
+	expect(phoneCtl, callerCtl, houseCtl, rtcpReport(2), true)
+	expect(phoneCtl, callerCtl, houseCtl, rtp(3), false) // RTP on the RTCP port is not RTCP
+	rg.s.Stop(call.Household)
+	expect(callerCtl, phoneCtl, trunkCtl, rtcpReport(4), false)
+}
+
+func TestSDPRTCPAttribute(t *testing.T) {
+	for _, tc := range []struct {
+		attr, want string
+		bad        bool
+	}{
+		{"", "invalid AddrPort", false},
+		{"a=rtcp:53020\r\n", "192.0.2.10:53020", false},
+		{"a=rtcp:53020 IN IP4 198.51.100.7\r\n", "198.51.100.7:53020", false},
+		{"a=rtcp:many\r\n", "", true},
+	} {
+		body := "v=0\r\no=a 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n" + tc.attr
+		o, err := ParseSDP([]byte(body))
+		if tc.bad {
+			if err == nil || !strings.Contains(err.Error(), "a=rtcp") {
+				t.Errorf("%q: err %v; want one naming a=rtcp", tc.attr, err)
+			}
+			continue
+		}
+		if err != nil || o.RTCP.String() != tc.want {
+			t.Errorf("%q: RTCP %v, err %v; want %s", tc.attr, o.RTCP, err, tc.want)
+		}
 	}
 }

@@ -14,6 +14,9 @@ import (
 // Offer is what the relay needs from a session description: where the peer wants audio.
 type Offer struct {
 	Addr netip.AddrPort
+	// RTCP is where the peer takes RTCP when it says (a=rtcp, RFC 3605); otherwise zero,
+	// meaning the port above Addr's.
+	RTCP netip.AddrPort
 	// Formats are the RTP payload types offered, in order.
 	Formats []string
 }
@@ -62,7 +65,42 @@ func ParseSDP(body []byte) (Offer, error) {
 	}
 	o.Addr = netip.AddrPortFrom(ip, uint16(md.Port))
 	o.Formats = md.Formats
+	for _, v := range audioAttrs(body, "rtcp:") {
+		f := strings.Fields(v) // "53020" or "53020 IN IP4 126.16.64.4"
+		if len(f) == 0 {
+			return o, fmt.Errorf("sdp: a=rtcp:%s has no port", v)
+		}
+		port, err := strconv.Atoi(f[0])
+		if err != nil || port <= 0 || port > 65535 {
+			return o, fmt.Errorf("sdp: a=rtcp:%s has no port", v)
+		}
+		at := ip
+		if len(f) == 4 {
+			if at, err = netip.ParseAddr(f[3]); err != nil {
+				return o, fmt.Errorf("sdp: a=rtcp address %q is not an IP address", f[3])
+			}
+		}
+		o.RTCP = netip.AddrPortFrom(at, uint16(port))
+	}
 	return o, nil
+}
+
+// audioAttrs returns the values of the a=<name> attributes of the audio media section
+// (the part after "name").
+func audioAttrs(body []byte, name string) []string {
+	var out []string
+	inAudio := false
+	for _, l := range strings.Split(string(body), "\n") {
+		l = strings.TrimRight(l, "\r")
+		if strings.HasPrefix(l, "m=") {
+			inAudio = strings.HasPrefix(l, "m=audio ")
+			continue
+		}
+		if v, ok := strings.CutPrefix(l, "a="+name); ok && inAudio {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // RewriteSDP returns body with every connection address set to ip and the audio port
@@ -90,7 +128,7 @@ func RewriteSDP(body []byte, ip netip.Addr, port int) []byte {
 				l = strings.Join(f, " ")
 			}
 		case strings.HasPrefix(l, "a=rtcp:"):
-			continue // the relay carries RTP only; let RTCP default to port+1
+			continue // the relay takes RTCP on the port above its RTP port, the default
 		}
 		out.WriteString(l)
 		out.WriteString("\r\n")
