@@ -159,15 +159,12 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 		return
 	}
 	defer g.remove(b)
-	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+	ctx, cancel, ok := b.tellResident(prompt, pt)
+	if !ok {
 		b.finish(call.Cancelled, call.ByHousehold, call.Household, "the resident hung up before the call-back started")
 		return
 	}
-	ctx, cancel := whileUp(g.ctx, b.in) // ends if the resident hangs up
 	defer cancel()
-	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
-		g.metrics.Prompt(prompt)
-	}
 	if ctx.Err() != nil {
 		b.end(call.ByHousehold, call.Household, "the resident hung up during the call-back announcement")
 		return
@@ -189,6 +186,21 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 	b.hold(cs, call.Trunk)
 }
 
+// tellResident answers the resident's call with the relay's household port and plays
+// prompt to them. The context ends when the resident hangs up (cancel it when done); ok is
+// false when they left before the answer.
+func (b *bridge) tellResident(prompt string, pt int) (ctx context.Context, cancel context.CancelFunc, ok bool) {
+	g := b.g
+	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+		return nil, nil, false
+	}
+	ctx, cancel = whileUp(g.ctx, b.in)
+	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
+		g.metrics.Prompt(prompt)
+	}
+	return ctx, cancel, true
+}
+
 // stopDialled answers the resident's call only to say why it will not be placed, then
 // hangs up; the call is recorded as blocked with why.
 func (b *bridge) stopDialled(req *sip.Request, prompt, why string) {
@@ -204,15 +216,12 @@ func (b *bridge) stopDialled(req *sip.Request, prompt, why string) {
 		b.refuse(sip.StatusForbidden, "Forbidden", call.Blocked, call.ByGuard, why)
 		return
 	}
-	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+	ctx, cancel, answered := b.tellResident(prompt, pt)
+	if !answered {
 		b.finish(call.Cancelled, call.ByHousehold, call.Household, "the resident hung up before hearing why the call was not placed")
 		return
 	}
-	ctx, cancel := whileUp(g.ctx, b.in) // ends if the resident hangs up
 	defer cancel()
-	if samples, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Household, samples, pt) == nil {
-		g.metrics.Prompt(prompt)
-	}
 	if ctx.Err() != nil {
 		b.endAs(call.Blocked, call.ByHousehold, call.Household, why)
 		return
