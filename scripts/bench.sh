@@ -4,7 +4,8 @@
 # artifacts/bench.md). Needs bin/clearline (make build) and sipp.
 #
 #   RATES="200 400 600 800 1000" SECONDS_PER_STEP=8 CONCURRENT=1000 scripts/bench.sh
-#   (CONCURRENT=0 measures the call rate only; RECOGNISER=none turns listening off)
+#   (CONCURRENT=0 measures the call rate only; RECOGNISER=none turns listening off;
+#   RTCP=false relays RTP only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"200 400 600 800 1000 1200"}
@@ -36,6 +37,7 @@ http:
 media:
   ports: 20000-39999
   timeout: 120s
+  rtcp: ${RTCP:-true}   # RTCP=false: RTP ports only
 data_dir: $work/data
 hub:
   run: false   # the guard alone (a provider's guard joins a hub elsewhere)

@@ -215,6 +215,9 @@ type Media struct {
 	// Timeout ends an answered call when no RTP arrives from either side for this long.
 	// Zero turns the check off.
 	Timeout Duration `yaml:"timeout"`
+	// RTCP relays RTCP on the port above each RTP port (four ports a call). Off, a call
+	// takes two ports and peers' RTCP is not carried.
+	RTCP bool `yaml:"rtcp"`
 }
 
 //go:embed default.yaml
@@ -304,7 +307,7 @@ func defaults() *Config {
 		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second)},
 		Trunk:     Trunk{Address: "127.0.0.1:5080", Transport: "udp", RegisterExpiry: Dur(time.Hour)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
-		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second)},
+		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},

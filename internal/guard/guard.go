@@ -156,7 +156,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		log:       o.Log,
 		rec:       o.Recorder,
 		metrics:   o.Metrics,
-		relay:     media.NewRelay(ip, lo, hi, o.Media),
+		relay:     newRelay(ip, lo, hi, o.Media, cfg.Media.RTCP),
 		ua:        ua,
 		srv:       srv,
 		udp:       &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
@@ -280,4 +280,10 @@ func (g *Guard) dialogUA(transport string) *sipgo.DialogUA {
 		return g.tcp
 	}
 	return g.udp
+}
+
+func newRelay(ip netip.Addr, lo, hi int, stats media.Stats, rtcp bool) *media.Relay {
+	r := media.NewRelay(ip, lo, hi, stats)
+	r.NoRTCP = !rtcp
+	return r
 }

@@ -29,6 +29,8 @@ type Relay struct {
 	ip     netip.Addr
 	lo, hi int
 	stats  Stats
+	// NoRTCP binds RTP ports only (two a call instead of four); peers' RTCP is not carried.
+	NoRTCP bool
 
 	mu   sync.Mutex
 	next int
@@ -62,6 +64,9 @@ func (r *Relay) bind() (rtp, rtcp *net.UDPConn, err error) {
 		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port))))
 		if err != nil {
 			continue
+		}
+		if r.NoRTCP {
+			return c, nil, nil
 		}
 		c2, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, uint16(port+1))))
 		if err != nil {
@@ -106,18 +111,23 @@ func (r *Relay) Open() (*Session, error) {
 	hc, hcc, err := r.bind()
 	if err != nil {
 		tc.Close()
-		tcc.Close()
+		if tcc != nil {
+			tcc.Close()
+		}
 		return nil, err
 	}
 	s := &Session{stats: r.stats}
 	s.trunk.conn, s.trunk.rtcp, s.trunk.port = tc, tcc, tc.LocalAddr().(*net.UDPAddr).Port
 	s.house.conn, s.house.rtcp, s.house.port = hc, hcc, hc.LocalAddr().(*net.UDPAddr).Port
 	r.stats.SessionOpened()
-	s.wg.Add(4)
+	s.wg.Add(2)
 	go s.pump(call.Trunk, &s.trunk, &s.house)
 	go s.pump(call.Household, &s.house, &s.trunk)
-	go s.pumpControl(&s.trunk, &s.house)
-	go s.pumpControl(&s.house, &s.trunk)
+	if !r.NoRTCP {
+		s.wg.Add(2)
+		go s.pumpControl(&s.trunk, &s.house)
+		go s.pumpControl(&s.house, &s.trunk)
+	}
 	return s, nil
 }
 
@@ -177,7 +187,9 @@ func (s *Session) Close() {
 		s.trunk.stopped.Store(true)
 		s.house.stopped.Store(true)
 		for _, c := range []*net.UDPConn{s.trunk.conn, s.house.conn, s.trunk.rtcp, s.house.rtcp} {
-			c.Close()
+			if c != nil {
+				c.Close()
+			}
 		}
 		s.wg.Wait()
 		s.stats.SessionClosed()

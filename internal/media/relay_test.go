@@ -265,3 +265,23 @@ func TestSDPRTCPAttribute(t *testing.T) {
 		}
 	}
 }
+
+// With RTCP off a call takes two ports, and the odd ones stay free.
+func TestRelayWithoutRTCP(t *testing.T) {
+	var n counter
+	r := NewRelay(netip.MustParseAddr("127.0.0.1"), 41600, 41603, &n)
+	r.NoRTCP = true
+	s, err := r.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, sd := range []call.Side{call.Trunk, call.Household} {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(sd) + 1})
+		if err != nil {
+			t.Errorf("the port above %v's RTP port is bound with RTCP off: %v", sd, err)
+			continue
+		}
+		c.Close()
+	}
+}
