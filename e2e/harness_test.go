@@ -25,6 +25,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/cli"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/testutil/pgtest"
 )
 
 // apiToken is the operator's token the tests read calls with.
@@ -45,7 +46,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: sipp is not installed; `make test` installs it (Debian package sip-tester)")
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop() // the PostgreSQL server the hub tests started, if any
+	os.Exit(code)
 }
 
 // freePort finds a UDP port free on ip (and TCP too, for the SIP listener).
