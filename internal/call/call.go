@@ -6,6 +6,7 @@ package call
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -195,6 +196,18 @@ func (r *Risk) Clone() *Risk {
 	c.Interventions = append([]Intervention(nil), r.Interventions...)
 	c.Dictated = append([]string(nil), r.Dictated...)
 	return &c
+}
+
+// Party is the user part of a SIP or tel URI: the number or name in it
+// ("sip:+441632960123@trunk;user=phone" → "+441632960123").
+func Party(uri string) string {
+	u := uri
+	for _, p := range []string{"sip:", "sips:", "tel:"} {
+		u = strings.TrimPrefix(u, p)
+	}
+	u, _, _ = strings.Cut(u, "@")
+	u, _, _ = strings.Cut(u, ";")
+	return u
 }
 
 // Leg returns the leg on side s, or a zero Leg if the call has none there.

@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -23,7 +22,7 @@ func (b *bridge) listen(cs *sipgo.DialogClientSession) {
 	if g.listener == nil || b.ms == nil || b.c.Emergency {
 		return
 	}
-	if b.c.Direction == call.Outbound && g.callbackPrompt(userOf(b.c.To)) != "" {
+	if b.c.Direction == call.Outbound && g.callbackPrompt(call.Party(b.c.To)) != "" {
 		return // the police, the bank or a trusted contact: they may well talk about fraud
 	}
 	ans, err := media.ParseSDP(cs.InviteResponse.Body())
@@ -82,8 +81,3 @@ func (b *bridge) warnInCall(cs *sipgo.DialogClientSession, pt int) {
 }
 
 // userOf is the user part of a URI written as text, like 101 in sip:101@guard.
-func userOf(uri string) string {
-	uri = strings.TrimPrefix(strings.TrimPrefix(uri, "sip:"), "sips:")
-	user, _, _ := strings.Cut(uri, "@")
-	return user
-}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clearline/clearline/internal/call"
@@ -49,10 +51,8 @@ type LinkOptions struct {
 // Link is a guard's side of clearline-hub/1: it sends reports from the outbox, applies the
 // shared block-list and takes community alerts for its district.
 type Link struct {
-	o LinkOptions
-
-	mu   sync.Mutex
-	sent int64
+	o    LinkOptions
+	sent atomic.Int64
 }
 
 // outboxConsumer is the link's cursor name in the guard's outbox.
@@ -67,11 +67,7 @@ func NewLink(o LinkOptions) *Link {
 }
 
 // Sent counts reports the hub's stream acknowledged.
-func (l *Link) Sent() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.sent
-}
+func (l *Link) Sent() int64 { return l.sent.Load() }
 
 // Run works until ctx ends; each part retries on its own while the hub is unreachable.
 func (l *Link) Run(ctx context.Context) {
@@ -175,9 +171,7 @@ func (l *Link) reportOnce(ctx context.Context) (int, error) {
 		if err := l.o.Outbox.SetCursor(ctx, outboxConsumer, last); err != nil {
 			return 0, err
 		}
-		l.mu.Lock()
-		l.sent += int64(acked)
-		l.mu.Unlock()
+		l.sent.Add(int64(acked))
 	}
 	if failed != nil {
 		return 0, failed
@@ -200,7 +194,7 @@ func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 		return Report{}, false
 	}
 	r := Report{V: Version, ID: "call-" + c.ID, Source: FromGuard, At: c.StartedAt.UTC(), District: district, Contact: "call"}
-	if user := uriUser(c.From); !screen.IsWithheld(user) {
+	if user := call.Party(c.From); !screen.IsWithheld(user) {
 		if n, err := screen.Canonical(user); err == nil {
 			r.Number = n
 		}
@@ -235,17 +229,6 @@ func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 		r.Reasons = r.Reasons[:maxReasons]
 	}
 	return r, true
-}
-
-// uriUser is the user part of a SIP or tel URI ("sip:+441632960123@trunk" → "+441632960123").
-func uriUser(uri string) string {
-	u := uri
-	for _, p := range []string{"sip:", "sips:", "tel:"} {
-		u = strings.TrimPrefix(u, p)
-	}
-	u, _, _ = strings.Cut(u, "@")
-	u, _, _ = strings.Cut(u, ";")
-	return u
 }
 
 // claimed guesses who the caller pretended to be from the evidence and reasons.
@@ -301,7 +284,7 @@ func (l *Link) watchOnce(ctx context.Context) error {
 			}
 			if e == nil { // the bucket's current values are all in
 				initial = false
-				l.o.Blocklist(clone(list))
+				l.o.Blocklist(maps.Clone(list))
 				continue
 			}
 			l.applyEntry(list, e)
@@ -322,7 +305,7 @@ func (l *Link) watchOnce(ctx context.Context) error {
 					break more
 				}
 			}
-			l.o.Blocklist(clone(list))
+			l.o.Blocklist(maps.Clone(list))
 		}
 	}
 }
@@ -340,14 +323,6 @@ func (l *Link) applyEntry(list screen.List, e jetstream.KeyValueEntry) {
 		return
 	}
 	list[b.Number] = screen.Entry{Number: b.Number, Name: b.Reason, Source: "hub: campaign " + b.Campaign}
-}
-
-func clone(l screen.List) screen.List {
-	c := make(screen.List, len(l))
-	for k, v := range l {
-		c[k] = v
-	}
-	return c
 }
 
 // takeAlerts passes community alerts for the district to the household's guardians and

@@ -69,14 +69,10 @@ var london = func() *time.Location {
 
 // party shows a SIP address as the number or name in it.
 func party(uri string) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(uri, "sip:"), "tel:")
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		s = s[:i]
+	if s := call.Party(uri); s != "" {
+		return s
 	}
-	if s == "" {
-		return "withheld"
-	}
-	return s
+	return "withheld"
 }
 
 // page is what every template gets.
