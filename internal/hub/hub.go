@@ -31,6 +31,7 @@ type Store interface {
 	Reports(ctx context.Context, ids []string) ([]Report, error)
 	CountReports(ctx context.Context) (int, error)
 	AddBlocks(ctx context.Context, blocks []Block) error
+	// RemoveBlock takes a number off the block-list, or returns ErrNotBlocked.
 	RemoveBlock(ctx context.Context, number string) error
 	Blocks(ctx context.Context) ([]Block, error)
 	AddAlert(ctx context.Context, a CommunityAlert) error
@@ -251,19 +252,12 @@ func (h *Hub) Submit(ctx context.Context, r Report) (bool, error) {
 // more than half the time (detection over a million reports takes seconds).
 func (h *Hub) detectLoop(ctx context.Context) {
 	for {
-		wait := time.Second
-		if h.dirty.Swap(false) {
-			if err := h.Detect(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				h.dirty.Store(true)
-				h.o.Log.Error("hub: campaign detection failed", "err", err)
-			}
-			h.mu.RLock()
-			wait = max(wait, h.took)
-			h.mu.RUnlock()
+		if err := h.Refresh(ctx); err != nil && ctx.Err() == nil {
+			h.o.Log.Error("hub: campaign detection failed", "err", err)
 		}
+		h.mu.RLock()
+		wait := max(time.Second, h.took)
+		h.mu.RUnlock()
 		if !sleep(ctx, wait) {
 			return
 		}
@@ -285,12 +279,17 @@ func (h *Hub) Detect(ctx context.Context) error {
 	return nil
 }
 
-// Refresh runs detection if reports arrived since it last ran.
+// Refresh runs detection if reports arrived since it last ran; when it fails, the next
+// Refresh tries again.
 func (h *Hub) Refresh(ctx context.Context) error {
-	if h.dirty.Swap(false) {
-		return h.Detect(ctx)
+	if !h.dirty.Swap(false) {
+		return nil
 	}
-	return nil
+	err := h.Detect(ctx)
+	if err != nil {
+		h.dirty.Store(true)
+	}
+	return err
 }
 
 // Campaigns returns the campaigns found by the latest detection, most recent first.
@@ -354,6 +353,9 @@ func (h *Hub) Store() Store { return h.o.Store }
 // ErrNoCampaign is returned for a campaign ID the latest detection does not know.
 var ErrNoCampaign = errors.New("no such campaign")
 
+// ErrNotBlocked is returned for a number the shared block-list does not hold.
+var ErrNotBlocked = errors.New("not on the shared block-list")
+
 // Confirm puts a campaign's numbers on the shared block-list; every guard applies it to its
 // next call. It returns the numbers newly blocked.
 func (h *Hub) Confirm(ctx context.Context, id, by string) ([]Block, error) {
@@ -361,14 +363,18 @@ func (h *Hub) Confirm(ctx context.Context, id, by string) ([]Block, error) {
 	if !ok {
 		return nil, ErrNoCampaign
 	}
-	have, err := h.o.Store.Blocks(ctx)
+	stored, err := h.o.Store.Blocks(ctx)
 	if err != nil {
 		return nil, err
+	}
+	have := map[string]bool{}
+	for _, b := range stored {
+		have[b.Number] = true
 	}
 	var blocks []Block
 	now := h.o.Now().UTC()
 	for _, n := range c.Numbers {
-		if slices.ContainsFunc(have, func(b Block) bool { return b.Number == n }) {
+		if have[n] {
 			continue
 		}
 		blocks = append(blocks, Block{V: Version, Number: n, Campaign: c.ID, By: by, At: now,

@@ -487,13 +487,6 @@ func (s *Server) unblock(r *http.Request, number string, v viewer) error {
 	if err != nil {
 		return err
 	}
-	bs, err := s.o.Hub.Store().Blocks(r.Context())
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(bs, func(b hub.Block) bool { return b.Number == n }) {
-		return fmt.Errorf("%s is not on the shared block-list", n)
-	}
 	if err := s.o.Hub.Unblock(r.Context(), n); err != nil {
 		return err
 	}

@@ -24,15 +24,14 @@ var tiles = map[string][2]int{
 	"Isle of Wight": {1, 3}, "Gosport": {3, 3}, "Portsmouth": {4, 3},
 }
 
-// tileOf finds a district's tile whatever its case or spacing.
-func tileOf(d string) ([2]int, bool) {
-	for name, t := range tiles {
-		if hub.DistrictToken(name) == hub.DistrictToken(d) {
-			return t, true
-		}
+// tileTokens are the tiles' district tokens.
+var tileTokens = func() map[string]bool {
+	m := map[string]bool{}
+	for n := range tiles {
+		m[hub.DistrictToken(n)] = true
 	}
-	return [2]int{}, false
-}
+	return m
+}()
 
 // reached maps each district to the day the campaign first reached it and its reports.
 type reach struct {
@@ -60,11 +59,26 @@ func districtReach(reports []hub.Report) map[string]*reach {
 // got there (darkest first) and labelled with the day and their reports.
 func districtMap(c campaign.Campaign, reports []hub.Report) template.HTML {
 	const size, gap = 118.0, 6.0
-	re := districtReach(reports)
+	// Reach by district token, so "winchester" and "Winchester" light the same tile.
+	re := map[string]*reach{}
+	var elsewhere []string
+	for d, r := range districtReach(reports) {
+		k := hub.DistrictToken(d)
+		if x, ok := re[k]; ok {
+			x.Reports += r.Reports
+			if r.First.Before(x.First) {
+				x.First = r.First
+			}
+			continue
+		}
+		re[k] = r
+		if _, placed := tileTokens[k]; !placed {
+			elsewhere = append(elsewhere, d)
+		}
+	}
 	span := c.Latest.Sub(c.First)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart map" viewBox="0 0 %.0f %.0f" role="img" aria-label="Map of districts the campaign reached">`, 5*(size+gap), 4*(size+gap))
-	var elsewhere []string
 	names := make([]string, 0, len(tiles))
 	for n := range tiles {
 		names = append(names, n)
@@ -74,10 +88,7 @@ func districtMap(c campaign.Campaign, reports []hub.Report) template.HTML {
 		t := tiles[n]
 		x, y := float64(t[0])*(size+gap), float64(t[1])*(size+gap)
 		class, label := "tile", ""
-		for d, r := range re {
-			if hub.DistrictToken(d) != hub.DistrictToken(n) {
-				continue
-			}
+		if r, ok := re[hub.DistrictToken(n)]; ok {
 			stage := 3
 			if span > 0 {
 				stage = 1 + int(3*float64(r.First.Sub(c.First))/float64(span+1))
@@ -96,11 +107,6 @@ func districtMap(c campaign.Campaign, reports []hub.Report) template.HTML {
 		b.WriteString(`</g>`)
 	}
 	b.WriteString(`</svg>`)
-	for d := range re {
-		if _, ok := tileOf(d); !ok {
-			elsewhere = append(elsewhere, d)
-		}
-	}
 	slices.Sort(elsewhere)
 	if len(elsewhere) > 0 {
 		fmt.Fprintf(&b, `<p class="note">Also reached, not on this map: %s.</p>`, html.EscapeString(strings.Join(elsewhere, ", ")))

@@ -247,10 +247,16 @@ func (s *Store) AddBlocks(ctx context.Context, blocks []hub.Block) error {
 	})
 }
 
-// RemoveBlock takes a number off the block-list.
+// RemoveBlock takes a number off the block-list, or returns hub.ErrNotBlocked.
 func (s *Store) RemoveBlock(ctx context.Context, number string) error {
-	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM hub_blocks WHERE number = ?`), number)
-	return err
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM hub_blocks WHERE number = ?`), number)
+	if err != nil {
+		return fmt.Errorf("hub store: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%s: %w", number, hub.ErrNotBlocked)
+	}
+	return nil
 }
 
 // Blocks lists the block-list, oldest first.
