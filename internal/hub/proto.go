@@ -36,6 +36,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,22 +158,26 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // ParseReport reads and checks a report's JSON. Every problem is named, field by field.
 func ParseReport(body []byte, now time.Time) (Report, error) {
-	if len(body) > maxBody {
-		return Report{}, FieldError{"report", fmt.Sprintf("is %d bytes; at most %d", len(body), maxBody)}
-	}
 	var r Report
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	err := DecodeReport(body, &r, now)
+	return r, err
+}
+
+// DecodeReport is ParseReport over r: fields the JSON leaves out keep r's values, so a
+// caller can give defaults.
+func DecodeReport(body []byte, r *Report, now time.Time) error {
+	if len(body) > maxBody {
+		return FieldError{"report", fmt.Sprintf("is %d bytes; at most %d", len(body), maxBody)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Report{}, jsonProblem(err)
+	if err := dec.Decode(r); err != nil {
+		return jsonProblem(err)
 	}
 	if dec.More() {
-		return Report{}, FieldError{"report", "has more than one JSON value"}
+		return FieldError{"report", "has more than one JSON value"}
 	}
-	if err := r.Check(now); err != nil {
-		return Report{}, err
-	}
-	return r, nil
+	return r.Check(now)
 }
 
 // jsonProblem words a decoding error, naming the field when it is one.

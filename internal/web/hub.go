@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -278,24 +277,9 @@ func (s *Server) postReportAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	// The ID and source are filled in when left out, before the report is checked.
-	var head map[string]json.RawMessage
-	if json.Unmarshal(body, &head) == nil {
-		if _, ok := head["id"]; !ok {
-			head["id"], _ = json.Marshal(newReportID())
-		}
-		if _, ok := head["source"]; !ok {
-			head["source"], _ = json.Marshal(hub.FromPerson)
-		}
-		if _, ok := head["v"]; !ok {
-			head["v"], _ = json.Marshal(hub.Version)
-		}
-		if _, ok := head["verdict"]; !ok {
-			head["verdict"], _ = json.Marshal("reported")
-		}
-		body, _ = json.Marshal(head)
-	}
-	rep, err := hub.ParseReport(body, time.Now())
+	// What the JSON leaves out (the ID, source, version, verdict) is filled in.
+	rep := hub.Report{V: hub.Version, ID: newReportID(), Source: hub.FromPerson, Verdict: "reported"}
+	err = hub.DecodeReport(body, &rep, time.Now())
 	if err == nil && rep.Source != hub.FromPerson {
 		err = hub.FieldError{Field: "source", Problem: "reports through this API come from people: leave it out or write \"person\""}
 	}
