@@ -50,7 +50,7 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		g.log.Info("safe call-back", "code", number, "to", target)
 		number, prompt = dialled(sip.Uri{User: target}), code.prompt
-	} else if g.callbackPrompt(number) == "" && g.wasDictated(number) {
+	} else if g.wasDictated(number) && g.callbackPrompt(number) == "" {
 		// A number a scam caller gave: the "ring me back on my direct line" trick. It is
 		// not placed; the resident hears why.
 		b, ok := g.accept(req, tx, call.Outbound, false, nil)
