@@ -46,11 +46,30 @@ const (
 	RemoteAccess
 	// PersonalDetails: passwords, one-time codes, account numbers or security answers asked for.
 	PersonalDetails
+	// CompanyClaim: the caller says they are from a company the person deals with — a retailer
+	// or online platform (Amazon, Apple, eBay), a software company (Microsoft), a broadband,
+	// phone or energy supplier, a delivery firm. (Police, government, courts and banks are
+	// AuthorityClaim.)
+	CompanyClaim
+	// RelativeClaim: the caller says they are, or speak for, a relative ("grandma it's me",
+	// "it's your grandson", "I'm calling about your son").
+	RelativeClaim
+	// UnexpectedProblem: news the person did not know of and did not ask for — an order or a
+	// charge they did not make, a breach, a virus, a suspended number or a case against them,
+	// a relative in trouble — or a windfall: a refund owed, a prize, a lower rate, a grant.
+	UnexpectedProblem
+	// CallToAction: an instruction to act within the call — "press 1", "speak to an officer
+	// now", "call us back on", "do not hang up".
+	CallToAction
+	// UnusualPayment: payment asked for by means no genuine organisation uses — gift cards,
+	// vouchers, crypto, a wire or money transfer service, cash by post or courier.
+	UnusualPayment
 )
 
 var indicatorNames = [...]string{"", "authority_claim", "cash_withdrawal", "courier_collection", "card_or_pin_request",
 	"safe_account_transfer", "high_value_purchase", "secrecy", "urgency_or_threat", "callback_trick",
-	"dictated_number", "remote_access", "personal_details"}
+	"dictated_number", "remote_access", "personal_details",
+	"company_claim", "relative_claim", "unexpected_problem", "call_to_action", "unusual_payment"}
 
 // Indicators lists every indicator in order.
 func Indicators() []Indicator {
@@ -171,6 +190,17 @@ type Call struct {
 // NewCall starts assessing a call.
 func (d *Detector) NewCall() *Call {
 	return &Call{d: d, words: make(map[string]struct{}, 256)}
+}
+
+// Know adds a finding established outside the transcript — what the caller said they were
+// when the guard asked them, heard against a grammar — as if it had been heard at f.T. It
+// counts like any finding of its kind; a kind already found keeps its first finding.
+func (c *Call) Know(f Finding) Assessment {
+	if f.Kind > 0 && int(f.Kind) < len(indicatorNames) && !c.found[f.Kind] {
+		c.found[f.Kind] = true
+		c.findings = append(c.findings, f)
+	}
+	return c.Assessment()
 }
 
 // joinWords is how many words each side of a cut between segments are read together.

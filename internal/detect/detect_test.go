@@ -270,3 +270,21 @@ func FuzzFeed(f *testing.F) {
 		}
 	})
 }
+
+// A fact known from outside the words (the caller's answer to the guard's question) counts
+// as a finding: with it, fewer heard words reach a scam.
+func TestKnownClaimCounts(t *testing.T) {
+	d := New()
+	c := d.NewCall()
+	a := c.Know(Finding{Kind: AuthorityClaim, Evidence: "metropolitan police", T: 0})
+	if len(a.Indicators) != 1 || a.Indicators[0].Kind != AuthorityClaim || a.Verdict == Scam {
+		t.Fatalf("after the claim alone: %+v", a)
+	}
+	a = c.Feed(Segment{Speaker: "caller", Text: "we need you to with draw five thousand pounds as evidence dont tell the cashier", T: 9})
+	if a.Verdict != Scam {
+		t.Errorf("claim known, then cash and secrecy heard: %v %.2f, want scam", a.Verdict, a.Risk)
+	}
+	if a = c.Know(Finding{Kind: AuthorityClaim, Evidence: "again", T: 10}); len(a.Indicators) != 3 {
+		t.Errorf("a second claim added a finding: %+v", a.Indicators)
+	}
+}
