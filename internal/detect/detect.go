@@ -184,12 +184,42 @@ type Call struct {
 	findings []Finding
 	words    map[string]struct{} // n-grams of the call so far
 	ngramZ   float64             // the model's log-odds from those n-grams
-	prev     string              // the previous segment's normalised text, for phrases split across segments
+	window   []token             // the previous segment's last words, then this segment's
 }
 
 // NewCall starts assessing a call.
 func (d *Detector) NewCall() *Call {
 	return &Call{d: d, words: make(map[string]struct{}, 256)}
+}
+
+// carryWords is how many of a segment's last words are read again with the next one: a
+// negation said just before the cut still counts, and a phrase the recogniser cut in two is
+// found across the cut. The last joinWords of them are normalised again together with the
+// next segment, so that "gift | cards" and "0207 | 946 0123" are read as one.
+const (
+	carryWords = 15
+	joinWords  = 4
+)
+
+// Feed adds a segment and returns the updated assessment. The detector judges what the
+// caller says: a segment the resident said (speaker "resident") changes nothing, as the
+// guard hears only the caller.
+func (c *Call) Feed(s Segment) Assessment {
+	if s.Speaker == "resident" {
+		return c.Assessment()
+	}
+	text := normalize(s.Text)
+	from := max(0, len(c.window)-joinWords)
+	joined := text
+	if from < len(c.window) {
+		joined = normalize(joinTokens(c.window[from:]) + text)
+	}
+	c.window = tokenize(c.window[:from], joined)
+	c.find(from, s.T)
+	keep := c.window[max(from, len(c.window)-carryWords):]
+	c.window = append(c.window[:0], keep...)
+	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
+	return c.Assessment()
 }
 
 // Know adds a finding established outside the transcript — what the caller said they were
@@ -200,23 +230,6 @@ func (c *Call) Know(f Finding) Assessment {
 		c.found[f.Kind] = true
 		c.findings = append(c.findings, f)
 	}
-	return c.Assessment()
-}
-
-// joinWords is how many words each side of a cut between segments are read together.
-const joinWords = 4
-
-// Feed adds a segment and returns the updated assessment.
-func (c *Call) Feed(s Segment) Assessment {
-	text := normalize(s.Text)
-	c.find(text, lastWords(c.prev, 15), s.T) // a negation may have been said just before the cut
-	if c.prev != "" {
-		// A phrase cut in two by the recogniser: look again across the join.
-		head, tail := splitLast(c.prev, joinWords)
-		c.find(normalize(tail+firstWords(text, joinWords)), lastWords(head, 15), s.T)
-	}
-	c.prev = text
-	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
 	return c.Assessment()
 }
 
@@ -258,73 +271,85 @@ func floor(found []bool, neverAsked bool) float64 {
 	return 0
 }
 
-// find records the first occurrence of every indicator in text; before is the speech just
-// before it, read only for negations.
-func (c *Call) find(text, before string, t float64) {
-	for i := range rulesTable {
+// find records the first occurrence of every indicator in the window whose match takes in
+// at least one word from `from` on (the words before it were searched with the previous
+// segment; a match that ends there again is left alone).
+func (c *Call) find(from int, t float64) {
+	w := c.window
+	for j := range w {
+		c.try(anchored[w[j].id], j, from, t)
+		if w[j].alike >= 0 {
+			c.try(anchored[w[j].alike], j, from, t)
+		}
+		c.try(unanchored, j, from, t)
+	}
+}
+
+// try matches the rules at window position j.
+func (c *Call) try(rules []int, j, from int, t float64) {
+	for _, i := range rules {
 		r := &rulesTable[i]
-		if (c.found[r.kind] && (c.never || !r.neverAsked)) || !r.mayMatch(text) {
+		if c.found[r.kind] && (c.never || !r.neverAsked) {
 			continue
 		}
-		loc := r.re.FindStringIndex(text)
-		if loc == nil {
+		end, ok := r.p.matchAt(c.window, j)
+		if !ok || end <= from || (r.negatable && negated(c.window, j)) {
 			continue
-		}
-		if r.negatable && negated(before, text[:loc[0]]) {
-			// Try later matches: "never give your pin ... now read me your pin".
-			loc = nil
-			for _, l := range r.re.FindAllStringIndex(text, -1)[1:] {
-				if !negated(before, text[:l[0]]) {
-					loc = l
-					break
-				}
-			}
-			if loc == nil {
-				continue
-			}
 		}
 		c.never = c.never || r.neverAsked
 		if c.found[r.kind] {
 			continue // a second finding of a kind only counts for the never-asked flag
 		}
 		c.found[r.kind] = true
-		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(text[loc[0]:loc[1]]), T: t})
+		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(joinTokens(c.window[j:end])), T: t})
 	}
 }
 
-// negated says whether the words leading up to a match negate it ("we will never ask you
-// to ... move money to a safe account").
-func negated(before, lead string) bool {
-	if negator.MatchString(lead) {
-		return true
+// negated says whether a negator ends within negationReach words before position j ("we
+// will never ask you to ... move money to a safe account").
+func negated(w []token, j int) bool {
+	for k := max(0, j-negationReach-1); k < j; k++ {
+		for _, seq := range negatorSeq {
+			if k+len(seq) > j || j-(k+len(seq)) >= negationReach {
+				continue
+			}
+			match := true
+			for i, id := range seq {
+				if w[k+i].id != id {
+					match = false
+					break
+				}
+			}
+			if match {
+				return true
+			}
+		}
 	}
-	return strings.TrimSpace(before) != "" && len(strings.Fields(lead)) < 15 && negator.MatchString(before+strings.TrimPrefix(lead, " "))
+	return false
 }
 
-// splitLast cuts s before its last n words.
-func splitLast(s string, n int) (head, tail string) {
-	f := strings.Fields(s)
-	if len(f) <= n {
-		return "", " " + strings.Join(f, " ") + " "
+// joinTokens writes the words of toks separated by spaces, with a space at each end.
+func joinTokens(toks []token) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, t := range toks {
+		b.WriteString(t.w)
+		b.WriteByte(' ')
 	}
-	return " " + strings.Join(f[:len(f)-n], " ") + " ", " " + strings.Join(f[len(f)-n:], " ") + " "
+	return b.String()
 }
 
-func lastWords(s string, n int) string {
-	if s == "" {
-		return ""
+// tokenize appends the words of normalised text to toks, looked up in the rules' vocabulary.
+func tokenize(toks []token, text string) []token {
+	for _, w := range strings.Fields(text) {
+		t := token{w: w, id: -1, alike: -1}
+		if id, ok := rulesVocab.ids[w]; ok {
+			t.id = id
+		}
+		if isDigits(w) {
+			t.digits = len(w)
+		}
+		toks = append(toks, t)
 	}
-	f := strings.Fields(s)
-	if len(f) > n {
-		f = f[len(f)-n:]
-	}
-	return " " + strings.Join(f, " ") + " "
-}
-
-func firstWords(s string, n int) string {
-	f := strings.Fields(s)
-	if len(f) > n {
-		f = f[:n]
-	}
-	return " " + strings.Join(f, " ") + " "
+	return toks
 }

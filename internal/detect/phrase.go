@@ -1,0 +1,253 @@
+package detect
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Rules are written as phrase patterns over words, the unit a speech recogniser writes, and
+// matched against a segment's words rather than its characters. A pattern is a sequence of
+// elements separated by spaces:
+//
+//	word            that word
+//	a|b|c           one of these words
+//	{x y|z}         one of these phrases; inside, a/b is one of two words at that place
+//	[x y|z]         an optional phrase
+//	~4              up to four words of anything
+//	_               any one word
+//	#  #3           a number; a number of at least three digits
+//	*shire  pre*    a word ending in "shire"; a word starting with "pre"
+//
+// Every word a pattern names is in one vocabulary; each segment's words are looked up in it
+// once, so matching compares small integers. A pattern whose first element is a word (or a
+// choice of words) is tried only where the text has one of them.
+
+// matcher matches one word of the text.
+type matcher struct {
+	kind matcherKind
+	ids  []int32 // mWords: the vocabulary ids of the words
+	s    string  // mSuffix, mPrefix
+	min  int     // mNumber: fewest digits
+}
+
+type matcherKind uint8
+
+const (
+	mWords matcherKind = iota
+	mNumber
+	mSuffix
+	mPrefix
+	mAny
+)
+
+// element is one part of a pattern: a choice of phrases, or a gap.
+type element struct {
+	alts     [][]matcher // the phrases, each a sequence of word matchers; nil for a gap
+	gap      int         // a gap: up to this many words
+	optional bool
+}
+
+// pattern is a compiled phrase pattern.
+type pattern struct {
+	src   string
+	elems []element
+}
+
+// token is one word of a segment, looked up in the vocabulary.
+type token struct {
+	w      string
+	id     int32 // the word's vocabulary id, or -1
+	alike  int32 // the key word this word sounds like (see soundalike.go), or -1
+	digits int   // len(w) when w is all digits, else 0
+}
+
+// vocab numbers every word the patterns name.
+type vocab struct {
+	ids   map[string]int32
+	words []string
+}
+
+func (v *vocab) id(w string) int32 {
+	if id, ok := v.ids[w]; ok {
+		return id
+	}
+	id := int32(len(v.words))
+	v.ids[w] = id
+	v.words = append(v.words, w)
+	return id
+}
+
+// compile parses a pattern, adding its words to v.
+func compile(src string, v *vocab) (*pattern, error) {
+	p := &pattern{src: src}
+	rest := strings.TrimSpace(src)
+	for rest != "" {
+		var part string
+		switch rest[0] {
+		case '{', '[':
+			close := map[byte]byte{'{': '}', '[': ']'}[rest[0]]
+			end := strings.IndexByte(rest, close)
+			if end < 0 {
+				return nil, fmt.Errorf("pattern %q: %q is not closed", src, rest[0])
+			}
+			part, rest = rest[:end+1], strings.TrimSpace(rest[end+1:])
+			e := element{optional: part[0] == '['}
+			for _, phrase := range strings.Split(part[1:len(part)-1], "|") {
+				seq, err := compileSeq(phrase, "/", v)
+				if err != nil {
+					return nil, fmt.Errorf("pattern %q: %w", src, err)
+				}
+				e.alts = append(e.alts, seq)
+			}
+			p.elems = append(p.elems, e)
+			continue
+		}
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			part, rest = rest[:i], strings.TrimSpace(rest[i+1:])
+		} else {
+			part, rest = rest, ""
+		}
+		if n, ok := strings.CutPrefix(part, "~"); ok {
+			g, err := strconv.Atoi(n)
+			if err != nil || g < 1 {
+				return nil, fmt.Errorf("pattern %q: bad gap %q", src, part)
+			}
+			p.elems = append(p.elems, element{gap: g})
+			continue
+		}
+		seq, err := compileSeq(part, "|", v)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", src, err)
+		}
+		p.elems = append(p.elems, element{alts: [][]matcher{seq}})
+	}
+	if len(p.elems) == 0 {
+		return nil, fmt.Errorf("pattern %q is empty", src)
+	}
+	if p.elems[0].alts == nil || p.elems[len(p.elems)-1].alts == nil {
+		return nil, fmt.Errorf("pattern %q starts or ends with a gap", src)
+	}
+	return p, nil
+}
+
+// compileSeq reads the words of one phrase; choice separates one-word choices.
+func compileSeq(phrase, choice string, v *vocab) ([]matcher, error) {
+	var seq []matcher
+	for _, w := range strings.Fields(phrase) {
+		m, err := compileWord(w, choice, v)
+		if err != nil {
+			return nil, err
+		}
+		seq = append(seq, m)
+	}
+	if len(seq) == 0 {
+		return nil, fmt.Errorf("empty phrase")
+	}
+	return seq, nil
+}
+
+func compileWord(w, choice string, v *vocab) (matcher, error) {
+	switch {
+	case w == "_":
+		return matcher{kind: mAny}, nil
+	case w == "#":
+		return matcher{kind: mNumber, min: 1}, nil
+	case strings.HasPrefix(w, "#"):
+		n, err := strconv.Atoi(w[1:])
+		if err != nil || n < 1 {
+			return matcher{}, fmt.Errorf("bad number %q", w)
+		}
+		return matcher{kind: mNumber, min: n}, nil
+	case len(w) > 1 && strings.HasPrefix(w, "*"):
+		return matcher{kind: mSuffix, s: w[1:]}, nil
+	case len(w) > 1 && strings.HasSuffix(w, "*"):
+		return matcher{kind: mPrefix, s: w[:len(w)-1]}, nil
+	}
+	m := matcher{kind: mWords}
+	for _, c := range strings.Split(w, choice) {
+		if c == "" || strings.ContainsAny(c, "{}[]~#*_/|") {
+			return matcher{}, fmt.Errorf("bad word %q", w)
+		}
+		m.ids = append(m.ids, v.id(c))
+	}
+	return m, nil
+}
+
+func (m *matcher) match(t *token) bool {
+	switch m.kind {
+	case mWords:
+		for _, id := range m.ids {
+			if t.id == id || t.alike == id {
+				return true
+			}
+		}
+		return false
+	case mNumber:
+		return t.digits >= m.min
+	case mSuffix:
+		return len(t.w) > len(m.s) && strings.HasSuffix(t.w, m.s)
+	case mPrefix:
+		return len(t.w) > len(m.s) && strings.HasPrefix(t.w, m.s)
+	}
+	return true
+}
+
+// matchAt matches the pattern at toks[j] and returns where the match ends.
+func (p *pattern) matchAt(toks []token, j int) (int, bool) { return matchElems(p.elems, toks, j) }
+
+func matchElems(es []element, toks []token, j int) (int, bool) {
+	if len(es) == 0 {
+		return j, true
+	}
+	e := &es[0]
+	if e.alts == nil {
+		// Shortest gap first, so evidence stays tight.
+		for g := 0; g <= e.gap && j+g <= len(toks); g++ {
+			if end, ok := matchElems(es[1:], toks, j+g); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	for _, seq := range e.alts {
+		if k, ok := matchSeq(seq, toks, j); ok {
+			if end, ok := matchElems(es[1:], toks, k); ok {
+				return end, true
+			}
+		}
+	}
+	if e.optional {
+		return matchElems(es[1:], toks, j)
+	}
+	return 0, false
+}
+
+func matchSeq(seq []matcher, toks []token, j int) (int, bool) {
+	if j+len(seq) > len(toks) {
+		return 0, false
+	}
+	for i := range seq {
+		if !seq[i].match(&toks[j+i]) {
+			return 0, false
+		}
+	}
+	return j + len(seq), true
+}
+
+// anchors lists the vocabulary ids one of which starts every match, or nil when a match may
+// start with any word.
+func (p *pattern) anchors() []int32 {
+	e := p.elems[0]
+	if e.optional {
+		return nil
+	}
+	var ids []int32
+	for _, seq := range e.alts {
+		if seq[0].kind != mWords {
+			return nil
+		}
+		ids = append(ids, seq[0].ids...)
+	}
+	return ids
+}
