@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus model lm detect-eval listen-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model lm detect-eval listen-eval clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
@@ -49,9 +49,14 @@ bench: test-deps build
 corpus:
 	$(GO) run ./internal/detect/corpusgen -out testdata/detect
 
-## model: retrain the detector's model from the committed corpus (bit-for-bit reproducible)
+## real-train: copy the trainable real calls of ../shared/data/detect/dev-real.jsonl's analysis half
+## (public-domain robocalls, MIT STAR dialogues) to testdata/detect/real-train.jsonl
+real-train:
+	$(GO) run ./internal/detect/train -extract-real ../shared/data/detect/dev-real.jsonl
+
+## model: retrain the detector's model from the committed corpora (bit-for-bit reproducible)
 model:
-	$(GO) run ./internal/detect/train -corpus testdata/detect/train.jsonl -out internal/detect/model.json
+	$(GO) run ./internal/detect/train
 
 ## lm: rebuild pocketsphinx's domain model from the detector's corpus (deterministic)
 lm:

@@ -180,7 +180,11 @@ func WithModel(m *Model) *Detector { return &Detector{model: m} }
 type Call struct {
 	d        *Detector
 	found    [len(indicatorNames)]bool
-	never    bool // a request no genuine caller makes was found
+	strong   [len(indicatorNames)]bool // found in a wording that counts toward a scam's shape
+	never    bool                      // a request no genuine caller makes was found
+	problem  bool                      // bad news was heard (an unexpected problem that is no windfall)
+	windfall bool                      // good news was heard: a refund, a prize, a lower rate
+	peak     float64                   // the highest risk so far
 	findings []Finding
 	words    map[string]struct{} // n-grams of the call so far
 	ngramZ   float64             // the model's log-odds from those n-grams
@@ -210,12 +214,17 @@ func (c *Call) Feed(s Segment) Assessment {
 	}
 	text := normalize(s.Text)
 	from := max(0, len(c.window)-joinWords)
+	carried := len(c.window) - from
 	joined := text
-	if from < len(c.window) {
+	if carried > 0 {
 		joined = normalize(joinTokens(c.window[from:]) + text)
 	}
 	c.window = tokenize(c.window[:from], joined)
-	c.find(from, s.T)
+	// A match must take in a word of this segment: one that ends within the carried words
+	// was looked for with the previous segment. Words merged across the cut ("gift | cards")
+	// belong to both.
+	merged := carried + len(strings.Fields(text)) - (len(c.window) - from)
+	c.find(from+carried-max(merged, 0), s.T)
 	keep := c.window[max(from, len(c.window)-carryWords):]
 	c.window = append(c.window[:0], keep...)
 	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
@@ -235,10 +244,14 @@ func (c *Call) Know(f Finding) Assessment {
 
 // Assessment returns the current assessment without adding anything.
 func (c *Call) Assessment() Assessment {
-	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:])+c.ngramZ), floor(c.found[:], c.never))
+	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:], c.strong[:])+c.ngramZ), floor(c.found[:], c.strong[:], c.never, c.problem, c.windfall))
 	if len(c.findings) == 0 {
 		risk = math.Min(risk, noIndicatorCap)
 	}
+	// A call's risk is the highest it has reached: signs heard are not unheard, and the
+	// warning it drew stays drawn.
+	c.peak = math.Max(c.peak, risk)
+	risk = c.peak
 	v := OK
 	switch {
 	case risk >= ScamAt:
@@ -250,8 +263,13 @@ func (c *Call) Assessment() Assessment {
 }
 
 // floor is the explicit part of the risk: combinations no genuine caller makes set a
-// minimum, whatever the model says.
-func floor(found []bool, neverAsked bool) float64 {
+// minimum, whatever the model says. The shape of a scam, in any family: a claim to be an
+// organisation or a relative; a threat, a problem the person did not know of, or a demand
+// for secrecy; and an instruction to act in the call, or a request for money, credentials
+// or the computer. A robocall often says only the last two: a threat or a windfall, and
+// "press 1".
+func floor(found, strong []bool, neverAsked, problem, windfall bool) float64 {
+	claim, hook, prompt, ask := anyOf(strong, claims), anyOf(strong, hooks), anyOf(strong, prompts), anyOf(strong, asks)
 	money := 0
 	for _, k := range moneyAsks {
 		if found[k] {
@@ -261,15 +279,27 @@ func floor(found []bool, neverAsked bool) float64 {
 	pressure := anyOf(found, pressures)
 	authority := found[AuthorityClaim]
 	switch {
-	case authority && money >= 2, authority && money >= 1 && pressure:
-		return 0.9 // "police" or "the bank" asking for cash, cards or transfers, with pressure or a courier
-	case authority && neverAsked, money >= 2 && pressure:
+	case claim && hook && prompt && ask, authority && money >= 2, authority && money >= 1 && pressure:
+		return 0.9 // "police", "the bank" or "Amazon" with a problem, a way to act on it now, and a request
+	case claim && hook && (prompt || ask), hook && prompt, strong[UnexpectedProblem] && ask, claim && neverAsked, money >= 2 && pressure:
 		return 0.85
+	case windfall && anyOf(found, prompts), strong[CompanyClaim] && found[UnexpectedProblem] && found[CallToAction]:
+		return 0.85 // an automated call: a prize or a company's order alert, with "press 1"
+	case strong[CompanyClaim] && problem:
+		return 0.8 // "Microsoft" or "Amazon" ringing about a virus, a breach or an order the person did not make
 	case authority && money >= 1, found[CourierCollection] && money >= 2:
 		return 0.6
 	}
 	return 0
 }
+
+// The parts of a scam's shape.
+var (
+	claims  = []Indicator{AuthorityClaim, CompanyClaim, RelativeClaim}
+	hooks   = []Indicator{UrgencyOrThreat, UnexpectedProblem, Secrecy}
+	prompts = []Indicator{CallToAction, CallbackTrick, DictatedNumber}
+	asks    = []Indicator{CashWithdrawal, CourierCollection, CardOrPINRequest, SafeAccountTransfer, HighValuePurchase, RemoteAccess, PersonalDetails, UnusualPayment}
+)
 
 // find records the first occurrence of every indicator in the window whose match takes in
 // at least one word from `from` on (the words before it were searched with the previous
@@ -289,20 +319,36 @@ func (c *Call) find(from int, t float64) {
 func (c *Call) try(rules []int, j, from int, t float64) {
 	for _, i := range rules {
 		r := &rulesTable[i]
-		if c.found[r.kind] && (c.never || !r.neverAsked) {
-			continue
+		if c.found[r.kind] && (c.never || r.flags&never == 0) && (c.strong[r.kind] || r.flags&weak != 0) && (c.problem || r.flags&(weak|windfall) != 0 || r.kind != UnexpectedProblem) && (c.windfall || r.flags&windfall == 0) {
+			continue // nothing this rule could add
 		}
 		end, ok := r.p.matchAt(c.window, j)
-		if !ok || end <= from || (r.negatable && negated(c.window, j)) {
+		if !ok || end <= from || (r.flags&neg != 0 && negated(c.window, j)) || (r.u != nil && said(r.u, c.window, j, end+adviceReach)) {
 			continue
 		}
-		c.never = c.never || r.neverAsked
+		c.never = c.never || r.flags&never != 0
+		c.strong[r.kind] = c.strong[r.kind] || r.flags&weak == 0
+		c.problem = c.problem || (r.kind == UnexpectedProblem && r.flags&(weak|windfall) == 0)
+		c.windfall = c.windfall || r.flags&windfall != 0
 		if c.found[r.kind] {
-			continue // a second finding of a kind only counts for the never-asked flag
+			continue // a second finding of a kind only adds what it says about the shape
 		}
 		c.found[r.kind] = true
 		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(joinTokens(c.window[j:end])), T: t})
 	}
+}
+
+// adviceReach is how far after a match a rule's "unless" phrase is looked for.
+const adviceReach = 8
+
+// said says whether p matches starting anywhere in w[from:to].
+func said(p *pattern, w []token, from, to int) bool {
+	for k := from; k < min(to, len(w)); k++ {
+		if _, ok := p.matchAt(w, k); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // negated says whether a negator ends within negationReach words before position j ("we

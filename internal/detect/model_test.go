@@ -10,7 +10,7 @@ import (
 
 // The committed model is what `make model` builds from the committed corpus, byte for byte.
 func TestModelRebuildsBitForBit(t *testing.T) {
-	m, err := TrainFile("../../testdata/detect/train.jsonl")
+	m, err := TrainFiles("../../testdata/detect/train.jsonl", "../../testdata/detect/real-train.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
