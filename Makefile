@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model lm detect-eval listen-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval listen-eval clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
@@ -57,6 +57,10 @@ real-train:
 ## model: retrain the detector's model from the committed corpora (bit-for-bit reproducible)
 model:
 	$(GO) run ./internal/detect/train
+
+## soundalike: rebuild the detector's sound-alike table from Debian's pronouncing dictionary
+soundalike: run-deps
+	$(GO) run ./internal/detect/soundalikegen
 
 ## lm: rebuild pocketsphinx's domain model from the detector's corpus (deterministic)
 lm:

@@ -385,12 +385,24 @@ func joinTokens(toks []token) string {
 	return b.String()
 }
 
-// tokenize appends the words of normalised text to toks, looked up in the rules' vocabulary.
+// tokenize appends the words of normalised text to toks, looked up in the rules' vocabulary;
+// a word no rule names, or a pair of words, that sounds like a rule word stands for it.
 func tokenize(toks []token, text string) []token {
-	for _, w := range strings.Fields(text) {
+	words := strings.Fields(text)
+	for i := 0; i < len(words); i++ {
+		w := words[i]
 		t := token{w: w, id: -1, alike: -1}
+		if i+1 < len(words) {
+			if id, ok := alikePair[w+" "+words[i+1]]; ok {
+				toks = append(toks, token{w: w + " " + words[i+1], id: -1, alike: id})
+				i++
+				continue
+			}
+		}
 		if id, ok := rulesVocab.ids[w]; ok {
 			t.id = id
+		} else if id, ok := alikeWord[w]; ok {
+			t.alike = id
 		}
 		if isDigits(w) {
 			t.digits = len(w)

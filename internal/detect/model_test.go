@@ -34,7 +34,7 @@ func TestDevSplitTargets(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	rep := Evaluate(New(), calls)
+	rep := Evaluate(New(), calls, 0.7)
 	if r := rep.Overall.Recall(); r < 0.95 {
 		t.Errorf("recall %.3f on the dev split; want at least 0.95", r)
 	}

@@ -29,7 +29,15 @@ type matcher struct {
 	ids  []int32 // mWords: the vocabulary ids of the words
 	s    string  // mSuffix, mPrefix
 	min  int     // mNumber: fewest digits
+	// minor: the word is a small one (the, to, of…) a phrase still matches without.
+	minor bool
 }
+
+// minorWords are the words a recogniser most often drops or mishears, and that carry little
+// of a phrase's meaning.
+var minorWords = map[string]bool{"the": true, "a": true, "an": true, "to": true, "of": true, "on": true, "for": true,
+	"in": true, "your": true, "my": true, "our": true, "is": true, "be": true, "and": true, "it": true,
+	"this": true, "that": true, "at": true, "with": true, "from": true, "has": true, "have": true, "been": true, "will": true, "are": true}
 
 type matcherKind uint8
 
@@ -164,8 +172,9 @@ func compileWord(w, choice string, v *vocab) (matcher, error) {
 	case len(w) > 1 && strings.HasSuffix(w, "*"):
 		return matcher{kind: mPrefix, s: w[:len(w)-1]}, nil
 	}
-	m := matcher{kind: mWords}
+	m := matcher{kind: mWords, minor: true}
 	for _, c := range strings.Split(w, choice) {
+		m.minor = m.minor && minorWords[c]
 		if c == "" || strings.ContainsAny(c, "{}[]~#*_/|") {
 			return matcher{}, fmt.Errorf("bad word %q", w)
 		}
@@ -224,6 +233,29 @@ func matchElems(es []element, toks []token, j int) (int, bool) {
 }
 
 func matchSeq(seq []matcher, toks []token, j int) (int, bool) {
+	if end, ok := matchExact(seq, toks, j); ok || !fuzzy || len(seq) < 3 {
+		return end, ok
+	}
+	// A recogniser gets about every third word wrong on a telephone line, the short ones
+	// most: a phrase of three words or more still matches with one small word inside it
+	// misheard or missing ("stay on a line", "stay on line"). Its first and last words, and
+	// every word that carries its meaning, must be right.
+	for _, misheard := range []bool{true, false} {
+		for i := 1; i < len(seq)-1; i++ {
+			if !seq[i].minor {
+				continue
+			}
+			if end, ok := matchExcept(seq, toks, j, i, misheard); ok {
+				return end, true
+			}
+		}
+	}
+	return 0, false
+}
+
+var fuzzy = true
+
+func matchExact(seq []matcher, toks []token, j int) (int, bool) {
 	if j+len(seq) > len(toks) {
 		return 0, false
 	}
@@ -233,6 +265,32 @@ func matchSeq(seq []matcher, toks []token, j int) (int, bool) {
 		}
 	}
 	return j + len(seq), true
+}
+
+// matchExcept matches seq with its word skip taken by any word of the text (misheard), or
+// absent from it.
+func matchExcept(seq []matcher, toks []token, j, skip int, misheard bool) (int, bool) {
+	n := len(seq)
+	if !misheard {
+		n--
+	}
+	if j+n > len(toks) {
+		return 0, false
+	}
+	k := j
+	for i := range seq {
+		if i == skip {
+			if misheard {
+				k++
+			}
+			continue
+		}
+		if !seq[i].match(&toks[k]) {
+			return 0, false
+		}
+		k++
+	}
+	return k, true
 }
 
 // anchors lists the vocabulary ids one of which starts every match, or nil when a match may

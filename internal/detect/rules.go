@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -56,7 +57,7 @@ const (
 	// supportDesk: the departments a company's caller speaks for.
 	supportDesk = `{support|customer support|customer service|customer services|customer care|technical support|tech support|technical department|support team|support department|billing department|billing team|refund department|refund team|cancellation department|cancellation team|security department|security team|fraud department|account team|helpline|help desk|service center|service centre|processing center|processing centre|support center|support centre|notifications department|disconnection department|disconnections department|warranty department|benefits center|rewards program|rewards department}`
 	relatives   = `{grandson|granddaughter|grandchild|grandkid|son|daughter|nephew|niece|favourite grandson|favorite grandson|husband|wife|brother|sister}`
-	digitWord   = `{#|one|two|three|four|five|six|seven|eight|nine|zero|star|hash|pound}`
+	digitWord   = `{#|one|won|two|too|three|four|five|six|seven|eight|nine|zero|star|hash|pound}`
 )
 
 // negators are the words that, up to negationReach words before a match, make it advice or
@@ -71,7 +72,7 @@ const genuineAdvice = `{number on the back|back of your card|of your card|on you
 
 var rulesTable = []rule{
 	// Who the caller says they are.
-	{AuthorityClaim, `{this is|i am|my name is|speaking|calling from|from the|am|it is} ~4 detective|sergeant|constable|inspector|officer|agent`, 0, "", nil, nil},
+	{AuthorityClaim, `{this is|i am|my name is|speaking|calling from|from the|am|it is} ~4 {detective sergeant|detective constable|detective inspector|detective chief inspector|chief inspector|police constable|police sergeant|police officer|special agent|federal agent|detective|sergeant|constable|inspector|officer|agent}`, 0, "", nil, nil},
 	{AuthorityClaim, forces + ` police`, 0, "", nil, nil},
 	{AuthorityClaim, `{p c|d c|d s|d i|pc|dc|ds|di} _ ~4 from|with|at [the] ` + forces, 0, "", nil, nil},
 	{AuthorityClaim, `{calling|ringing|phoning|i am|we are|this is} ~3 from|with [the|your] {police|bank|fraud|hmrc|tax office|serious fraud office|national crime agency|action fraud|financial conduct authority|trading standards|barclays|lloyds|natwest|hsbc|santander|nationwide|halifax|building society}`, 0, "", nil, nil},
@@ -95,12 +96,18 @@ var rulesTable = []rule{
 	// What the caller says has happened.
 	{UnexpectedProblem, `{order|orders|purchase|purchases|transaction|transactions|charge|charges|payment|payments|subscription|renewal|invoice} ~4 {will be charged|will be deducted|will be debited|has been charged|charged to your|deducted from your|debited from your|using your|in your name|under your name|was this you|not authorised|not authorized|you did not|you didnt|you do not recognise|from four different|from different|from another}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{been|being|be|get|got|getting|was|were} charged|billed|debited`, neg, "", nil, nil},
+	{UnexpectedProblem, `{been|being|was|were|is being|has been} ordered|purchased|placed|bought ~4 {from your|on your|using your|with your|under your|in your name}`, 0, "", nil, nil},
+	{UnexpectedProblem, `{purchase|order|orders|purchases} {of|for} ~3 {iphone|iphones|macbook|laptop|playstation|xbox|airpods|ipad|television|gift card|giftcard|giftcards|bitcoin|bitcoins|gaming console}`, 0, "", nil, nil},
+	{UnexpectedProblem, `{money|payment|payments|funds|#|pounds|dollars} ~3 {has been taken|been taken|was taken|going to be taken|taken out of|missing from|gone from|stolen from|taken from}`, 0, "", nil, nil},
+	{UnexpectedProblem, `{computer|laptop|pc|screen|device|account|phone|system} ~3 {locked|is locked|been locked|frozen|is frozen|been frozen|is blocked|got blocked}`, 0, "", nil, nil},
+	{UnexpectedProblem, `{message|pop up|popup|warning|alert|notification|error message} ~3 {on my computer|on my screen|on the screen|on your computer|on your screen|on my laptop|on the computer}`, 0, "", nil, nil},
+	{UnexpectedProblem, `{i was not expecting|i wasnt expecting|i dont think i bought|i do not think i bought|i dont remember ordering|i do not remember ordering|i do not recognise|i dont recognise|i do not recognize|i dont recognize|strange invoice|strange charge|strange email|strange order|an invoice from|a charge from|charge on my card|charge on my account}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{pre authorised|pre authorized|preauthorized|preauthorised|pre approved} {order|orders|purchase|payment|transaction|charge}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{order|orders|purchase|purchases|transaction|transactions|charge|charges|payment|payments|subscription|renewal|invoice} ~3 {placed|made|of # dollars|of # pounds|of #|for #|worth|processed|renewed|auto renewed|approved|authorised|authorized|pending|on your|from your|has been}`, weak, "", nil, nil},
 	{UnexpectedProblem, `{unusual|suspicious|fraudulent|unauthorised|unauthorized|illegal|strange|criminal|unknown} {activity|activities|login|logins|log in|sign in|transaction|transactions|charge|charges|order|orders|purchase|purchases|payment|payments|access|attempts|use|devices|device}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{virus|viruses|malware|trojan|spyware|infected|infection|hacked|hacker|hackers|hacking|been compromised|been breached|security breach|data breach|data bridge|blocked for security|been blocked|has been blocked|is blocked|been locked|locked your|auto renewal|auto renewed|automatically renewed|automatic renewal|subscription renewal}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{someone|somebody|hackers|criminals|people} ~3 {is trying|are trying|has been using|have been using|has accessed|have accessed|has hacked|have hacked|is using|are using|trying to use|trying to access|used your|accessed your|misusing|misuse}`, 0, "", nil, nil},
-	{UnexpectedProblem, `{refund|refunds|rebate|compensation|reimbursement|entitled to|eligible for|you qualify|you may qualify|qualified for|pre approved|preapproved|pre selected|preselected|selected to receive|been selected|you have won|you won|winner|prize|lottery|sweepstakes|jackpot|complimentary|free gift|free cruise|free vacation|free holiday|cash back|grant|grants|loan forgiveness|debt relief|lower your interest|lower interest|interest rate reduction|rate reduction|reduce your interest|0 percent interest|extended warranty|warranty|investment opportunity|business opportunity|guaranteed return|guaranteed returns|double your money|high returns|tax rebate|absolutely free|completely free|totally free|free of charge|at no cost|no cost to you|forgiveness program|relief program|special offer|exclusive offer|limited time offer}`, windfall, "", nil, nil},
+	{UnexpectedProblem, `{refund|refunds|rebate|compensation|reimbursement|entitled to|eligible for|you qualify|you may qualify|qualified for|pre approved|preapproved|pre selected|preselected|selected to receive|been selected|you have won|you won|winner|prize|lottery|sweepstakes|jackpot|complimentary|free gift|free cruise|free vacation|free holiday|cash back|grant|grants|loan forgiveness|debt relief|lower your interest|lower interest|interest rate reduction|rate reduction|reduce your interest|0 percent interest|extended warranty|warranty|investment opportunity|business opportunity|guaranteed return|guaranteed returns|double your money|high returns|tax rebate|eligible to receive|you are eligible|free upgrade|free trip|amazing deal|percent discount|per cent discount|percent off|absolutely free|completely free|totally free|free of charge|at no cost|no cost to you|forgiveness program|relief program|special offer|exclusive offer|limited time offer}`, windfall, "", nil, nil},
 	{UnexpectedProblem, `{outstanding|overdue|unpaid|delinquent|past due|back taxes|tax debt|arrears|you owe|amount owed|money owed|still owe} ~2 {balance|amount|tax|taxes|bill|account|payment|debt|status|money|#}`, 0, "", nil, nil},
 	{UnexpectedProblem, `your {social security|social insurance|national insurance|ssn|tax|identity|id|name|account|computer|ip address|internet|router|license|licence|bank account|card} ~3 {suspended|compromised|blocked|misused|flagged|involved|used in|has been used|been used|expired|expire|expiring|hacked|at risk}`, 0, "", nil, nil},
 	{UnexpectedProblem, `{package|parcel|shipment|consignment|delivery} ~4 {seized|held|on hold|failed|could not be delivered|returned|under your name|customs fee|illegal|drugs|contraband}`, 0, "", nil, nil},
@@ -160,6 +167,9 @@ var rulesTable = []rule{
 	{DictatedNumber, `{reference number is|the number is|reference number}`, weak, genuineAdvice, nil, nil},
 	{CallToAction, `press|push|dial ` + digitWord + ` ~6 {to speak|to talk|to be connected|to connect|to get connected|and you will be|and your call will be|to reach|to cancel|to stop|to proceed|now|right now|for more|for further|to qualify|to claim|to get|to receive|to continue|to resolve|to hear|to discuss|to know|to talk to|representative|officer|agent|department|operator|specialist|to take}`, 0, "", nil, nil},
 	{CallToAction, `{just press|simply press|to connect now press|to connect press|to speak press|to talk press} ` + digitWord, 0, "", nil, nil},
+	{CallToAction, `{to cancel|to stop|to speak|to talk|to connect|to get connected|to reach|to dispute|to report|to claim|to qualify|to block|to protect|to secure|to resolve} ~8 press ` + digitWord, 0, "", nil, nil},
+	{CallToAction, `{help you|need to|have to|going to|let me|i will|we will|we need to} ~2 {secure|protect|safeguard|fix|unblock|unlock} {your account|your computer|your laptop|your money|your device|your bank account|the computer|your system}`, 0, "", nil, nil},
+	{CallToAction, `{call|ring|phone|dial} ~2 {the number on your caller id|the number on your screen|the number on the screen|the number in the message|the number in the email|the number on the pop up|the number shown}`, 0, "", nil, nil},
 	{CallToAction, `press ` + digitWord, weak, "", nil, nil},
 	{CallToAction, `{to speak|to talk|to get connected|to connect|in order to connect|in order to speak|you may connect|you can connect|you can speak|please speak} ~4 {officer|agent|representative|department|specialist|advisor|adviser|technician|supervisor|case officer|legal department}`, 0, "", nil, nil},
 	{CallToAction, `{call|ring|phone|contact|reach|text} {us|me|our office|our department|our helpline|the hotline|our hotline|this number|the number|back} ~4 {back|directly|immediately|urgently|today|as soon as possible|at|on}`, 0, genuineAdvice, nil, nil},
@@ -225,4 +235,17 @@ func init() {
 		}
 		negatorSeq = append(negatorSeq, seq)
 	}
+}
+
+// RuleWords lists, sorted, the words the rules name that carry meaning: not the small
+// words (see minorWords) and not numbers.
+func RuleWords() []string {
+	var out []string
+	for _, w := range rulesVocab.words {
+		if !minorWords[w] && !isDigits(w) {
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
