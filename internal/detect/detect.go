@@ -285,8 +285,8 @@ func floor(found, strong []bool, neverAsked, problem, windfall bool) float64 {
 		return 0.85
 	case windfall && anyOf(found, prompts), strong[CompanyClaim] && found[UnexpectedProblem] && found[CallToAction]:
 		return 0.85 // an automated call: a prize or a company's order alert, with "press 1"
-	case strong[CompanyClaim] && problem:
-		return 0.8 // "Microsoft" or "Amazon" ringing about a virus, a breach or an order the person did not make
+	case strong[CompanyClaim] && (problem || strong[UrgencyOrThreat]):
+		return 0.8 // "Microsoft" or "Amazon" ringing about a virus, a breach or an order the person did not make, or a supplier threatening to cut them off
 	case authority && money >= 1, found[CourierCollection] && money >= 2:
 		return 0.6
 	}

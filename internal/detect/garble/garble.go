@@ -46,7 +46,7 @@ func Load(r io.Reader) (*Garbler, error) {
 			return nil, fmt.Errorf("garble: dictionary line %d: a word without phones", n)
 		}
 		w := strings.ToLower(f[0])
-		if strings.ContainsAny(w, "()") || g.pron[w] != "" {
+		if !plain(w) || g.pron[w] != "" {
 			continue
 		}
 		phones := make([]string, len(f)-1)
@@ -73,6 +73,21 @@ func Load(r io.Reader) (*Garbler, error) {
 		}
 	}
 	return g, nil
+}
+
+// plain says whether w is a word a recogniser writes: letters only, and not a hesitation the
+// dictionary spells ("uh", "mm") or a letter's name ("i.").
+func plain(w string) bool {
+	for _, r := range w {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	switch w {
+	case "", "uh", "uhh", "um", "umm", "mm", "mmm", "hm", "hmm", "shh", "ah", "eh", "er", "oh":
+		return false
+	}
+	return len(w) > 1 || w == "a" || w == "i"
 }
 
 func deleteAt(phones []string, i int) string {
@@ -185,6 +200,9 @@ func (g *Garbler) split(w string, rng *rand.Rand) (string, string, bool) {
 		return "", "", false
 	}
 	phones := strings.Fields(p)
+	if len(phones) < 4 {
+		return "", "", false // "my" is not heard as "mm ai"
+	}
 	type cut struct{ a, b string }
 	var cuts []cut
 	for k := 1; k < len(phones); k++ {
