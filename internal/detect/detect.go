@@ -215,11 +215,15 @@ func (c *Call) Feed(s Segment) Assessment {
 	text := normalize(s.Text)
 	from := max(0, len(c.window)-joinWords)
 	carried := len(c.window) - from
-	joined := text
+	c.window = c.window[:from]
 	if carried > 0 {
-		joined = normalize(joinTokens(c.window[from:]) + text)
+		// Only the words near the cut can change when read together.
+		head, rest := cutWords(text, joinWords*2)
+		c.window = tokenize(c.window, normalize(joinTokens(c.window[from:from+carried])+head))
+		c.window = tokenize(c.window, rest)
+	} else {
+		c.window = tokenize(c.window, text)
 	}
-	c.window = tokenize(c.window[:from], joined)
 	// A match must take in a word of this segment: one that ends within the carried words
 	// was looked for with the previous segment. Words merged across the cut ("gift | cards")
 	// belong to both.
@@ -307,22 +311,24 @@ var (
 func (c *Call) find(from int, t float64) {
 	w := c.window
 	for j := range w {
-		c.try(anchored[w[j].id], j, from, t)
-		if w[j].alike >= 0 {
-			c.try(anchored[w[j].alike], j, from, t)
+		if w[j].id >= 0 {
+			c.try(startsAt[w[j].id], j, from, t)
 		}
-		c.try(unanchored, j, from, t)
+		if w[j].alike >= 0 {
+			c.try(startsAt[w[j].alike], j, from, t)
+		}
+		c.try(startsAny, j, from, t)
 	}
 }
 
-// try matches the rules at window position j.
-func (c *Call) try(rules []int, j, from int, t float64) {
-	for _, i := range rules {
-		r := &rulesTable[i]
+// try matches rules at window position j, each beginning as its start says.
+func (c *Call) try(starts []start, j, from int, t float64) {
+	for _, st := range starts {
+		r := &rulesTable[st.rule]
 		if c.found[r.kind] && (c.never || r.flags&never == 0) && (c.strong[r.kind] || r.flags&weak != 0) && (c.problem || r.flags&(weak|windfall) != 0 || r.kind != UnexpectedProblem) && (c.windfall || r.flags&windfall == 0) {
 			continue // nothing this rule could add
 		}
-		end, ok := r.p.matchAt(c.window, j)
+		end, ok := r.p.matchFrom(st.alt, c.window, j)
 		if !ok || end <= from || (r.flags&neg != 0 && negated(c.window, j)) || (r.u != nil && said(r.u, c.window, j, end+adviceReach)) {
 			continue
 		}
@@ -385,6 +391,19 @@ func joinTokens(toks []token) string {
 	return b.String()
 }
 
+// cutWords cuts normalised text after its first n words.
+func cutWords(text string, n int) (head, rest string) {
+	seen := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' {
+			if seen++; seen == n {
+				return text[:i+1], text[i:]
+			}
+		}
+	}
+	return text, ""
+}
+
 // tokenize appends the words of normalised text to toks, looked up in the rules' vocabulary;
 // a word no rule names, or a pair of words, that sounds like a rule word stands for it.
 func tokenize(toks []token, text string) []token {
@@ -393,8 +412,10 @@ func tokenize(toks []token, text string) []token {
 		w := words[i]
 		t := token{w: w, id: -1, alike: -1}
 		if i+1 < len(words) {
-			if id, ok := alikePair[w+" "+words[i+1]]; ok {
-				toks = append(toks, token{w: w + " " + words[i+1], id: -1, alike: id})
+			var buf [64]byte
+			pair := append(append(append(buf[:0], w...), ' '), words[i+1]...)
+			if id, ok := alikePair[string(pair)]; ok {
+				toks = append(toks, token{w: string(pair), id: -1, alike: id})
 				i++
 				continue
 			}

@@ -33,7 +33,9 @@ func normalize(text string) string {
 	}
 	s := b.String()
 	s = joinDigits(spellNumbers(s))
-	return fixes.Replace(s)
+	// Twice: a replacement takes the space after it, so the fix of the next word ("dont ill
+	// wait") waits for a second pass.
+	return fixes.Replace(fixes.Replace(s))
 }
 
 // fixes repairs words that recognisers split or mishear. Each key and value is padded with

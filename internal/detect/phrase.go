@@ -293,19 +293,41 @@ func matchExcept(seq []matcher, toks []token, j, skip int, misheard bool) (int, 
 	return k, true
 }
 
-// anchors lists the vocabulary ids one of which starts every match, or nil when a match may
-// start with any word.
-func (p *pattern) anchors() []int32 {
+// start is one way a match of a pattern can begin: an alternative of its first element,
+// or (alt -1) the whole pattern, for one whose first element is optional.
+type start struct {
+	rule, alt int
+}
+
+// starts lists the ways a match of p, rule number rule, can begin: by the vocabulary id of
+// the first word for alternatives that begin with a word, and the rest apart, to be tried at
+// every word of the text.
+func (p *pattern) starts(rule int, byWord map[int32][]start) (anywhere []start) {
 	e := p.elems[0]
 	if e.optional {
-		return nil
+		return []start{{rule, -1}}
 	}
-	var ids []int32
-	for _, seq := range e.alts {
+	for a, seq := range e.alts {
 		if seq[0].kind != mWords {
-			return nil
+			anywhere = append(anywhere, start{rule, a})
+			continue
 		}
-		ids = append(ids, seq[0].ids...)
+		for _, id := range seq[0].ids {
+			byWord[id] = append(byWord[id], start{rule, a})
+		}
 	}
-	return ids
+	return anywhere
+}
+
+// matchFrom matches p at toks[j] beginning with alternative alt of its first element (-1:
+// any way) and returns where the match ends.
+func (p *pattern) matchFrom(alt int, toks []token, j int) (int, bool) {
+	if alt < 0 {
+		return matchElems(p.elems, toks, j)
+	}
+	k, ok := matchSeq(p.elems[0].alts[alt], toks, j)
+	if !ok {
+		return 0, false
+	}
+	return matchElems(p.elems[1:], toks, k)
 }

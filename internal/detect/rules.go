@@ -192,17 +192,17 @@ var rulesTable = []rule{
 	{PersonalDetails, `{date of birth|maiden name|security number|security questions|memorable word|memorable information|account number|sort code|national insurance|social security number|your address|your postcode|your zip code|your full name|verify your identity|confirm your identity}`, neg | weak, "", nil, nil},
 }
 
-// The compiled rules: every word they name, and for each word the rules a match may start
+// The compiled rules: every word they name, and for each word the ways a match may begin
 // with it.
 var (
 	rulesVocab = vocab{ids: map[string]int32{}}
-	anchored   map[int32][]int // vocabulary id → indexes into rulesTable
-	unanchored []int           // rules a match of which may start with any word
-	negatorSeq [][]int32       // negators as vocabulary ids
+	startsAt   map[int32][]start // vocabulary id → the alternatives that begin with it
+	startsAny  []start           // alternatives that may begin with any word (a number, a suffix)
+	negatorSeq [][]int32         // negators as vocabulary ids
 )
 
 func init() {
-	anchored = map[int32][]int{}
+	startsAt = map[int32][]start{}
 	for i := range rulesTable {
 		r := &rulesTable[i]
 		p, err := compile(r.pat, &rulesVocab)
@@ -215,18 +215,7 @@ func init() {
 				panic(fmt.Sprintf("detect: rule %d (%s): %v", i, r.kind, err))
 			}
 		}
-		ids := p.anchors()
-		if ids == nil {
-			unanchored = append(unanchored, i)
-			continue
-		}
-		seen := map[int32]bool{}
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				anchored[id] = append(anchored[id], i)
-			}
-		}
+		startsAny = append(startsAny, p.starts(i, startsAt)...)
 	}
 	for _, n := range negators {
 		var seq []int32
