@@ -29,11 +29,16 @@ func runDetect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	wer := fs.Float64("wer", 0, "with --eval: first garble the words as a recogniser would, at this word error rate (0.3 for 30%)")
 	dict := fs.String("dict", garble.DefaultDict, "with --wer: the pronouncing dictionary sound-alikes are drawn from")
 	seed := fs.Uint64("seed", 1, "with --wer: the seed of the garbling (the same seed gives the same text)")
+	part := fs.String("part", "", "with --eval: only the calls of this part of the developers' real-call file, A, B1 or B2 (see internal/detect/realdata.go)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if err := dash.CheckThreshold(*warnAt); err != nil {
 		fmt.Fprintf(stderr, "clearline detect: --warn-at: %v\n", err)
+		return 2
+	}
+	if *part != "" && *part != "A" && *part != "B1" && *part != "B2" {
+		fmt.Fprintf(stderr, "clearline detect: --part must be A, B1 or B2, not %q\n", *part)
 		return 2
 	}
 	if *wer < 0 || *wer > 1 {
@@ -42,7 +47,7 @@ func runDetect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	d := detect.New()
 	if *eval != "" {
-		return runEval(d, *eval, *warnAt, *wer, *dict, *seed, stdout, stderr)
+		return runEval(d, *eval, *part, *warnAt, *wer, *dict, *seed, stdout, stderr)
 	}
 	calls, errs := detect.ReadTranscripts(stdin, false)
 	for _, e := range errs {
@@ -65,7 +70,7 @@ func runDetect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runEval(d *detect.Detector, path string, warnAt, wer float64, dict string, seed uint64, stdout, stderr io.Writer) int {
+func runEval(d *detect.Detector, path, part string, warnAt, wer float64, dict string, seed uint64, stdout, stderr io.Writer) int {
 	f, err := os.Open(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "clearline detect: %v\n", err)
@@ -75,6 +80,15 @@ func runEval(d *detect.Detector, path string, warnAt, wer float64, dict string, 
 	calls, errs := detect.ReadTranscripts(f, true)
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "clearline detect: %s: %v\n", path, e)
+	}
+	if part != "" {
+		kept := calls[:0]
+		for _, c := range calls {
+			if detect.Part(c.Call) == part {
+				kept = append(kept, c)
+			}
+		}
+		calls = kept
 	}
 	if wer > 0 {
 		df, err := os.Open(dict)

@@ -61,10 +61,18 @@ var benchCall = []Segment{
 	{Speaker: "caller", Text: "i need you to with draw five thousand pounds in cash as evidence"},
 	{Speaker: "resident", Text: "that is an awful lot of money"},
 	{Speaker: "caller", Text: "a courier will come to your house this afternoon to collect it"},
+	{Speaker: "caller", Text: "hello im calling from micro soft windows technical department"},
+	{Speaker: "caller", Text: "your computer is sending errors and has been infected by hackers"},
+	{Speaker: "caller", Text: "are you sitting in front of your computer please download any desk"},
+	{Speaker: "caller", Text: "this is an important message from h m revenue and customs"},
+	{Speaker: "caller", Text: "a criminal case has been filed against your name for tax fraud"},
+	{Speaker: "caller", Text: "to speak to the case officer press one now"},
 }
 
 // BenchmarkFeed measures the streaming update per segment against normalising the same
-// text alone (the floor any detector reading ASR text pays), and reports the p99.
+// text alone (the floor any detector reading ASR text pays), and reports the p99. The
+// call mixes the courier script (two of its segments the resident's, which the detector
+// skips) with tech-support and tax-threat lines.
 func BenchmarkFeed(b *testing.B) {
 	b.Run("normalize-only", func(b *testing.B) {
 		b.ReportAllocs()

@@ -18,6 +18,20 @@ import (
 // first byte of the MD5 of its ID is even.
 func AnalysisHalf(call string) bool { return md5.Sum([]byte(call))[0]%2 == 0 }
 
+// Part names the quarter of the real file a call is in, by the first byte of the MD5 of its
+// ID: "A" (even: the analysis half, read from the start), "B1" (1 mod 4: read once the
+// blind figures had been taken, half-way through the work) and "B2" (3 mod 4: never read,
+// only measured).
+func Part(call string) string {
+	switch md5.Sum([]byte(call))[0] % 4 {
+	case 1:
+		return "B1"
+	case 3:
+		return "B2"
+	}
+	return "A"
+}
+
 // Trainable says whether a call type of the real file may train the shipped model: the
 // public-domain robocalls (real_robo_*) and the MIT-licensed STAR dialogues (wr_star_*). The
 // scam-baiters' transcripts, Switchboard and SGD are for evaluation only.
