@@ -72,7 +72,16 @@ listen-eval: test-deps
 
 ## detect-eval: the detector's figures on the dev split (never trained on)
 detect-eval:
-	$(GO) run ./cmd/clearline detect --eval testdata/detect/dev.jsonl
+	CGO_ENABLED=0 $(GO) run ./cmd/clearline detect --eval testdata/detect/dev.jsonl
+
+## detect-real: the detector's figures on the developers' real calls (../shared/data, not in the
+## repository): all of them, the part never read (B2), and at 30% and 50% simulated word error
+detect-real: run-deps
+	CGO_ENABLED=0 $(GO) build -o bin/clearline-nocgo ./cmd/clearline
+	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl
+	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl --part B2 | head -4
+	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl --wer 0.3 | head -5
+	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl --wer 0.5 | head -5
 
 clean:
 	rm -rf bin artifacts clearline-data
