@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval listen-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real listen-eval clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
