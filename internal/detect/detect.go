@@ -215,19 +215,18 @@ func (c *Call) Feed(s Segment) Assessment {
 	text := normalize(s.Text)
 	from := max(0, len(c.window)-joinWords)
 	carried := len(c.window) - from
-	c.window = c.window[:from]
 	if carried > 0 {
 		// Only the words near the cut can change when read together.
 		head, rest := cutWords(text, joinWords*2)
-		c.window = tokenize(c.window, normalize(joinTokens(c.window[from:from+carried])+head))
-		c.window = tokenize(c.window, rest)
+		joined := normalize(joinTokens(c.window[from:]) + head)
+		c.window = tokenize(tokenize(c.window[:from], joined), rest)
 	} else {
 		c.window = tokenize(c.window, text)
 	}
 	// A match must take in a word of this segment: one that ends within the carried words
 	// was looked for with the previous segment. Words merged across the cut ("gift | cards")
 	// belong to both.
-	merged := carried + len(strings.Fields(text)) - (len(c.window) - from)
+	merged := carried + countWords(text) - (len(c.window) - from)
 	c.find(from+carried-max(merged, 0), s.T)
 	keep := c.window[max(from, len(c.window)-carryWords):]
 	c.window = append(c.window[:0], keep...)
@@ -237,11 +236,15 @@ func (c *Call) Feed(s Segment) Assessment {
 
 // Know adds a finding established outside the transcript — what the caller said they were
 // when the guard asked them, heard against a grammar — as if it had been heard at f.T. It
-// counts like any finding of its kind; a kind already found keeps its first finding.
+// counts like any finding of its kind, toward the shape of a scam too; a kind already found
+// keeps its first finding.
 func (c *Call) Know(f Finding) Assessment {
-	if f.Kind > 0 && int(f.Kind) < len(indicatorNames) && !c.found[f.Kind] {
-		c.found[f.Kind] = true
-		c.findings = append(c.findings, f)
+	if f.Kind > 0 && int(f.Kind) < len(indicatorNames) {
+		c.strong[f.Kind] = true
+		if !c.found[f.Kind] {
+			c.found[f.Kind] = true
+			c.findings = append(c.findings, f)
+		}
 	}
 	return c.Assessment()
 }
@@ -390,6 +393,9 @@ func joinTokens(toks []token) string {
 	}
 	return b.String()
 }
+
+// countWords counts the words of normalised text (single spaces, one at each end).
+func countWords(text string) int { return max(0, strings.Count(text, " ")-1) }
 
 // cutWords cuts normalised text after its first n words.
 func cutWords(text string, n int) (head, rest string) {
