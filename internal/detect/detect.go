@@ -288,13 +288,14 @@ func floor(found, strong []bool, neverAsked, problem, windfall bool) float64 {
 	switch {
 	case claim && hook && prompt && ask, authority && money >= 2, authority && money >= 1 && pressure:
 		return 0.9 // "police", "the bank" or "Amazon" with a problem, a way to act on it now, and a request
-	case claim && hook && (prompt || ask), hook && prompt, strong[UnexpectedProblem] && ask, claim && neverAsked, money >= 2 && pressure:
-		return 0.85
+	case claim && hook && (prompt || ask), hook && prompt, strong[UnexpectedProblem] && ask, claim && neverAsked, money >= 2 && pressure,
+		found[CourierCollection] && money >= 2:
+		return 0.85 // … or a courier sent for the cash, the card or the gold the person was told to get
 	case windfall && anyOf(found, prompts), strong[CompanyClaim] && found[UnexpectedProblem] && found[CallToAction]:
 		return 0.85 // an automated call: a prize or a company's order alert, with "press 1"
 	case strong[CompanyClaim] && (problem || strong[UrgencyOrThreat]):
 		return 0.8 // "Microsoft" or "Amazon" ringing about a virus, a breach or an order the person did not make, or a supplier threatening to cut them off
-	case authority && money >= 1, found[CourierCollection] && money >= 2:
+	case authority && money >= 1:
 		return 0.6
 	}
 	return 0
