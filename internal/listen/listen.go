@@ -86,6 +86,8 @@ type Hooks struct {
 	Warn func(r *call.Risk, reason string)
 	// Alert is called once, when the alert threshold is crossed.
 	Alert func(r *call.Risk, reason string)
+	// Heard is called with each utterance, before the detector reads it.
+	Heard func(u speech.Utterance)
 }
 
 // Tap is the analysis of one call's caller audio.
@@ -110,6 +112,11 @@ type Tap struct {
 // meanwhile; a call that carries no audio never takes a decoder. When the recogniser has no
 // room or cannot be reached, the call is marked unanalysed and its audio is ignored.
 func (l *Listener) Listen(callID string, h Hooks) *Tap {
+	return l.tap(callID, h, l.queue)
+}
+
+// tap makes a Tap whose queue holds queue packets.
+func (l *Listener) tap(callID string, h Hooks, queue int) *Tap {
 	t := &Tap{l: l, callID: callID, hooks: h, done: make(chan struct{}), exited: make(chan struct{})}
 	t.risk.Analyser = l.rec.Name()
 	if _, none := l.rec.(speech.None); none {
@@ -118,7 +125,7 @@ func (l *Listener) Listen(callID string, h Hooks) *Tap {
 		close(t.exited)
 		return t
 	}
-	t.queue = make(chan []byte, l.queue)
+	t.queue = make(chan []byte, queue)
 	return t
 }
 
@@ -179,6 +186,10 @@ func (t *Tap) Close() {
 		}
 	}
 }
+
+// Done is closed when the tap's analysis has finished: after Close, once the recogniser
+// has given its last words (or at once if it never started).
+func (t *Tap) Done() <-chan struct{} { return t.exited }
 
 // wait returns when the tap's goroutine has finished, or after d (for tests).
 func (t *Tap) wait(d time.Duration) bool {
@@ -255,6 +266,9 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 			continue
 		}
 		t.l.metrics.Utterance()
+		if t.hooks.Heard != nil {
+			t.hooks.Heard(u)
+		}
 		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, T: u.End.Seconds()})
 		p := *t.l.policy.Load()
 		t.mu.Lock()

@@ -14,6 +14,27 @@ static ps_decoder_t *clearline_init(int argc, char **argv) {
 	cmd_ln_free_r(cfg);
 	return ps;
 }
+
+// clearline_mix makes the decoder search a linear interpolation of the domain and general
+// language models, weighted w and 1-w. The set owns the two models it is made of, and the
+// search keeps its own reference to the set.
+static int clearline_mix(ps_decoder_t *ps, const char *domain, const char *general, float w) {
+	cmd_ln_t *cfg = ps_get_config(ps);
+	logmath_t *lmath = ps_get_logmath(ps);
+	ngram_model_t *lms[2];
+	lms[0] = ngram_model_read(cfg, domain, NGRAM_AUTO, lmath);
+	if (lms[0] == NULL) return -1;
+	lms[1] = ngram_model_read(cfg, general, NGRAM_AUTO, lmath);
+	if (lms[1] == NULL) { ngram_model_free(lms[0]); return -1; }
+	char *names[2] = {"domain", "general"};
+	float32 weights[2] = {w, 1 - w};
+	ngram_model_t *set = ngram_model_set_init(cfg, lms, names, weights, 2);
+	if (set == NULL) return -1;
+	int rv = ps_set_lm(ps, "mixed", set);
+	ngram_model_free(set);
+	if (rv < 0) return -1;
+	return ps_set_search(ps, "mixed");
+}
 */
 import "C"
 
@@ -32,6 +53,7 @@ import (
 type Recognizer struct {
 	opts Options
 	args []string
+	mix  *mix
 	dir  string
 
 	mu     sync.Mutex
@@ -55,12 +77,12 @@ func New(o Options) (speech.Recognizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	args, err := o.files(dir)
+	args, mx, err := o.files(dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	r := &Recognizer{opts: o, args: args, dir: dir}
+	r := &Recognizer{opts: o, args: args, mix: mx, dir: dir}
 	d, err := r.load()
 	if err != nil {
 		os.RemoveAll(dir)
@@ -104,6 +126,16 @@ func (r *Recognizer) load() (*decoder, error) {
 		return nil, fmt.Errorf("pocketsphinx would not start with %s", strings.Join(r.args, " "))
 	}
 	d := &decoder{ps: ps}
+	if r.mix != nil {
+		dom, gen := C.CString(r.mix.domain), C.CString(r.mix.general)
+		rv := C.clearline_mix(ps, dom, gen, C.float(r.mix.weight))
+		C.free(unsafe.Pointer(dom))
+		C.free(unsafe.Pointer(gen))
+		if rv < 0 {
+			C.ps_free(ps)
+			return nil, fmt.Errorf("pocketsphinx would not mix %s with %s", r.mix.domain, r.mix.general)
+		}
+	}
 	if err := d.warmUp(); err != nil {
 		C.ps_free(ps)
 		return nil, err

@@ -26,10 +26,13 @@ const (
 	Domain    Mode = "domain"
 	Keyphrase Mode = "keyphrase"
 	General   Mode = "general"
+	// Mixed interpolates the domain model with Debian's general one: ordinary words are
+	// not forced into the domain's, and the domain's still come through.
+	Mixed Mode = "mixed"
 )
 
 // Modes lists every mode.
-var Modes = []Mode{Domain, Keyphrase, General}
+var Modes = []Mode{Domain, Keyphrase, General, Mixed}
 
 // DefaultModelDir is where Debian's pocketsphinx-en-us puts the acoustic model.
 const DefaultModelDir = "/usr/share/pocketsphinx/model/en-us"
@@ -42,6 +45,20 @@ type Options struct {
 	// Decoders is how many streams can run at once; each decoder holds its own copy of the
 	// acoustic model.
 	Decoders int
+	// DomainWeight is the domain model's share in Mixed mode (0: DefaultDomainWeight).
+	DomainWeight float64
+	// Args are further pocketsphinx arguments ("-vad_threshold", "3", ...), after the
+	// mode's own, which they override: for measuring settings (listeneval).
+	Args []string
+}
+
+// DefaultDomainWeight is the domain model's share in Mixed mode.
+const DefaultDomainWeight = 0.5
+
+// mix is what a Mixed decoder interpolates.
+type mix struct {
+	domain, general string
+	weight          float64
 }
 
 // ErrUnavailable means this binary was built without cgo.
@@ -51,11 +68,12 @@ var ErrUnavailable = errors.New("pocketsphinx is not available in this build (bu
 var model embed.FS
 
 // files lays out what a decoder of mode m reads, writing the embedded models to dir.
-func (o Options) files(dir string) ([]string, error) {
+func (o Options) files(dir string) ([]string, *mix, error) {
 	am := filepath.Join(o.ModelDir, "en-us")
 	if _, err := os.Stat(filepath.Join(am, "mdef")); err != nil {
-		return nil, fmt.Errorf("pocketsphinx acoustic model not found in %s (install Debian's pocketsphinx-en-us): %w", am, err)
+		return nil, nil, fmt.Errorf("pocketsphinx acoustic model not found in %s (install Debian's pocketsphinx-en-us): %w", am, err)
 	}
+	var mx *mix
 	args := []string{"-hmm", am}
 	write := func(name string) (string, error) {
 		b, err := model.ReadFile("model/" + name)
@@ -69,25 +87,40 @@ func (o Options) files(dir string) ([]string, error) {
 	case Domain, "":
 		lm, err := write("clearline.lm")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		dict, err := write("clearline.dict")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		args = append(args, "-lm", lm, "-dict", dict)
+	case Mixed:
+		lm, err := write("clearline.lm")
+		if err != nil {
+			return nil, nil, err
+		}
+		w := o.DomainWeight
+		if w == 0 {
+			w = DefaultDomainWeight
+		}
+		if w < 0 || w >= 1 {
+			return nil, nil, fmt.Errorf("domain weight %v: want more than 0 and less than 1", w)
+		}
+		mx = &mix{domain: lm, general: filepath.Join(o.ModelDir, "en-us.lm.bin"), weight: w}
+		args = append(args, "-lm", lm, "-dict", filepath.Join(o.ModelDir, "cmudict-en-us.dict"))
 	case Keyphrase:
 		kws, err := write("keyphrases.txt")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		args = append(args, "-kws", kws, "-dict", filepath.Join(o.ModelDir, "cmudict-en-us.dict"))
 	case General:
 		args = append(args, "-lm", filepath.Join(o.ModelDir, "en-us.lm.bin"), "-dict", filepath.Join(o.ModelDir, "cmudict-en-us.dict"))
 	default:
-		return nil, fmt.Errorf("unknown pocketsphinx mode %q (want domain, keyphrase or general)", o.Mode)
+		return nil, nil, fmt.Errorf("unknown pocketsphinx mode %q (want domain, mixed, keyphrase or general)", o.Mode)
 	}
 	// Speech ends after 0.3 s of silence: the detector hears each sentence soon after it
 	// is said.
-	return append(args, "-vad_postspeech", "30", "-logfn", os.DevNull), nil
+	args = append(args, "-vad_postspeech", "30", "-logfn", os.DevNull)
+	return append(args, o.Args...), mx, nil
 }

@@ -164,6 +164,27 @@ func tagName(tag uint16) string {
 	return ""
 }
 
+// WritePCM writes mono 16-bit PCM at rate as a WAV file.
+func WritePCM(w io.Writer, rate int, pcm []int16) error {
+	var b bytes.Buffer
+	le := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	le(uint32(36 + 2*len(pcm)))
+	b.WriteString("WAVEfmt ")
+	le(uint32(16))
+	le(uint16(tagPCM))
+	le(uint16(1))
+	le(uint32(rate))
+	le(uint32(2 * rate))
+	le(uint16(2))
+	le(uint16(16))
+	b.WriteString("data")
+	le(uint32(2 * len(pcm)))
+	le(pcm)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
 // WriteG711 writes 8 kHz mono G.711 audio (enc ULaw or ALaw) as a WAV file.
 func WriteG711(w io.Writer, enc Encoding, g711 []byte) error {
 	tag := uint16(tagULaw)

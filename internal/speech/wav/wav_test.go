@@ -24,6 +24,18 @@ func TestG711RoundTrip(t *testing.T) {
 	}
 }
 
+func TestPCMRoundTrip(t *testing.T) {
+	in := []int16{0, 1, -1, 32767, -32768}
+	var b bytes.Buffer
+	if err := WritePCM(&b, 16000, in); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Read(&b)
+	if err != nil || a.Encoding != PCM16 || a.Rate != 16000 || len(a.PCM) != len(in) || a.PCM[3] != 32767 || a.PCM[4] != -32768 {
+		t.Fatalf("read back %+v, %v", a, err)
+	}
+}
+
 // pcmWAV builds a PCM file by hand, with an extra chunk before the data as some programs write.
 func pcmWAV(tag, channels, bits uint16, rate uint32, data []byte, dataSize uint32) []byte {
 	var b bytes.Buffer
