@@ -6,6 +6,7 @@ package sphinx
 #cgo pkg-config: pocketsphinx
 #include <stdlib.h>
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 
 static ps_decoder_t *clearline_init(int argc, char **argv) {
 	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, 1);
@@ -32,6 +33,7 @@ static void clearline_cmn_restore(ps_decoder_t *ps, mfcc_t *v) {
 
 // clearline_read_lm reads a language model on its own, for looking words up.
 static ngram_model_t *clearline_read_lm(const char *path, logmath_t **lmath) {
+	err_set_logfp(NULL); // as every decoder's -logfn /dev/null does
 	*lmath = logmath_init(1.0001, 0, 0);
 	return ngram_model_read(NULL, path, NGRAM_AUTO, *lmath);
 }
