@@ -70,7 +70,7 @@ voice-bench: test-deps
 
 ## listen-eval: recogniser settings side by side on the voice bench and the real voices, the
 ## first column today's shipped setting (make voice-bench first)
-LISTEN_SETTINGS ?= -setting shipped-2026-11=domain -setting mixed=mixed
+LISTEN_SETTINGS ?= -setting shipped-2026-11=domain,nbest=0 -setting shipped=domain -setting mixed=mixed
 listen-eval: test-deps
 	$(GO) run ./internal/speech/sphinx/listeneval $(LISTEN_SETTINGS) | tee artifacts/listen-eval.txt
 

@@ -145,6 +145,12 @@ func New(o Options) (speech.Recognizer, error) {
 	if o.Decoders <= 0 {
 		o.Decoders = 1
 	}
+	switch {
+	case o.Alternatives == 0:
+		o.Alternatives = DefaultAlternatives
+	case o.Alternatives < 0:
+		o.Alternatives = 0
+	}
 	dir, err := os.MkdirTemp("", "clearline-sphinx-")
 	if err != nil {
 		return nil, err

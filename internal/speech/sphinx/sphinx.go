@@ -59,7 +59,7 @@ type Options struct {
 	// before.
 	FreshMean bool
 	// Alternatives is how many next-best readings (n-best) each utterance carries besides
-	// its best one; 0 for none.
+	// its best one, for the detector (0: DefaultAlternatives; negative: none).
 	Alternatives int
 	// Args are further pocketsphinx arguments ("-vad_threshold", "3", ...), after the
 	// mode's own, which they override: for measuring settings (listeneval).
@@ -68,6 +68,11 @@ type Options struct {
 
 // DefaultDomainWeight is the domain model's share in Mixed mode.
 const DefaultDomainWeight = 0.5
+
+// DefaultAlternatives is how many next-best readings an utterance carries: on the voice
+// bench, three caught 6 more of 52 scam calls than none, with no genuine call flagged, at
+// the same cost.
+const DefaultAlternatives = 3
 
 // DefaultVocabulary is how many general words a Mixed decoder knows.
 const DefaultVocabulary = 20000

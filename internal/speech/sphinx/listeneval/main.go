@@ -7,7 +7,8 @@
 // A setting is NAME=MODE[,OPTION...], a pocketsphinx mode and options (sphinx.Options):
 // weight=W and vocab=N, the domain model's share and the general words kept in mode mixed;
 // fresh, each call starting from the warm-up's cepstral mean; nbest=N, alternatives handed
-// to the detector; up=U, the tap's upsampling (speech.Upsampling); and last, pocketsphinx's
+// to the detector (default sphinx.DefaultAlternatives; nbest=0 for none, as shipped until
+// 2026-12); up=U, the tap's upsampling (speech.Upsampling); and last, pocketsphinx's
 // own arguments (-vad_threshold,3,...).
 package main
 
@@ -82,7 +83,9 @@ func parse(spec string) (setting, error) {
 		case key == "vocab":
 			s.opts.Vocabulary, err = strconv.Atoi(val)
 		case key == "nbest":
-			s.opts.Alternatives, err = strconv.Atoi(val)
+			if s.opts.Alternatives, err = strconv.Atoi(val); s.opts.Alternatives == 0 {
+				s.opts.Alternatives = -1 // none (0 is sphinx's default)
+			}
 		case key == "up":
 			s.up, err = speech.ParseUpsampling(val)
 		default:
