@@ -5,9 +5,10 @@
 // The general English language model transcribes synthetic and telephone speech poorly, so
 // the default mode, "domain", decodes against a small trigram model built from the
 // detector's corpus (both scam and genuine calls): the recogniser expects the words such
-// calls use. "keyphrase" spots a fixed list of the detector's phrases instead of
-// transcribing, and "general" uses Debian's full model, for comparison. The README reports
-// how each serves the detector.
+// calls use. "mixed" interpolates that model with Debian's general one (better words, four
+// times the processor), "keyphrase" spots a fixed list of the detector's phrases instead of
+// transcribing, and "general" uses Debian's full model, for comparison. Each utterance
+// carries its next-best readings for the detector. The README reports how each serves it.
 package sphinx
 
 import (
@@ -62,7 +63,7 @@ type Options struct {
 	// its best one, for the detector (0: DefaultAlternatives; negative: none).
 	Alternatives int
 	// Args are further pocketsphinx arguments ("-vad_threshold", "3", ...), after the
-	// mode's own, which they override: for measuring settings (listeneval).
+	// mode's own (give none the mode sets already): for measuring settings (listeneval).
 	Args []string
 }
 
