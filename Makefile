@@ -2,11 +2,14 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real listen-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
-TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox chromium postgresql
+# The voices of the listening tests and bench (espeak-ng, flite, festival), and real recorded
+# voices (pocketsphinx-testdata).
+VOICE_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts pocketsphinx-testdata
+TEST_PKGS := $(RUN_PKGS) $(VOICE_PKGS) sip-tester sox chromium postgresql
 apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -66,9 +69,19 @@ soundalike: run-deps
 lm:
 	$(GO) run ./internal/speech/sphinx/lmgen
 
-## listen-eval: each pocketsphinx mode on the espeak-ng test scripts (accuracy, RTF, capacity)
+## voice-bench: the voice bench (testdata/voices spoken by every voice of voices.Bench down a
+## telephone line) in artifacts/voice-bench, Debian's real voices in artifacts/real-voices, and
+## the shipped recogniser's figures on both (`clearline listen --eval`)
+voice-bench: test-deps
+	$(GO) run ./internal/speech/voices/benchgen -out artifacts/voice-bench -real artifacts/real-voices
+	$(GO) run ./cmd/clearline listen --eval artifacts/voice-bench | tee artifacts/voice-bench.txt
+	$(GO) run ./cmd/clearline listen --eval artifacts/real-voices | tee artifacts/real-voices.txt
+
+## listen-eval: recogniser settings side by side on the voice bench and the real voices, the
+## first column today's shipped setting (make voice-bench first)
+LISTEN_SETTINGS ?= -setting shipped-2026-11=domain,nbest=0 -setting shipped=domain -setting mixed=mixed
 listen-eval: test-deps
-	$(GO) run ./internal/speech/sphinx/listeneval
+	$(GO) run ./internal/speech/sphinx/listeneval $(LISTEN_SETTINGS) | tee artifacts/listen-eval.txt
 
 ## detect-eval: the detector's figures on the dev split (never trained on)
 detect-eval:

@@ -36,6 +36,14 @@ Usage:
                                   reports, campaigns, community alerts, shared block-list
   clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
                                   signs; with --eval, measure against labelled calls
+  clearline listen [--config FILE] [--transcript] FILE.wav ...
+                                  a telephone recording (8 kHz µ-law or A-law, or 16-bit
+                                  PCM at any rate) through the path a call takes: the
+                                  words heard with their times, then the verdict as
+                                  clearline detect gives it
+  clearline listen [--config FILE] --eval DIR
+                                  word accuracy and verdicts over DIR/VOICE/NAME.wav with
+                                  NAME.txt, the words said
   clearline asr [--listen ADDR]   a speech recogniser speaking clearline-asr/1 (for
                                   listening.external), on stdin/stdout or TCP
   clearline admin add-user --email E --name N [--role admin|guardian|analyst] [--household ID]
@@ -64,6 +72,8 @@ func MainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "detect":
 		return runDetect(args[1:], stdin, stdout, stderr)
+	case "listen":
+		return runListen(args[1:], stdout, stderr)
 	case "asr":
 		return runASR(args[1:], stdin, stdout, stderr)
 	case "admin":

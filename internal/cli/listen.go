@@ -58,7 +58,7 @@ func runASR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("asr", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("listen", "", "serve TCP connections on host:port instead of standard input/output")
-	mode := fs.String("mode", "domain", "pocketsphinx mode: domain, keyphrase or general")
+	mode := fs.String("mode", "domain", "pocketsphinx mode: domain, mixed, keyphrase or general")
 	modelDir := fs.String("model-dir", sphinx.DefaultModelDir, "Debian's pocketsphinx-en-us model")
 	decoders := fs.Int("decoders", 2, "streams served at once")
 	if err := fs.Parse(args); err != nil {

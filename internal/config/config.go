@@ -640,8 +640,8 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 	default:
 		bad("$.listening.recogniser", "must be auto, pocketsphinx, external or none, not %q", l.Recogniser)
 	}
-	if m := l.Mode; m != "domain" && m != "keyphrase" && m != "general" {
-		bad("$.listening.mode", "must be domain, keyphrase or general, not %q", m)
+	if m := l.Mode; m != "domain" && m != "mixed" && m != "keyphrase" && m != "general" {
+		bad("$.listening.mode", "must be domain, mixed, keyphrase or general, not %q", m)
 	}
 	if l.Decoders < 1 || l.Decoders > 64 {
 		bad("$.listening.decoders", "must be from 1 to 64, not %d", l.Decoders)

@@ -35,7 +35,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad recogniser", "listening:\n  recogniser: whisper\n", []string{"listening.recogniser (line 2)", "auto, pocketsphinx, external or none"}},
 		{"external without address", "listening:\n  recogniser: external\n", []string{"listening.external", "exactly one of address"}},
 		{"bad warn_at", "listening:\n  warn_at: 7\n", []string{"listening.warn_at (line 2)", "at most 1"}},
-		{"bad mode", "listening:\n  mode: loud\n", []string{"listening.mode (line 2)", "domain, keyphrase or general"}},
+		{"bad mode", "listening:\n  mode: loud\n", []string{"listening.mode (line 2)", "domain, mixed, keyphrase or general"}},
 		{"no decoders", "listening:\n  decoders: 0\n", []string{"listening.decoders (line 2)"}},
 		{"bad nats url", "hub:\n  nats: hub.example.org:4222\n", []string{"hub.nats (line 2)", "not a NATS URL"}},
 		{"bad nats listen", "hub:\n  nats_listen: everywhere\n", []string{"hub.nats_listen (line 2)"}},

@@ -60,6 +60,7 @@ type Listener struct {
 	metrics Metrics
 	log     *slog.Logger
 	queue   int
+	up      speech.Upsampling
 }
 
 // QueueFrames is how much audio a tap holds while the recogniser catches up: 5 s of 20 ms
@@ -72,6 +73,10 @@ func New(rec speech.Recognizer, det *detect.Detector, p Policy, m Metrics, log *
 	l.SetPolicy(p)
 	return l
 }
+
+// SetUpsampling chooses how taps started from now on fill the band above 4 kHz (for
+// measuring; the default is speech.Decoder's).
+func (l *Listener) SetUpsampling(u speech.Upsampling) { l.up = u }
 
 // SetPolicy changes the interventions for calls from now on (the household's guardians
 // changed them).
@@ -86,6 +91,8 @@ type Hooks struct {
 	Warn func(r *call.Risk, reason string)
 	// Alert is called once, when the alert threshold is crossed.
 	Alert func(r *call.Risk, reason string)
+	// Heard is called with each utterance, before the detector reads it.
+	Heard func(u speech.Utterance)
 }
 
 // Tap is the analysis of one call's caller audio.
@@ -110,6 +117,11 @@ type Tap struct {
 // meanwhile; a call that carries no audio never takes a decoder. When the recogniser has no
 // room or cannot be reached, the call is marked unanalysed and its audio is ignored.
 func (l *Listener) Listen(callID string, h Hooks) *Tap {
+	return l.tap(callID, h, l.queue)
+}
+
+// tap makes a Tap whose queue holds queue packets.
+func (l *Listener) tap(callID string, h Hooks, queue int) *Tap {
 	t := &Tap{l: l, callID: callID, hooks: h, done: make(chan struct{}), exited: make(chan struct{})}
 	t.risk.Analyser = l.rec.Name()
 	if _, none := l.rec.(speech.None); none {
@@ -118,7 +130,7 @@ func (l *Listener) Listen(callID string, h Hooks) *Tap {
 		close(t.exited)
 		return t
 	}
-	t.queue = make(chan []byte, l.queue)
+	t.queue = make(chan []byte, queue)
 	return t
 }
 
@@ -180,6 +192,10 @@ func (t *Tap) Close() {
 	}
 }
 
+// Done is closed when the tap's analysis has finished: after Close, once the recogniser
+// has given its last words (or at once if it never started).
+func (t *Tap) Done() <-chan struct{} { return t.exited }
+
 // wait returns when the tap's goroutine has finished, or after d (for tests).
 func (t *Tap) wait(d time.Duration) bool {
 	select {
@@ -200,7 +216,7 @@ func (t *Tap) Risk() *call.Risk {
 func (t *Tap) run(st speech.Stream) {
 	defer close(t.exited)
 	c := t.l.det.NewCall()
-	var dec speech.Decoder
+	dec := speech.Decoder{Upsampling: t.l.up}
 	fail := func(err error) {
 		t.l.metrics.Stream("failed")
 		t.l.log.Warn("call analysis stopped; the call goes on", "call", t.callID, "recogniser", t.l.rec.Name(), "err", err)
@@ -255,7 +271,10 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 			continue
 		}
 		t.l.metrics.Utterance()
-		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, T: u.End.Seconds()})
+		if t.hooks.Heard != nil {
+			t.hooks.Heard(u)
+		}
+		a := c.Feed(detect.Segment{Speaker: "caller", Text: heardText(u), T: u.End.Seconds()})
 		p := *t.l.policy.Load()
 		t.mu.Lock()
 		r := &t.risk
@@ -300,6 +319,15 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 			}
 		}
 	}
+}
+
+// heardText is what the detector reads of an utterance: the best reading, then any
+// alternatives the recogniser gave, so that a key word in second place still counts.
+func heardText(u speech.Utterance) string {
+	if len(u.Alternatives) == 0 {
+		return u.Text
+	}
+	return u.Text + " " + strings.Join(u.Alternatives, " ")
 }
 
 func (t *Tap) report() {
