@@ -107,11 +107,15 @@ type Result struct {
 // for a benign call.
 func (r Result) Right() bool { return (r.Verdict == "scam") == (r.Label == "scam") }
 
-// Run analyses each recording with l, one after another.
-func Run(l *listen.Listener, recs []Recording) []Result {
+// Run analyses each recording with l, one after another, calling done (when not nil) after
+// each, for a progress line.
+func Run(l *listen.Listener, recs []Recording, done func(n int, r Result)) []Result {
 	out := make([]Result, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, One(l, rec))
+		if done != nil {
+			done(len(out), out[len(out)-1])
+		}
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func TestRealVoicesThroughTheTelephonePath(t *testing.T) {
 	}
 	defer rec.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rs := Run(listen.New(rec, detect.New(), listen.DefaultPolicy, listen.NoMetrics{}, quiet), files)
+	rs := Run(listen.New(rec, detect.New(), listen.DefaultPolicy, listen.NoMetrics{}, quiet), files, nil)
 	all := Summarise(rs, func(Result) string { return "" })[0]
 	for _, r := range rs {
 		if r.Err != nil {

@@ -263,7 +263,7 @@ func measure(s setting, sets []set, out string) ([][]evaluate.Result, error) {
 	defer f.Close()
 	var res [][]evaluate.Result
 	for _, st := range sets {
-		rs := evaluate.Run(l, st.recs)
+		rs := evaluate.Run(l, st.recs, nil)
 		fmt.Fprintf(f, "== %s (%s)\n", st.name, rec.Name())
 		evaluate.Write(f, rs)
 		fmt.Fprintln(f)
