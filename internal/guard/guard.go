@@ -67,6 +67,7 @@ type Guard struct {
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
+	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
 	house     atomic.Pointer[rules]
 	listener  *listen.Listener
 	emergency map[string]bool

@@ -79,6 +79,10 @@ func (g *Guard) registerTrunk(ctx context.Context) {
 	retry := time.Second
 	for {
 		expiry, err := g.registerOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		g.registration(err)
 		wait := retry
 		if err != nil {
 			g.log.Error("trunk registration failed", "trunk", g.cfg.Trunk.Address, "err", err, "retry_in", retry)
