@@ -434,6 +434,11 @@ func (c *Config) check() []fieldError {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
 		}
 	}
+	if d := c.Trunk.DID; d != "" {
+		if _, err := screen.Canonical(d); err != nil {
+			bad("$.trunk.did", "%v", err)
+		}
+	}
 	if c.Trunk.Username != "" && c.Trunk.Password == "" {
 		bad("$.trunk.password", "missing: trunk.username is set, so a password is needed")
 	}

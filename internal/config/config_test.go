@@ -209,3 +209,28 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Errorf("setup over the defaults reads back as\n%s\nnot\n%s", doc2, doc)
 	}
 }
+
+// What the setup saved in data_dir is read over the file; a bad value in it names it.
+func TestLoadWithSetup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clearline.yaml")
+	os.WriteFile(path, []byte("data_dir: "+dir+"\nphones: []\n"), 0o600)
+	c, err := LoadWithSetup(path)
+	if err != nil || len(c.Phones) != 0 {
+		t.Fatalf("without a setup file: %v %+v", err, c)
+	}
+	if err := SaveSetup(dir, []byte("phones:\n  - user: kitchen\n    password: pw\n")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, SetupFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("setup file: %v %v", fi, err)
+	}
+	c, err = LoadWithSetup(path)
+	if err != nil || len(c.Phones) != 1 || c.Phones[0].User != "kitchen" {
+		t.Fatalf("with a setup file: %v %+v", err, c)
+	}
+	SaveSetup(dir, []byte("phones:\n  - user: kitchen\n"))
+	if _, err := LoadWithSetup(path); err == nil || !strings.Contains(err.Error(), "phones[0].password ("+filepath.Join(dir, SetupFile)+" line 2)") {
+		t.Errorf("a bad setup file: %v", err)
+	}
+}

@@ -1,7 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/goccy/go-yaml"
 )
@@ -37,6 +41,25 @@ func SetupOf(c *Config) Setup {
 		Household: SetupHousehold{Name: c.Household.Name}}
 }
 
+// Over checks the setup over the configuration in force exactly as LoadWithSetup would
+// read it at the next start — the configuration as one file (its export), then the setup
+// document — and returns the configuration that makes, and the document to save.
+func (s Setup) Over(cur *Config) (*Config, []byte, error) {
+	base, err := Export(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := s.YAML()
+	if err != nil {
+		return nil, nil, err
+	}
+	next, err := ParseSources(Source{Name: "the configuration in force", YAML: base}, Source{Name: SetupFile, YAML: doc})
+	if err != nil {
+		return nil, nil, err
+	}
+	return next, doc, nil
+}
+
 // YAML writes the setup as the document SetupFile holds.
 func (s Setup) YAML() ([]byte, error) {
 	if s.Phones == nil {
@@ -65,4 +88,61 @@ func (d Duration) MarshalText() ([]byte, error) {
 		return []byte(d.bad), nil
 	}
 	return []byte(d.v.String()), nil
+}
+
+// LoadWithSetup reads the configuration file at path (the embedded defaults when path is
+// empty) and, over it, what the first-run setup saved in its data_dir, if anything.
+func LoadWithSetup(path string) (*Config, error) {
+	base, name := Source{YAML: defaultYAML}, "embedded defaults"
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		base, name = Source{Name: path, YAML: b}, path
+	}
+	c, err := ParseSources(base)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	sp := filepath.Join(c.DataDir, SetupFile)
+	b, err := os.ReadFile(sp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if c, err = ParseSources(base, Source{Name: sp, YAML: b}); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// SaveSetup writes the setup document into dataDir, whole or not at all; it holds the
+// phones' and the provider's passwords, so only the guard's user may read it.
+func SaveSetup(dataDir string, doc []byte) error {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	tmp, err := os.CreateTemp(dataDir, SetupFile+".*")
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(doc); err != nil {
+		tmp.Close()
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dataDir, SetupFile)); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ var pages = func() map[string]*template.Template {
 			return ""
 		},
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html", "ui/partials/*.html"))
 	out := map[string]*template.Template{}
 	names, _ := fs.Glob(ui, "ui/pages/*.html")
 	for _, n := range names {
@@ -102,6 +102,10 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(ui, "ui/static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		if s.setupOpen(r.Context()) {
+			http.Redirect(w, r, "/setup", http.StatusSeeOther)
+			return
+		}
 		s.render(w, http.StatusOK, "login", page{Title: "Log in"})
 	})
 	s.mux.HandleFunc("POST /login", s.postLogin)
@@ -121,6 +125,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /admin/users", s.page(s.postUser))
 	s.mux.HandleFunc("POST /admin/users/{id}/remove", s.page(s.postRemoveUser))
 	s.mux.HandleFunc("POST /admin/users/{id}/password", s.page(s.postSetPassword))
+	s.mux.HandleFunc("GET /admin/clearline.yaml", s.page(s.adminExport))
+	s.mux.HandleFunc("POST /line/ring", s.page(s.postRing))
+	s.mux.HandleFunc("POST /households/{id}/test-alert", s.page(s.postTestAlert))
 	s.apiRoutes()
 }
 
@@ -129,7 +136,11 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, viewer)) http.H
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, ok := s.who(r)
 		if !ok || v.operator {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			to := "/login"
+			if s.setupOpen(r.Context()) {
+				to = "/setup" // nobody can log in yet
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost && !v.csrfOK(r) {
@@ -178,6 +189,11 @@ func (s *Server) visible(ctx context.Context, v viewer) ([]dash.Household, error
 		}
 	}
 	return out, nil
+}
+
+type overviewData struct {
+	Glances []glance
+	Line    *lineData
 }
 
 // glance is one household's day.
@@ -275,7 +291,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Data: gs})
+	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
+		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v)}})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -345,7 +362,7 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Data: as})
+	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Flash: r.URL.Query().Get("flash"), Data: as})
 }
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v viewer) {
