@@ -132,7 +132,8 @@ ip netns add "$ns"
 in_ns ip link set lo up
 
 log "the unit: systemd-analyze"
-systemd-analyze verify --man=no "$unit" 2>&1 | grep -v 'clearline: Command /usr/bin/clearline is not executable' | grep -v '^$' || true
+# (the binary is not installed on this machine: that one complaint is expected)
+systemd-analyze verify --man=no "$unit" 2>&1 | grep -v 'Command /usr/bin/clearline is not executable' || true
 exposure=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null | tail -1 || true)
 fig "- unit hardening (systemd-analyze security --offline=yes): ${exposure#→ }"
 
@@ -157,7 +158,7 @@ t_setup=$(since "$t0")
 fig "- fresh root → package and its dependencies installed by apt: ${t_installed} s; → setup page answering: ${t_setup} s ($(grep -c '^Get:' "$work/apt-fresh.log" || true) packages downloaded)"
 in_ns curl -fsS http://127.0.0.1:8080/healthz
 grep -q 'recogniser=pocketsphinx/domain' "$work/service-fresh.log" || { echo "pocketsphinx did not load"; cat "$work/service-fresh.log"; exit 1; }
-[ "$(stat -c %U "$root/var/lib/clearline/clearline.db")" = clearline ] || { echo "the database is not the clearline user's"; exit 1; }
+[ "$(chroot "$root" stat -c %U /var/lib/clearline/clearline.db)" = clearline ] || { echo "the database is not the clearline user's"; exit 1; }
 grep -q 'nobody can log in yet' "$work/service-fresh.log"
 
 log "fresh: the first-run setup over HTTP"
@@ -173,7 +174,7 @@ curl_ns -o /dev/null --data-urlencode "csrf=$csrf" -d name=Home -d provider=manu
 	-d number=01632960123 -d box=127.0.0.1 -d phones=kitchen -d police=101 -d bank=03457345345 http://127.0.0.1:8080/setup/line
 password=$(awk '/user: kitchen/ { getline; print $2 }' "$root/var/lib/clearline/setup.yaml")
 [ -n "$password" ] || { echo "the setup saved no phone password"; cat "$root/var/lib/clearline/setup.yaml"; exit 1; }
-[ "$(stat -c '%U %a' "$root/var/lib/clearline/setup.yaml")" = "clearline 600" ]
+[ "$(chroot "$root" stat -c '%U %a' /var/lib/clearline/setup.yaml)" = "clearline 600" ]
 sipp_call "$password"
 curl_ns -o /dev/null --data-urlencode "csrf=$csrf" -d name=Sam -d email=sam@example.org -d 'password=correct horse battery' \
 	-d ntfy=http://127.0.0.1:9/mum http://127.0.0.1:8080/setup/you

@@ -39,9 +39,11 @@ func (f *fakeLine) Apply(_ context.Context, s config.Setup) error {
 	f.applied = append(f.applied, s)
 	return nil
 }
-func (f *fakeLine) RingPhones(context.Context) (guard.TestCall, error) { return guard.TestCall{}, guard.ErrNoPhone }
-func (f *fakeLine) Status() guard.Status                               { return guard.Status{} }
-func (f *fakeLine) Problems(context.Context) []Problem                 { return nil }
+func (f *fakeLine) RingPhones(context.Context) (guard.TestCall, error) {
+	return guard.TestCall{}, guard.ErrNoPhone
+}
+func (f *fakeLine) Status() guard.Status               { return guard.Status{} }
+func (f *fakeLine) Problems(context.Context) []Problem { return nil }
 
 // setupRig serves a dashboard nobody can log in to yet, with setup open under code.
 func setupRig(t *testing.T, code string) (*httptest.Server, *sqlite.Store, *fakeLine, *atomic.Bool) {
