@@ -41,12 +41,26 @@ fig() { printf '%s\n' "$*" | tee -a "$figures"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# unmount_all ROOT: every mount under ROOT, deepest first; fails if one is left.
+unmount_all() {
+	local r m
+	r=$(realpath -m "$1")
+	for m in $(awk -v r="$r/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	! awk -v r="$r/" 'index($2, r) == 1 { found = 1 } END { exit !found }' /proc/mounts
+}
+# remove_root ROOT: delete a root only once nothing is mounted in it (its /dev and /proc
+# are the machine's own), and never across a file system boundary.
+remove_root() {
+	[ -e "$1" ] || return 0
+	unmount_all "$1" || { echo "still mounted under $1: not deleting it"; return 1; }
+	rm -rf --one-file-system "$1"
+}
+
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for r in "${roots[@]}"; do
-		for m in dev/pts dev proc sys; do umount -l "$r/$m" 2>/dev/null || true; done
-		rm -rf "$r"
-	done
+	for r in "${roots[@]}"; do remove_root "$r" || true; done
 	ip netns del "$ns" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -63,18 +77,17 @@ if [ ! -f "$cache" ]; then
 	tar -C "$tmp" -cf "$cache" .
 	rm -rf "$tmp"
 fi
-new_root() { # name
-	local r=$work/root-$1
-	rm -rf "$r"
-	mkdir -p "$r"
-	tar -C "$r" -xf "$cache"
-	cp /etc/resolv.conf "$r/etc/resolv.conf"
-	mount -t proc proc "$r/proc"
-	mount --bind /dev "$r/dev"
-	mount --bind /dev/pts "$r/dev/pts"
+new_root() { # name: sets root (not in a subshell, so that cleanup knows of it)
+	root=$work/root-$1
+	remove_root "$root"
+	roots+=("$root")
+	mkdir -p "$root"
+	tar -C "$root" -xf "$cache"
+	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	mount -t proc proc "$root/proc"
+	mount --bind /dev "$root/dev"
+	mount --bind /dev/pts "$root/dev/pts"
 	mkdir -p "$work/apt-archives"
-	roots+=("$r")
-	echo "$r"
 }
 apt_in() { # root, apt-get arguments...
 	local r=$1
@@ -97,11 +110,11 @@ start_service() {
 	local user group dir exec cap
 	user=$(unit User) group=$(unit Group) dir=$(unit WorkingDirectory) exec=$(unit ExecStart)
 	cap=$(unit AmbientCapabilities | tr 'A-Z' 'a-z' | sed 's/^cap_//')
-	in_ns chroot "$r" setpriv --reuid="$user" --regid="$group" --init-groups \
+	ip netns exec "$ns" chroot "$r" setpriv --reuid="$user" --regid="$group" --init-groups \
 		--inh-caps=-all,+"$cap" --ambient-caps=-all,+"$cap" --bounding-set=-all,+"$cap" --no-new-privs \
 		-- sh -c "umask $(unit UMask); cd $dir && exec $exec" >"$out" 2>&1 &
 	pids+=($!)
-	service_pid=$!
+	service_pid=$! # ip netns exec, chroot, setpriv and sh all exec: this is clearline's PID
 }
 stop_service() {
 	kill -TERM "$service_pid"
@@ -119,7 +132,7 @@ wait_http() { # url, seconds
 # through the guard on 127.0.0.1:5060 (guard's provider: 127.0.0.2:5080).
 sipp_call() {
 	local sc=$PWD/testdata/sipp
-	in_ns sipp -sf "$sc/trunk_answers.xml" -i 127.0.0.2 -p 5080 -m 1 -nostdin -timeout 30s -timeout_error >"$work/sipp-trunk.log" 2>&1 &
+	ip netns exec "$ns" sipp -sf "$sc/trunk_answers.xml" -i 127.0.0.2 -p 5080 -m 1 -nostdin -timeout 30s -timeout_error >"$work/sipp-trunk.log" 2>&1 &
 	local trunk=$!
 	sleep 0.3
 	in_ns sipp -sf "$sc/phone_dials.xml" -s 01632960000 -au kitchen -ap "$1" -i 127.0.0.1 -p 5070 \
@@ -145,7 +158,7 @@ done
 
 # ---------------------------------------------------------------------------------------
 log "fresh: a clean root to the setup page"
-root=$(new_root fresh)
+new_root fresh
 cp "dist/clearline_${VERSION}_amd64.deb" "$root/tmp/"
 t0=$(now)
 apt_in "$root" install "/tmp/clearline_${VERSION}_amd64.deb" >"$work/apt-fresh.log"
@@ -184,6 +197,7 @@ echo "$calls" | grep -q '"outcome": "completed"' || { echo "no completed call: $
 fig "- fresh: setup over HTTP with the logged code, then a SIPp call through the installed guard: completed"
 
 log "fresh: idle for 60 s"
+[ "$(cat "/proc/$service_pid/comm")" = clearline ] || { echo "pid $service_pid is not the guard"; exit 1; }
 sleep 10
 ticks() { awk '{ print $14 + $15 }' "/proc/$service_pid/stat"; }
 a=$(ticks)
@@ -214,7 +228,7 @@ git archive "$prev_ref" | tar -x -C "$prev"
 mkdir -p dist/build
 cp "$work/prev-clearline" dist/build/clearline
 ARCH=amd64 VERSION=$PREV_VERSION go tool nfpm package --config packaging/nfpm.yaml --packager deb --target "$work/" >/dev/null
-root=$(new_root upgrade)
+new_root upgrade
 cp "$work/clearline_${PREV_VERSION}_amd64.deb" "dist/clearline_${VERSION}_amd64.deb" "$root/tmp/"
 apt_in "$root" install "/tmp/clearline_${PREV_VERSION}_amd64.deb" >"$work/apt-prev.log"
 cat >>"$root/etc/clearline/clearline.yaml" <<'EOF'
@@ -265,7 +279,7 @@ listening: {recogniser: pocketsphinx, decoders: 1}
 hub: {run: false}
 EOF
 t0=$(now)
-in_ns qemu-aarch64-static -L / "$arm/pkg/usr/bin/clearline" run --config "$arm/clearline.yaml" >"$work/service-arm64.log" 2>&1 &
+ip netns exec "$ns" qemu-aarch64-static -L / "$arm/pkg/usr/bin/clearline" run --config "$arm/clearline.yaml" >"$work/service-arm64.log" 2>&1 &
 pids+=($!)
 service_pid=$!
 wait_http http://127.0.0.1:8080/healthz 120
