@@ -234,3 +234,15 @@ func TestLoadWithSetup(t *testing.T) {
 		t.Errorf("a bad setup file: %v", err)
 	}
 }
+
+// The Debian package's conffile is a valid configuration for the box: the dashboard on the
+// home network, data in /var/lib/clearline.
+func TestPackagedConfig(t *testing.T) {
+	c, err := Load("../../packaging/clearline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/clearline" || c.HTTP.Listen != "0.0.0.0:8080" || len(c.Phones) != 0 || c.Hub.Run {
+		t.Errorf("packaged config: data %s http %s phones %v hub %v", c.DataDir, c.HTTP.Listen, c.Phones, c.Hub.Run)
+	}
+}

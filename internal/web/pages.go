@@ -102,11 +102,7 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(ui, "ui/static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		if s.setupOpen(r.Context()) {
-			http.Redirect(w, r, "/setup", http.StatusSeeOther)
-			return
-		}
-		s.render(w, http.StatusOK, "login", page{Title: "Log in"})
+		s.render(w, http.StatusOK, "login", page{Title: "Log in", Data: loginData{Setup: s.setupOpen(r.Context())}})
 	})
 	s.mux.HandleFunc("POST /login", s.postLogin)
 	s.mux.HandleFunc("POST /logout", s.page(s.postLogout))
@@ -159,13 +155,19 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	case errors.As(err, &th):
-		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email}})
 	case errors.Is(err, errBadLogin):
-		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email, Setup: s.setupOpen(r.Context())}})
 	default:
 		s.log.Error("login", "err", err)
 		http.Error(w, "The dashboard cannot reach its database just now.", http.StatusServiceUnavailable)
 	}
+}
+
+// loginData is the login form's: the e-mail typed, and whether the first-run setup is open.
+type loginData struct {
+	Email string
+	Setup bool
 }
 
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request, v viewer) {
