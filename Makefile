@@ -105,11 +105,12 @@ package-deps:
 	  $$SUDO dpkg --add-architecture arm64 && $$SUDO apt-get update -qq; }
 	@$(call apt_install,$(ARM64_PKGS))
 
-## install-test: the packages installed into clean Debian roots (debootstrap), run, set up,
-## called through with SIPp, upgraded and purged; the arm64 binary under qemu-user-static.
+## install-test: the packages installed into clean Debian roots (debootstrap) booted with
+## systemd (systemd-nspawn), set up, called through with SIPp, rebooted, upgraded and purged;
+## the arm64 binary under qemu-user-static.
 ## Slow (minutes, downloads Debian packages): outside make test. Figures in artifacts/install/.
 install-test: package test-deps
-	@$(call apt_install,debootstrap qemu-user-static)
+	@$(call apt_install,debootstrap systemd-container qemu-user-static curl iproute2)
 	VERSION=$(VERSION) scripts/install-test.sh
 
 clean:
