@@ -17,7 +17,7 @@
 #   arm64    the arm64 package's binary started under qemu-user-static with Debian's arm64
 #            libraries: /healthz answers, pocketsphinx loads, a SIPp call goes through.
 #
-# Each box has a network namespace of its own (nspawn --private-network: loopback only), so
+# (A box mounts its own /tmp, so packages are copied to /root.) Each box has a network namespace of its own (nspawn --private-network: loopback only), so
 # ports 5060 and 8080 are its alone, and SIPp and curl reach it there. Its Debian packages
 # are downloaded beforehand on this machine's network into a cache the box installs from.
 #
@@ -102,6 +102,7 @@ boot() {
 	roots+=("$root")
 	mkdir -p "$root"
 	tar -C "$root" -xf "$cache"
+	: >"$root.console"
 	start_box
 }
 start_box() {
@@ -187,9 +188,9 @@ log "fresh: a booted clean box to the setup page"
 t0=$(now)
 boot fresh
 t_boot=$(since "$t0")
-cp "$deb" "$root/tmp/"
+cp "$deb" "$root/root/"
 t0=$(now)
-box_apt install "/tmp/$(basename "$deb")" >"$work/apt-fresh.log"
+box_apt install "/root/$(basename "$deb")" >"$work/apt-fresh.log"
 t_installed=$(since "$t0")
 wait_http http://127.0.0.1:8080/setup 60
 t_setup=$(since "$t0")
@@ -281,8 +282,8 @@ mkdir -p dist/build
 cp "$work/prev-clearline" dist/build/clearline
 ARCH=amd64 VERSION=$PREV_VERSION go tool nfpm package --config packaging/nfpm.yaml --packager deb --target "$work/" >/dev/null
 boot upgrade
-cp "$work/clearline_${PREV_VERSION}_amd64.deb" "$deb" "$root/tmp/"
-box_apt install "/tmp/clearline_${PREV_VERSION}_amd64.deb" >"$work/apt-prev.log"
+cp "$work/clearline_${PREV_VERSION}_amd64.deb" "$deb" "$root/root/"
+box_apt install "/root/clearline_${PREV_VERSION}_amd64.deb" >"$work/apt-prev.log"
 cat >>"$root/etc/clearline/clearline.yaml" <<'EOF'
 # Set up by hand, as before the first-run setup existed:
 trunk:
@@ -301,7 +302,7 @@ id=$(echo "$before" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | head -1)
 
 log "upgrade: the new package over it"
 old_pid=$(main_pid)
-box_apt install "/tmp/$(basename "$deb")" >"$work/apt-upgrade.log"
+box_apt install "/root/$(basename "$deb")" >"$work/apt-upgrade.log"
 grep -q 'kitchen-by-hand' "$root/etc/clearline/clearline.yaml" || fail "the upgrade replaced the edited configuration"
 [ "$(box dpkg-query -W -f '${Version}' clearline)" = "$VERSION" ] || fail "not upgraded"
 wait_http http://127.0.0.1:8080/healthz 60
