@@ -34,6 +34,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 ns=clearline-it-$$
 roots=()
 pids=()
+leaders=()
 figures=$work/figures.md
 : >"$figures"
 log() { printf '\n== %s\n' "$*"; }
@@ -64,6 +65,10 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
 	done
+	# A box that would not power off: its PID 1 killed ends every process in it.
+	for p in "${leaders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	sleep 0.5
 	for r in "${roots[@]}"; do remove_root "$r" || true; done
 	ip netns del "$ns" 2>/dev/null || true
 }
@@ -102,6 +107,9 @@ boot() {
 	roots+=("$root")
 	mkdir -p "$root"
 	tar -C "$root" -xf "$cache"
+	# The box's network is loopback alone, so "the network is online" never comes: no
+	# waiting for it (on a real box the unit starts once the network is up).
+	ln -sf /dev/null "$root/etc/systemd/system/systemd-networkd-wait-online.service"
 	: >"$root.console"
 	start_box
 }
@@ -115,7 +123,10 @@ start_box() {
 		leader=$(pgrep -P "$nspawn" -x systemd | head -1 || true)
 		if [ -n "$leader" ]; then
 			case $(nsenter -t "$leader" -a systemctl is-system-running --wait 2>/dev/null) in
-			running | degraded) return 0 ;;
+			running | degraded)
+				leaders+=("$leader")
+				return 0
+				;;
 			esac
 		fi
 		sleep 0.2
