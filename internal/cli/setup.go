@@ -101,7 +101,7 @@ func (v *lineView) Problems(ctx context.Context) []web.Problem {
 			Do: "Add the phones in the configuration file (phones:), each with a user name and password."})
 	case reachable == 0:
 		ps = append(ps, web.Problem{What: "No phone is connected to the guard: calls to the household cannot ring.",
-			Do: fmt.Sprintf("Set each phone (or the phone adapter or DECT base) to use server %s, port %s, with its user name and password — see “The phones and what to type into them” below. A phone shows here once it has connected.", host, port)})
+			Do: fmt.Sprintf("Set each phone (or the phone adapter or DECT base) to use server %s, port %s, with its user name and password (an admin finds them on this page, under “The phones and what to type into them”). A phone shows as connected there once it has.", host, port)})
 	}
 	if v.listening != "" {
 		ps = append(ps, web.Problem{What: "Calls are not listened to for scam talk: " + v.listening + ".",

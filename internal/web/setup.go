@@ -586,11 +586,11 @@ func (s *Server) exportConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 // lineData is the line's health on the Today page, for those who look after the guard's
-// household.
+// household; the phones' passwords only for admins.
 type lineData struct {
 	Household string
 	Problems  []Problem
-	Phones    phonesData
+	Phones    *phonesData
 }
 
 func (s *Server) lineFor(ctx context.Context, v viewer) *lineData {
@@ -601,7 +601,12 @@ func (s *Server) lineFor(ctx context.Context, v viewer) *lineData {
 	if !v.Can(id) {
 		return nil
 	}
-	return &lineData{Household: id, Problems: s.o.Line.Problems(ctx), Phones: s.phones()}
+	d := &lineData{Household: id, Problems: s.o.Line.Problems(ctx)}
+	if v.Role == dash.Admin {
+		ph := s.phones()
+		d.Phones = &ph
+	}
+	return d
 }
 
 // postRing is "Ring the phones" on the Today page.

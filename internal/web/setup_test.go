@@ -187,3 +187,52 @@ func TestSetupLineForm(t *testing.T) {
 		t.Errorf("form problems %v, configuration problems %v", errs, ce.Problems)
 	}
 }
+
+// The Today page's line card: problems for whoever looks after the guard's household, the
+// phones' passwords for admins alone; "Send a test alert" for a household one looks after.
+func TestLineCardOnToday(t *testing.T) {
+	r := newRig(t)
+	cfg, err := config.Parse([]byte("household: {id: mum, name: Mum's house}\nphones: [{user: kitchen, password: kitchen-secret-pw}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := &problemLine{fakeLine: fakeLine{cfg: cfg}}
+	sent := ""
+	r.srv = httptest.NewServer(New(r.db, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Dash: r.db, Line: line,
+		TestAlert: func(_ context.Context, h string) (int, error) { sent = h; return 1, nil }}))
+	t.Cleanup(r.srv.Close)
+	son := r.client()
+	son.login("son@example.org")
+	_, page := son.do("GET", "/", nil, nil, "")
+	if !strings.Contains(page, "No phone is connected") || !strings.Contains(page, "Do this") || strings.Contains(page, "kitchen-secret-pw") {
+		t.Errorf("the guardian's Today page: problems shown %v, password hidden %v", strings.Contains(page, "No phone is connected"), !strings.Contains(page, "kitchen-secret-pw"))
+	}
+	if code, _ := son.do("POST", "/households/gran/test-alert", url.Values{"csrf": {son.csrf}}, nil, ""); code != http.StatusNotFound {
+		t.Errorf("a test alert to another household: %d", code)
+	}
+	if code, _ := son.do("POST", "/households/mum/test-alert", url.Values{"csrf": {son.csrf}}, nil, ""); code != http.StatusSeeOther || sent != "mum" {
+		t.Errorf("a test alert to their household: %d, sent to %q", code, sent)
+	}
+	carer := r.client()
+	carer.login("carer@example.org")
+	if _, page := carer.do("GET", "/", nil, nil, ""); strings.Contains(page, "Is the line working?") {
+		t.Error("another household's guardian sees the guard's line")
+	}
+	admin := r.client()
+	admin.login("admin@example.org")
+	if _, page := admin.do("GET", "/", nil, nil, ""); !strings.Contains(page, "kitchen-secret-pw") || !strings.Contains(page, "Authenticate Password") {
+		t.Error("the admin does not see the phone's password and device steps")
+	}
+	if code, body := admin.do("GET", "/admin/clearline.yaml", nil, nil, ""); code != http.StatusOK || !strings.Contains(body, "kitchen-secret-pw") {
+		t.Errorf("the admin's export: %d", code)
+	}
+	if code, _ := son.do("GET", "/admin/clearline.yaml", nil, nil, ""); code != http.StatusNotFound {
+		t.Errorf("a guardian's export: %d", code)
+	}
+}
+
+type problemLine struct{ fakeLine }
+
+func (problemLine) Problems(context.Context) []Problem {
+	return []Problem{{What: "No phone is connected to the guard.", Do: "Do this."}}
+}
