@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/dash"
 )
 
 // The first-run setup in real headless Chromium: a guard nobody can log in to, as the
@@ -132,4 +136,42 @@ func writeBaseIn(t *testing.T, dataDir string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// The Today page says plainly when the provider refused the guard's registration, with
+// the provider's answer and what to do.
+func TestTodaySaysTheProviderRefused(t *testing.T) {
+	g := startGuard(t, func(c *config.Config, g *guard) {
+		c.Trunk.Username, c.Trunk.Password = "01632960123", "not-the-password"
+		runSIPp(t, "registrar", "trunk_registrar.xml", "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort))
+	})
+	addUser(t, g.cfg.DataDir, "admin@example.org", dash.Admin, "", nil)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.PostForm("http://"+g.http+"/login", url.Values{"email": {"admin@example.org"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var page string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		res, err := c.Get("http://" + g.http + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		page = string(b)
+		if strings.Contains(page, "did not accept the guard") || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{"did not accept the guard&#39;s log-in: trunk answered 403 Forbidden", "Check the provider&#39;s user name and password"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Today page does not say %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "No phone is connected") {
+		t.Error("a phone at a static contact counted as not connected")
+	}
 }
