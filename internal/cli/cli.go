@@ -31,7 +31,8 @@ const usage = `clearline protects a household's phone line from telephone fraud.
 
 Usage:
   clearline run [--config FILE]   start the guard (with no --config: loopback defaults,
-                                  storage in ./clearline-data)
+                                  storage in ./clearline-data); while nobody can log in,
+                                  it prints a one-time code for the dashboard's setup
   clearline hub [--config FILE]   run the regional hub alone (clearline run embeds it):
                                   reports, campaigns, community alerts, shared block-list
   clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
