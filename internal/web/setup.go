@@ -253,7 +253,8 @@ func lineForm(cfg *config.Config, r *http.Request) map[string]string {
 	f := map[string]string{"name": cfg.Household.Name, "provider": "manual", "transport": cfg.Trunk.Transport,
 		"username": cfg.Trunk.Username, "password": cfg.Trunk.Password, "number": cfg.Trunk.DID,
 		"police": cfg.Callback.Police, "bank": cfg.Callback.Bank}
-	if cfg.Trunk.Address != "" {
+	// A provider on loopback is the defaults' placeholder, not one to offer a carer.
+	if h, _, err := net.SplitHostPort(cfg.Trunk.Address); err == nil && !isLoopback(h) {
 		f["address"] = cfg.Trunk.Address
 		for _, p := range presets {
 			if p.Address != "" && p.Address == cfg.Trunk.Address {
@@ -262,7 +263,7 @@ func lineForm(cfg *config.Config, r *http.Request) map[string]string {
 		}
 	}
 	host, _, _ := net.SplitHostPort(cfg.SIP.Listen)
-	if ip := net.ParseIP(host); ip == nil || ip.IsLoopback() || ip.IsUnspecified() {
+	if ip := net.ParseIP(host); ip == nil || isLoopback(host) || ip.IsUnspecified() {
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			if h, _, err := net.SplitHostPort(a.String()); err == nil {
 				host = h
@@ -283,6 +284,11 @@ func lineForm(cfg *config.Config, r *http.Request) map[string]string {
 
 func (s *Server) setupLinePage(w http.ResponseWriter, r *http.Request) {
 	s.renderSetup(w, r, http.StatusOK, "setup-line", nil, setupPage{Step: 2, Form: lineForm(s.o.Line.Config(), r), Extra: presets})
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 var phoneName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)

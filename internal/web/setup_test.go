@@ -236,3 +236,20 @@ type problemLine struct{ fakeLine }
 func (problemLine) Problems(context.Context) []Problem {
 	return []Problem{{What: "No phone is connected to the guard.", Do: "Do this."}}
 }
+
+// The line form offers what is in force, but not the defaults' loopback placeholders, and
+// the box's address is the one the browser reached it at.
+func TestLineFormPrefill(t *testing.T) {
+	r := httptest.NewRequest("GET", "/setup/line", nil)
+	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.ParseIP("192.0.2.20"), Port: 8080}))
+	def, _ := config.Parse([]byte("phones: []\n"))
+	f := lineForm(def, r)
+	if f["address"] != "" || f["box"] != "192.0.2.20" || f["phones"] != "kitchen" || f["police"] != "101" {
+		t.Errorf("over the defaults: %v", f)
+	}
+	set, _ := config.Parse([]byte("sip: {listen: 127.0.0.1:5060}\ntrunk: {address: sipgate.co.uk:5060, username: u, password: p, did: '01632960123'}\nphones: [{user: hall, password: x}]\n"))
+	f = lineForm(set, r)
+	if f["provider"] != "sipgate" || f["address"] != "" || f["username"] != "u" || f["number"] != "01632960123" || f["phones"] != "hall" {
+		t.Errorf("over a saved setup: %v", f)
+	}
+}
