@@ -143,7 +143,8 @@ func writeBaseIn(t *testing.T, dataDir string) string {
 func TestTodaySaysTheProviderRefused(t *testing.T) {
 	g := startGuard(t, func(c *config.Config, g *guard) {
 		c.Trunk.Username, c.Trunk.Password = "01632960123", "not-the-password"
-		runSIPp(t, "registrar", "trunk_registrar.xml", "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort))
+		// Each REGISTER (a new call for SIPp) is challenged, then refused with 403.
+		runSIPp(t, "registrar", "trunk_registrar.xml", "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort), "-m", "20")
 	})
 	addUser(t, g.cfg.DataDir, "admin@example.org", dash.Admin, "", nil)
 	jar, _ := cookiejar.New(nil)
