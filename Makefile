@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval package package-deps install-test clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
@@ -96,5 +96,35 @@ detect-real: run-deps
 	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl --wer 0.3 | head -5
 	bin/clearline-nocgo detect --eval ../shared/data/detect/dev-real.jsonl --wer 0.5 | head -5
 
+## package: Debian packages for amd64 and arm64 in dist/ (nfpm, pinned in go.mod as a tool);
+## arm64 is cross-built with cgo against Debian's arm64 pocketsphinx (multiarch)
+VERSION ?= 0.1.0
+ARM64_PKGS := crossbuild-essential-arm64 libpocketsphinx-dev:arm64
+package: run-deps package-deps
+	@mkdir -p dist/build/amd64 dist/build/arm64
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '-s -w' -o dist/build/amd64/clearline ./cmd/clearline
+	CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc PKG_CONFIG_PATH= \
+	  PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
+	  $(GO) build -trimpath -ldflags '-s -w' -o dist/build/arm64/clearline ./cmd/clearline
+	for arch in amd64 arm64; do \
+	  cp dist/build/$$arch/clearline dist/build/clearline && ARCH=$$arch VERSION=$(VERSION) \
+	    $(GO) tool nfpm package --config packaging/nfpm.yaml --packager deb --target dist/ || exit 1; \
+	done
+	@ls -l dist/*.deb
+
+## package-deps: Debian's arm64 cross compiler and arm64 pocketsphinx (adds the arm64 architecture)
+package-deps:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO dpkg --add-architecture arm64 && $$SUDO apt-get update -qq; }
+	@$(call apt_install,$(ARM64_PKGS))
+
+## install-test: the packages installed into clean Debian roots (debootstrap) booted with
+## systemd (systemd-nspawn), set up, called through with SIPp, rebooted, upgraded and purged;
+## the arm64 binary under qemu-user-static.
+## Slow (minutes, downloads Debian packages): outside make test. Figures in artifacts/install/.
+install-test: package test-deps
+	@$(call apt_install,debootstrap systemd-container qemu-user-static curl iproute2)
+	VERSION=$(VERSION) scripts/install-test.sh
+
 clean:
-	rm -rf bin artifacts clearline-data
+	rm -rf bin artifacts clearline-data dist

@@ -239,27 +239,94 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// Source is one YAML document of a configuration, named for error messages.
+type Source struct {
+	Name string
+	YAML []byte
+}
+
 // Parse decodes YAML strictly over the defaults and checks every value.
-func Parse(src []byte) (*Config, error) {
+func Parse(src []byte) (*Config, error) { return ParseSources(Source{YAML: src}) }
+
+// ParseSources decodes each document in turn over the defaults — a later one's keys
+// replace an earlier one's, a list whole — and checks the result. A problem names the
+// key and the line of the last document that set it (the first is named only when a
+// problem lies in a later one).
+func ParseSources(srcs ...Source) (*Config, error) {
 	c := defaults()
-	file, err := parser.ParseBytes(src, 0)
-	if err != nil {
-		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
-	}
-	if !empty(file) {
-		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField(), yaml.Strict())
+	files := make([]*ast.File, len(srcs))
+	for i, s := range srcs {
+		file, err := parser.ParseBytes(s.YAML, 0)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s%s", prefix(srcs, i), yaml.FormatError(err, false, false))
+		}
+		files[i] = file
+		if empty(file) {
+			continue
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(s.YAML), yaml.DisallowUnknownField(), yaml.Strict())
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
+			return nil, fmt.Errorf("config: %s%s", prefix(srcs, i), yaml.FormatError(err, false, false))
 		}
 	}
 	if errs := c.check(); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.describe(file)
+		e := &Error{}
+		for _, fe := range errs {
+			p := Problem{Key: strings.TrimPrefix(fe.path, "$."), Msg: fe.msg}
+			for i := len(files) - 1; i >= 0; i-- {
+				if line := lineOf(files[i], fe.path); line > 0 {
+					p.Line = line
+					if i > 0 {
+						p.File = srcs[i].Name
+					}
+					break
+				}
+			}
+			e.Problems = append(e.Problems, p)
 		}
-		return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+		return nil, e
 	}
 	return c, nil
+}
+
+// prefix names the document a syntax error is in, when it is not the first.
+func prefix(srcs []Source, i int) string {
+	if i == 0 || srcs[i].Name == "" {
+		return ""
+	}
+	return srcs[i].Name + ": "
+}
+
+// Error lists every bad value of a configuration.
+type Error struct {
+	Problems []Problem
+}
+
+// Problem is one bad value: its key (like phones[0].password), where it was written (File
+// is empty for the first document), and what is wrong with it.
+type Problem struct {
+	Key  string
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Line > 0 && p.File != "":
+		return fmt.Sprintf("%s (%s line %d): %s", p.Key, p.File, p.Line, p.Msg)
+	case p.Line > 0:
+		return fmt.Sprintf("%s (line %d): %s", p.Key, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.Key, p.Msg)
+}
+
+func (e *Error) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.String()
+	}
+	return "config: " + strings.Join(msgs, "; ")
 }
 
 // empty reports whether a document holds nothing but comments, so the defaults stand.
@@ -325,14 +392,6 @@ type fieldError struct {
 	msg  string
 }
 
-func (e fieldError) describe(file *ast.File) string {
-	key := strings.TrimPrefix(e.path, "$.")
-	if line := lineOf(file, e.path); line > 0 {
-		return fmt.Sprintf("%s (line %d): %s", key, line, e.msg)
-	}
-	return fmt.Sprintf("%s: %s", key, e.msg)
-}
-
 // lineOf finds the line of path in the document, or of its nearest parent that is there.
 func lineOf(file *ast.File, path string) int {
 	for p := path; p != "$" && p != ""; {
@@ -364,7 +423,7 @@ func (c *Config) check() []fieldError {
 	if c.SIP.RingTimeout.D() <= 0 {
 		bad("$.sip.ring_timeout", "must be more than zero")
 	}
-	if err := checkHostPort(c.Trunk.Address); err != nil {
+	if err := checkServer(c.Trunk.Address); err != nil {
 		bad("$.trunk.address", "%v", err)
 	}
 	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" {
@@ -373,6 +432,11 @@ func (c *Config) check() []fieldError {
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
+		}
+	}
+	if d := c.Trunk.DID; d != "" {
+		if _, err := screen.Canonical(d); err != nil {
+			bad("$.trunk.did", "%v", err)
 		}
 	}
 	if c.Trunk.Username != "" && c.Trunk.Password == "" {
@@ -602,6 +666,44 @@ func checkHostPort(s string) error {
 		return fmt.Errorf("%q: port must be 1-65535", s)
 	}
 	return nil
+}
+
+// checkServer checks a provider's address: host:port, the host an IP address or a DNS
+// name (looked up when the guard starts).
+func checkServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port, like sip.example.net:5060", s)
+	}
+	if _, err := netip.ParseAddr(host); err != nil && !isDNSName(host) {
+		return fmt.Errorf("%q: host must be an IP address or a name like sip.example.net", s)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port must be 1-65535", s)
+	}
+	return nil
+}
+
+// isDNSName says whether s is a host name: dot-separated labels of letters, digits and
+// inner dashes, with a letter in the last.
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
 }
 
 func checkContact(s string) error {

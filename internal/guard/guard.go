@@ -67,6 +67,7 @@ type Guard struct {
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
+	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
 	house     atomic.Pointer[rules]
 	listener  *listen.Listener
 	emergency map[string]bool
@@ -206,6 +207,11 @@ func (g *Guard) Serve(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- g.srv.ServeUDP(udp) }()
 	go func() { errc <- g.srv.ServeTCP(tcp) }()
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.lookupTrunk(g.ctx, net.DefaultResolver.LookupNetIP)
+	}()
 	if g.cfg.Trunk.Username != "" {
 		g.wg.Add(1)
 		go func() {

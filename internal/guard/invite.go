@@ -293,7 +293,7 @@ func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Reques
 		from.DisplayName, from.Address.User = of.DisplayName, of.Address.User
 	} else {
 		from.Address.User = g.presentedID(orig.From().Address.User)
-		from.Address.Host = g.trunk.addr.Addr().String()
+		from.Address.Host = g.trunk.host
 	}
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})

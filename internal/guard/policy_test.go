@@ -1,6 +1,9 @@
 package guard
 
 import (
+	"context"
+	"log/slog"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -50,6 +53,41 @@ func TestTrunkSource(t *testing.T) {
 		"203.0.113.5:5060":  false,
 		"garbage":           false,
 	} {
+		if got := tr.isSource(src); got != want {
+			t.Errorf("isSource(%s) = %v; want %v", src, got, want)
+		}
+	}
+}
+
+// A trunk named by DNS is sent to by name and recognised by the addresses the name had.
+func TestTrunkByName(t *testing.T) {
+	tr, err := newTrunk(config.Trunk{Address: "sip.provider.example:5060", Transport: "udp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := tr.target("01632960000").uri; u.String() != "sip:01632960000@sip.provider.example:5060" {
+		t.Errorf("target %s", u.String())
+	}
+	if tr.isSource("192.0.2.10:5060") {
+		t.Error("a source taken for the trunk before its name was looked up")
+	}
+	g := &Guard{trunk: tr, log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	looked := make(chan struct{})
+	go g.lookupTrunk(ctx, func(_ context.Context, network, host string) ([]netip.Addr, error) {
+		defer close(looked)
+		if host != "sip.provider.example" {
+			t.Errorf("looked up %q", host)
+		}
+		return []netip.Addr{netip.MustParseAddr("::ffff:192.0.2.10"), netip.MustParseAddr("192.0.2.11")}, nil
+	})
+	<-looked
+	cancel()
+	for src, want := range map[string]bool{"192.0.2.10:5060": true, "192.0.2.11:5060": true, "192.0.2.11:5070": false, "192.0.2.12:5060": false} {
+		deadline := time.Now().Add(2 * time.Second)
+		for tr.isSource(src) != want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
 		if got := tr.isSource(src); got != want {
 			t.Errorf("isSource(%s) = %v; want %v", src, got, want)
 		}
