@@ -251,7 +251,7 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	}
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(outSide, ans)
-		ansBody = media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide))
+		ansBody = media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide)))
 	}
 	if err := cs.Ack(ctx); err != nil {
 		g.log.Warn("ack failed", "call", b.c.ID, "err", err)

@@ -113,8 +113,15 @@ type Options struct {
 	Listener *listen.Listener
 }
 
+// udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
+// §18.1.1 itself: a request over 1,300 bytes goes over TCP when the peer takes it
+// (transport.go), and over UDP, fragmented, only when it does not; a response goes back
+// the way its request came, whatever its size.
+var udpLimit sync.Once
+
 // New builds a guard from a checked configuration; Serve starts it.
 func New(cfg *config.Config, o Options) (*Guard, error) {
+	udpLimit.Do(func() { sip.UDPMTUSize = 65535 + 200 })
 	host, portStr, _ := net.SplitHostPort(cfg.SIP.Listen)
 	port, _ := strconv.Atoi(portStr)
 	ip, err := netip.ParseAddr(host)
@@ -129,7 +136,11 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerParseErrorHandler(func(data []byte, err error) []byte {
+			o.Metrics.Malformed()
+			return answerUnparsed(data, err)
+		})))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
@@ -182,12 +193,12 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	srv.OnCancel(g.safe(g.onCancel))
 	srv.OnRegister(g.safe(g.onRegister))
 	srv.OnInfo(g.safe(g.onInfo))
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, sip.StatusOK, "OK")
-	})
-	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	srv.OnOptions(g.safe(g.onOptions))
+	srv.OnNoRoute(g.safe(func(req *sip.Request, tx sip.ServerTransaction) {
+		if r := checkMethod(req); r != nil {
+			g.refuse(tx, req, r)
+		}
+	}))
 	return g, nil
 }
 
@@ -249,17 +260,42 @@ func (g *Guard) Active() int {
 	return len(g.calls)
 }
 
-// safe keeps one bad request from taking the guard, and every call on it, down.
+// safe keeps one bad request from taking the guard, and every call on it, down, and
+// refuses requests that are not well-formed SIP/2.0 before any handler sees them. An ACK
+// is never answered (RFC 3261 §17.1.1.3).
 func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		defer func() {
 			if p := recover(); p != nil {
 				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "panic", p, "stack", string(debug.Stack()))
-				respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+				if !req.IsAck() {
+					respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+				}
 			}
 		}()
+		if !req.IsAck() {
+			if r := checkSyntax(req); r != nil {
+				g.metrics.Malformed()
+				g.refuse(tx, req, r)
+				return
+			}
+		}
 		h(req, tx)
 	}
+}
+
+// refuse answers req with r.
+func (g *Guard) refuse(tx sip.ServerTransaction, req *sip.Request, r *refusal) {
+	respond(tx, req, r.code, r.reason, append(r.headers, warning(r.why))...)
+}
+
+// onOptions answers OPTIONS with what the guard can do (RFC 3261 §11.2).
+func (g *Guard) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if r := checkRequire(req); r != nil {
+		g.refuse(tx, req, r)
+		return
+	}
+	respond(tx, req, sip.StatusOK, "OK", allowHeader(), sip.NewHeader("Accept", "application/sdp"))
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {

@@ -23,10 +23,9 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		g.onReinvite(req, tx)
 		return
 	}
-	if req.Contact() == nil || req.From() == nil || req.To() == nil {
-		g.metrics.Malformed()
-		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning("INVITE needs From, To and Contact headers"))
-		return
+	if req.Contact() == nil {
+		// An RFC 2543 INVITE may have no Contact: the caller is reached at its From address.
+		req.AppendHeader(&sip.ContactHeader{Address: req.From().Address})
 	}
 	fromTrunk := g.trunk.isSource(req.Source())
 	number := dialled(req.Recipient)
@@ -185,6 +184,10 @@ func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number stri
 // accept checks the offer, anchors its media and starts the call's record. It answers
 // the request itself when it cannot go on.
 func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Direction, emergency bool, v *screen.Verdict) (*bridge, bool) {
+	if r := checkOffer(req); r != nil && !emergency { // an emergency call is taken as it comes
+		g.refuse(tx, req, r)
+		return nil, false
+	}
 	offer, err := media.ParseSDP(req.Body())
 	if err != nil {
 		g.metrics.Malformed()

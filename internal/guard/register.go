@@ -89,6 +89,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 			warning("too many wrong passwords from this address; wait and try again"))
 		return false
 	}
+	req = withDigestOnly(req)
 	password, known := g.phones.password(user)
 	if !known {
 		// Challenge anyway, so that an unknown name looks like a wrong password.
@@ -114,6 +115,29 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	}
 	_ = tx.Respond(res)
 	return false
+}
+
+// withDigestOnly drops credentials in schemes other than Digest, which the guard cannot
+// check: such a request is challenged like one without credentials (RFC 4475 §3.3.7).
+func withDigestOnly(req *sip.Request) *sip.Request {
+	hs := req.GetHeaders("Authorization")
+	keep := 0
+	for _, h := range hs {
+		if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); strings.EqualFold(scheme, "Digest") {
+			keep++
+		}
+	}
+	if keep == len(hs) {
+		return req
+	}
+	out := req.Clone()
+	out.RemoveHeader("Authorization")
+	for _, h := range hs {
+		if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); strings.EqualFold(scheme, "Digest") {
+			out.AppendHeader(h)
+		}
+	}
+	return out
 }
 
 func sourceIP(req *sip.Request) string {

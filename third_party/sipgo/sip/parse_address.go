@@ -132,41 +132,39 @@ func addressStateUri(a *nameAddress, s string) (addressFSM, string, error) {
 	if len(s) == 0 {
 		return nil, s, errors.New("No URI present")
 	}
+	// RFC 3261 §20.10: a URI with a comma, question mark or semicolon must be in a
+	// name-addr (<...>); in an addr-spec the "?" would begin nothing (RFC 4475 §3.1.2.13).
+	if i := strings.IndexByte(s, ';'); strings.IndexByte(s, '?') >= 0 && (i < 0 || strings.IndexByte(s, '?') < i) {
+		return nil, s, errors.New("a URI with headers must be enclosed in <>")
+	}
 
 	for i, c := range s {
 		if c == ';' {
-			err := ParseUri(s[:i], a.uri)
+			err := ParseUri(strings.Trim(s[:i], abnf), a.uri)
 			return addressStateHeaderParams, s[i+1:], err
 		}
 	}
 
 	// No header params detected
-	err := ParseUri(s, a.uri)
+	err := ParseUri(strings.Trim(s, abnf), a.uri)
 	return nil, s, err
 }
 
 func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, error) {
 
 	addParam := func(equal int, s string) {
-
+		// RFC 3261 §25.1: LWS may surround ";" and "=" (";\r\n  tag = 98asjd8").
+		name, val := s, ""
 		if equal > 0 {
-			name := s[:equal]
-			val := s[equal+1:]
-			if a.headerParams != nil {
-				a.headerParams.Add(name, val)
-			}
-			return
+			name, val = s[:equal], strings.Trim(s[equal+1:], abnf)
 		}
-
-		if len(s) == 0 {
+		name = strings.Trim(name, abnf)
+		if name == "" {
 			// could be just ;
 			return
 		}
-
-		// Case when we have key name but not value. ex ;+siptag;
-		name := s[:]
 		if a.headerParams != nil {
-			a.headerParams.Add(name, "")
+			a.headerParams.Add(name, val)
 		}
 	}
 

@@ -160,7 +160,7 @@ func parseCSeqHeader(headerText string, cseq *CSeqHeader) error {
 	}
 
 	cseq.SeqNo = uint32(seqno)
-	cseq.MethodName = RequestMethod(headerText[ind+1:])
+	cseq.MethodName = RequestMethod(strings.Trim(headerText[ind+1:], abnf))
 	return nil
 }
 

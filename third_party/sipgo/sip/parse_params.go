@@ -11,6 +11,7 @@ const (
 	paramsStateEqual
 	paramsStateValue
 	paramsStateQuote
+	paramsStateAfterQuote
 )
 
 func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParams) (n int, err error) {
@@ -20,13 +21,18 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 	s = strings.TrimLeftFunc(s, unicode.IsSpace) // Remove trailing spaces
 	n = len(s)
 	for i, c := range s {
-		if c == ending {
+		if c == ending && state != paramsStateQuote {
 			n = i
 			break
 		}
 
 		switch state {
 		case paramsStateKey:
+			// RFC 3261 §25.1: LWS may surround the separator and the equals sign
+			// (";  tag = 1"), and empty parameters (";;") carry nothing.
+			if c == seperator || c == ' ' || c == '\t' {
+				continue
+			}
 			sep = 0
 			start = i
 			state = paramsStateEqual
@@ -34,7 +40,7 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 		case paramsStateEqual:
 			if c == seperator {
 				// Add support for empty values
-				p.Add(s[start:i], "")
+				addParam(p, s[start:i], "")
 				state = paramsStateKey
 				continue
 			}
@@ -52,8 +58,7 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 				state = paramsStateQuote
 				quote = i
 			case seperator:
-				p.Add(s[start:sep], s[sep+1:i])
-				start = sep + 1
+				addParam(p, s[start:sep], s[sep+1:i])
 				state = paramsStateKey
 			}
 		case paramsStateQuote:
@@ -61,19 +66,31 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 				//End quoute
 				continue
 			}
-			p.Add(s[start:], s[quote+1:i])
-			state = paramsStateKey
+			addParam(p, s[start:sep], s[quote+1:i])
+			state = paramsStateAfterQuote
+		case paramsStateAfterQuote:
+			if c == seperator {
+				state = paramsStateKey
+			}
 		}
 	}
 
 	// Do the last one
-	if sep > 0 && n >= 0 && (start < sep) {
-		p.Add(s[start:sep], s[sep+1:n])
-	}
-	// No seperator
-	if sep == 0 && start < n && n >= 0 {
-		p.Add(s[start:], "")
+	switch state {
+	case paramsStateValue:
+		addParam(p, s[start:sep], s[sep+1:n])
+	case paramsStateEqual:
+		addParam(p, s[start:n], "")
 	}
 
 	return n, nil
+}
+
+// addParam adds a parameter with the linear white space around its name and value removed.
+func addParam(p *HeaderParams, name, value string) {
+	name = strings.Trim(name, " \t")
+	if name == "" {
+		return
+	}
+	p.Add(name, strings.Trim(value, " \t"))
 }

@@ -25,6 +25,8 @@ var (
 	ErrParseSipPartial         = errors.New("SIP partial data")
 	ErrParseReadBodyIncomplete = errors.New("reading body incomplete")
 	ErrMessageTooLarge         = errors.New("Message exceeds ParseMaxMessageLength")
+	// ErrParseMultipleContentLength is a message with more than one Content-Length.
+	ErrParseMultipleContentLength = errors.New("more than one Content-Length")
 
 	defaultParser = NewParser()
 )
@@ -229,6 +231,10 @@ func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeade
 		for _, h := range headerBuf {
 			switch h := h.(type) {
 			case *ContentLengthHeader:
+				if contentLength != nil {
+					// RFC 4475 §3.3.9: nothing says which one frames the message.
+					return contentLength, total, ErrParseMultipleContentLength
+				}
 				contentLength = h
 			}
 			msg.AppendHeader(h)
@@ -413,7 +419,9 @@ func split3(s string) (parts [3]string, ok bool) {
 //	INVITE bob@example.com SIP/2.0
 //	REGISTER jane@telco.com SIP/1.0
 func parseRequestLine(parts [3]string, recipient *Uri) (method RequestMethod, sipVersion string, err error) {
-	method = RequestMethod(strings.ToUpper(parts[0]))
+	// RFC 3261 §7.1: the method name is case-sensitive; "invite" is not INVITE, and the
+	// response's CSeq must carry the method as it was written.
+	method = RequestMethod(parts[0])
 	err = ParseUri(parts[1], recipient)
 	sipVersion = parts[2]
 

@@ -25,6 +25,16 @@ var streamBufReader = sync.Pool{
 	},
 }
 
+// StreamParseError is a message of a stream that did not parse, with its bytes as far as
+// they had arrived, so that it can be answered (ParseErrorHandler).
+type StreamParseError struct {
+	Data []byte
+	Err  error
+}
+
+func (e *StreamParseError) Error() string { return e.Err.Error() }
+func (e *StreamParseError) Unwrap() error { return e.Err }
+
 type ParserStream struct {
 	p *Parser
 
@@ -83,10 +93,17 @@ func (p *ParserStream) ParseSIPStream(data []byte, cb func(msg Message)) error {
 		return err
 	}
 	for p.buf.Len() > 0 {
+		var start []byte
+		if p.state == stateStartLine {
+			start = p.buf.Bytes() // a view: nothing is written to the buffer in this loop
+		}
 		msg, _, err := p.ParseNext()
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return ErrParseSipPartial
 		} else if err != nil {
+			if start != nil {
+				return &StreamParseError{Data: bytes.Clone(start), Err: err}
+			}
 			return err
 		}
 		cb(msg)
@@ -191,6 +208,9 @@ func (p *ParserStream) parseSingle() error {
 			for _, h := range p.headerBuf {
 				switch h := h.(type) {
 				case *ContentLengthHeader:
+					if p.contentLength != nil {
+						return ErrParseMultipleContentLength
+					}
 					p.contentLength = h
 				}
 				p.msg.AppendHeader(h)

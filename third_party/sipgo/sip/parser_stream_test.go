@@ -454,7 +454,7 @@ func TestParserStreamMessageSizeLimitBody(t *testing.T) {
 
 	_, err := parser.parseSIPStreamFull(data)
 	require.Error(t, err)
-	require.Equal(t, ErrMessageTooLarge, err)
+	require.ErrorIs(t, err, ErrMessageTooLarge)
 }
 
 func TestParserStreamMessageSizeLimitHeaders(t *testing.T) {
@@ -489,7 +489,7 @@ func TestParserStreamMessageSizeLimitHeaders(t *testing.T) {
 
 	_, err := parser.parseSIPStreamFull(data)
 	require.Error(t, err)
-	require.Equal(t, ErrMessageTooLarge, err)
+	require.ErrorIs(t, err, ErrMessageTooLarge)
 }
 
 func TestParserStreamMessageSizeLimitRecover(t *testing.T) {
@@ -543,7 +543,7 @@ func TestParserStreamMessageSizeLimitRecover(t *testing.T) {
 		if err == nil {
 			break
 		}
-		require.Equal(t, ErrMessageTooLarge, err)
+		require.ErrorIs(t, err, ErrMessageTooLarge)
 	}
 	require.NoError(t, lastErr)
 	require.Equal(t, 2, len(out))
@@ -709,7 +709,7 @@ func TestParserStreamMessageSizeLimitStreamedHeaders(t *testing.T) {
 		}
 	}
 
-	require.Equal(t, ErrMessageTooLarge, err)
+	require.ErrorIs(t, err, ErrMessageTooLarge)
 	require.Less(t, fed, 2*p.MaxMessageLength, "peer must be stopped near the limit")
 	require.Zero(t, parser.totalRead, "refused message must not be retained")
 	require.Zero(t, parser.Buffer().Len(), "refused bytes must not be retained")
@@ -741,7 +741,7 @@ func TestParserStreamMessageSizeLimitUnterminatedLine(t *testing.T) {
 		}
 	}
 
-	require.Equal(t, ErrMessageTooLarge, err)
+	require.ErrorIs(t, err, ErrMessageTooLarge)
 	require.Less(t, fed, 2*p.MaxMessageLength, "peer must be stopped near the limit")
 	require.Zero(t, parser.Buffer().Len(), "refused bytes must not be retained")
 }

@@ -203,7 +203,9 @@ func NewResponseFromRequest(
 		statusCode,
 		reason,
 	)
-	res.SipVersion = req.SipVersion
+	// RFC 3261 §7.1: a response carries this version whatever the request wrote; echoing
+	// a mangled version ("SIP/7.0", trailing spaces) would make the response invalid too.
+	res.SipVersion = "SIP/2.0"
 	// RFC 3261 §20, Table 3.
 	allowedMethod := req.Method != REGISTER && !req.IsAck()
 	allowedStatus := (statusCode >= 180 && statusCode < 190) ||

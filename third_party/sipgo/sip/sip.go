@@ -118,10 +118,9 @@ func getDialogIDFromMessage(msg Message, callId, toHeaderTag, fromHeaderTag *str
 		return fmt.Errorf("missing From header")
 	}
 
-	fromTag, ok := from.Params.Get("tag")
-	if !ok {
-		return fmt.Errorf("missing tag param in From header")
-	}
+	// RFC 3261 §12.1.1, §12.2.2: a request from an RFC 2543 element carries no From tag;
+	// the dialog's remote tag is then null.
+	fromTag, _ := from.Params.Get("tag")
 	*callId = string(*callID)
 	*toHeaderTag = toTag
 	*fromHeaderTag = fromTag

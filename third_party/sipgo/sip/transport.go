@@ -47,6 +47,13 @@ type TransportReadProps struct {
 // TransportReadFilter can inspect or replace raw bytes before SIP parsing.
 type TransportReadFilter func(info TransportReadProps, data []byte) ([]byte, error)
 
+// ParseErrorHandler is given a message that could not be parsed and why. It returns the
+// response to send back to the message's source (RFC 4475: most malformed requests
+// deserve a 400 saying what is wrong), or nil to drop the message. Over UDP the response
+// goes where its top Via says (RFC 3261 §18.2.2, RFC 3581); over a stream it is written on
+// the connection, which is then closed, as no message boundary is left to resync on.
+type ParseErrorHandler func(data []byte, err error) []byte
+
 // DefaultPort returns transport default port by network.
 func DefaultPort(transport string) int {
 	switch ASCIIToLower(transport) {

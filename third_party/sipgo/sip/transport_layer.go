@@ -41,6 +41,7 @@ type TransportLayer struct {
 	// connectionReuse will force connection reuse when passing request
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      ParseErrorHandler
 
 	// dnsPreferSRV does always SRV lookup first
 	dnsPreferSRV bool
@@ -72,6 +73,14 @@ func WithTransportLayerDNSLookupSRV(preferSRV bool) TransportLayerOption {
 func WithTransportLayerReadFilter(f TransportReadFilter) TransportLayerOption {
 	return func(l *TransportLayer) {
 		l.readFilter = f
+	}
+}
+
+// WithTransportLayerParseErrorHandler answers (or drops) messages that do not parse, on
+// UDP, TCP and TLS.
+func WithTransportLayerParseErrorHandler(h ParseErrorHandler) TransportLayerOption {
+	return func(l *TransportLayer) {
+		l.parseError = h
 	}
 }
 
@@ -138,17 +147,20 @@ func NewTransportLayer(
 			log:             l.log.With("caller", "Transport<UDP>"),
 			connectionReuse: l.connectionReuse,
 			readFilter:      l.readFilter,
+			parseError:      l.parseError,
 		},
 		TCP: &TransportTCP{
 			log:             l.log.With("caller", "Transport<TCP>"),
 			connectionReuse: l.connectionReuse,
 			readFilter:      l.readFilter,
+			parseError:      l.parseError,
 		},
 		TLS: &TransportTLS{
 			TransportTCP: &TransportTCP{
 				log:             l.log.With("caller", "Transport<TLS>"),
 				connectionReuse: l.connectionReuse,
 				readFilter:      l.readFilter,
+				parseError:      l.parseError,
 			},
 		},
 		WS: &TransportWS{
@@ -530,9 +542,13 @@ func (l *TransportLayer) serverRequestConnection(ctx context.Context, req *Reque
 			return c, nil
 		}
 
-		// Fail with via host
-		// NOTE: This can happen at any point when server sending response and we are not handling those cases.
-		// Generally this may have issue with setups where connections are closed after each response
+		// RFC 3261 §18.2.2: the source address is the "received" address, and the
+		// response goes there on the sent-by port. A host named in the Via is never
+		// tried instead: it may be anyone's.
+		if l.log.Enabled(ctx, slog.LevelDebug) {
+			l.log.Debug("Creating server connection", "raddr", raddr.String(), "network", network)
+		}
+		return transport.CreateConnection(ctx, Addr{}, raddr, l.handleMessage)
 	}
 
 	raddr := Addr{

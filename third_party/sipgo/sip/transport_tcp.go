@@ -19,6 +19,7 @@ type TransportTCP struct {
 	log             *slog.Logger
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      ParseErrorHandler
 
 	// ReadTimeout limits how long a TCP or TLS connection may block waiting
 	// for data. It is copied when the connection is created. A non-positive
@@ -237,7 +238,26 @@ func (t *TransportTCP) readConnection(conn *TCPConnection, laddr string, raddr s
 		// t.log.Debug().Str("raddr", raddr).Str("data", string(data)).Msg("new message")
 		if err := t.parseStream(par, data, raddr, handler); err != nil {
 			// A framing error leaves no message boundary to resync on, so close the connection.
-			return
+			if t.parseError != nil {
+				msgData := data
+				var perr *StreamParseError
+				if errors.As(err, &perr) {
+					msgData = perr.Data
+				}
+				if res := t.parseError(msgData, err); res != nil {
+					if _, err := conn.Write(res); err != nil {
+						t.log.Debug("reply to unparsed message", "error", err)
+					}
+				}
+			}
+			// Answers to the messages before the broken one may still be on their way:
+			// read nothing more, but close only when the peer does or after a grace period.
+			_ = conn.Conn.SetReadDeadline(time.Now().Add(tcpBrokenGrace))
+			for {
+				if _, err := conn.Conn.Read(buf); err != nil {
+					return
+				}
+			}
 		}
 	}
 }
@@ -258,6 +278,10 @@ func (t *TransportTCP) parseStream(par *ParserStream, data []byte, src string, h
 	}
 	return nil
 }
+
+// tcpBrokenGrace is how long a connection whose stream could not be parsed stays open for
+// the answers to the messages before the fault.
+var tcpBrokenGrace = 500 * time.Millisecond
 
 type TCPConnection struct {
 	net.Conn

@@ -24,6 +24,7 @@ type TransportUDP struct {
 	log             *slog.Logger
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      ParseErrorHandler
 }
 
 func (t *TransportUDP) init(par *Parser) {
@@ -185,7 +186,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 			acceptedAddr[rastr] = struct{}{}
 		}
 
-		t.parseAndHandle(data, rastr, handler)
+		t.parseAndHandle(conn.PacketConn, data, raddr, handler)
 		lastRaddr = rastr
 	}
 }
@@ -214,11 +215,12 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 			continue
 		}
 
-		t.parseAndHandle(data, raddr.String(), handler)
+		t.parseAndHandle(conn, data, raddr, handler)
 	}
 } */
 
-func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHandler) {
+func (t *TransportUDP) parseAndHandle(conn net.PacketConn, data []byte, raddr net.Addr, handler MessageHandler) {
+	src := raddr.String()
 	// Check is keep alive
 	if len(data) <= 4 {
 		//One or 2 CRLF
@@ -231,6 +233,11 @@ func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHa
 	msg, err := t.parser.ParseSIP(data) //Very expensive operation
 	if err != nil {
 		t.log.Error("failed to parse", "data", string(data), "error", err)
+		if t.parseError != nil {
+			if res := t.parseError(data, err); res != nil {
+				t.replyUnparsed(conn, res, raddr)
+			}
+		}
 		return
 	}
 
@@ -238,6 +245,29 @@ func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHa
 	// Current transaction are taking connection but for UDP they can forward on different src address
 	msg.SetSource(src) // By default we expect our source is behind NAT. https://datatracker.ietf.org/doc/html/rfc3581#section-6
 	handler(msg)
+}
+
+// replyUnparsed sends a response to a message that did not parse: to the source address,
+// on the port its top Via names, or the source port with rport (RFC 3261 §18.2.2, RFC 3581).
+func (t *TransportUDP) replyUnparsed(conn net.PacketConn, res []byte, raddr net.Addr) {
+	src, ok := raddr.(*net.UDPAddr)
+	if !ok {
+		return
+	}
+	dst := *src
+	if m, err := t.parser.ParseSIP(res); err == nil {
+		if via := m.Via(); via != nil {
+			if _, rport := via.Params.Get("rport"); !rport {
+				dst.Port = via.Port
+				if dst.Port == 0 {
+					dst.Port = DefaultUdpPort
+				}
+			}
+		}
+	}
+	if _, err := conn.WriteTo(res, &dst); err != nil {
+		t.log.Debug("reply to unparsed message", "error", err)
+	}
 }
 
 type UDPConnection struct {
