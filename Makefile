@@ -35,10 +35,12 @@ vet:
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/clearline # builds without cgo too (recogniser: none or external)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum"; exit 1; }
+	cd third_party/sipgo && $(GO) vet ./sip/
 
 ## test: every test — unit, fuzz seeds, end-to-end with SIPp — under the race detector
 test: test-deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd third_party/sipgo && $(GO) test -count=1 -timeout 5m ./sip/ # the SIP library as patched (PATCHES.md)
 
 ## bench: Go benchmarks, then SIPp load through the guard against SIPp end to end
 bench: test-deps build

@@ -133,7 +133,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 
 // fork places one outbound INVITE and reports how it ended.
 func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []byte, results chan<- forkResult, ringing chan<- struct{}) {
-	cs, err := b.g.dialogUA(t.transport).WriteInvite(ctx, b.newInvite(orig, t, body))
+	cs, err := b.writeInvite(ctx, orig, t, body)
 	if err == nil {
 		err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
 			Username: t.username,

@@ -67,7 +67,13 @@ var mediaNext atomic.Int32
 // configuration (YAML) first.
 func startTestGuard(t *testing.T, extra string) *testGuard {
 	t.Helper()
-	phone := startTestPhone(t)
+	return startTestGuardWith(t, extra, true)
+}
+
+// startTestGuardWith is startTestGuard with a phone that listens on TCP too, or not.
+func startTestGuardWith(t *testing.T, extra string, phoneTCP bool) *testGuard {
+	t.Helper()
+	phone := startTestPhone(t, phoneTCP)
 	port := freeSIPPort(t, testGuardIP)
 	lo := 40000 + int(mediaNext.Add(1)-1)*40
 	src := fmt.Sprintf(`
@@ -194,7 +200,7 @@ type testPhone struct {
 	got  []*sip.Request // INVITEs, in order
 }
 
-func startTestPhone(t *testing.T) *testPhone {
+func startTestPhone(t *testing.T, withTCP bool) *testPhone {
 	t.Helper()
 	port := freeSIPPort(t, testGuardIP)
 	p := &testPhone{addr: net.JoinHostPort(testGuardIP, strconv.Itoa(port))}
@@ -223,17 +229,19 @@ func startTestPhone(t *testing.T) *testPhone {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tcp, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	go srv.ServeUDP(udp)
-	go srv.ServeTCP(tcp)
 	t.Cleanup(func() {
 		udp.Close()
-		tcp.Close()
 		ua.Close()
 	})
+	if withTCP {
+		tcp, err := net.Listen("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.ServeTCP(tcp)
+		t.Cleanup(func() { tcp.Close() })
+	}
 	return p
 }
 

@@ -83,7 +83,7 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 // (challenge, refusal, throttling) and returns false when the request must go no further.
 func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user string) bool {
 	src := sourceIP(req)
-	if retry, blocked := g.throttle.blocked(src, time.Now()); blocked {
+	if retry, blocked := g.throttle.refused(src, user, time.Now()); blocked {
 		respond(tx, req, sip.StatusForbidden, "Too Many Failed Attempts",
 			sip.NewHeader("Retry-After", strconv.Itoa(int(retry.Seconds())+1)),
 			warning("too many wrong passwords from this address; wait and try again"))
@@ -97,7 +97,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	}
 	res, err := g.digest.AuthorizeRequest(req, diago.DigestAuth{Username: user, Password: password, Realm: g.cfg.SIP.Realm, Expire: 30 * time.Second})
 	if res.StatusCode == sip.StatusOK && known {
-		g.throttle.succeeded(src)
+		g.throttle.succeeded(src, user, time.Now())
 		return true
 	}
 	if errors.Is(err, diago.ErrDigestAuthNoChallenge) {

@@ -120,7 +120,7 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 	id := req.CallID().Value()
 	g.track(id, &leg{side: call.Trunk, srv: sess})
 	defer g.untrack(id)
-	if err := sess.RespondSDP(media.AnswerSDP(g.host, ms.Port(call.Trunk), pt, "sendonly")); err != nil {
+	if err := sess.RespondSDP(media.AnswerLike(req.Body(), media.AnswerSDP(g.host, ms.Port(call.Trunk), pt, "sendonly"))); err != nil {
 		return false
 	}
 	ctx, cancel := whileUp(g.ctx, sess) // ends if the caller hangs up during the announcement

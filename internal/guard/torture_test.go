@@ -25,12 +25,12 @@ type tortureAnswer struct {
 	// tcp, when set, is the answer over TCP, where framing rules differ (RFC 3261 §18.3).
 	tcp *tortureAnswer
 	// check looks further at the final response.
-	check func(t *testing.T, res *sip.Response)
+	check func(t *testing.T, g *testGuard, res *sip.Response)
 }
 
 // hasHeader checks that a response with code has a header with the text.
-func hasHeader(code int, name, contains string) func(t *testing.T, res *sip.Response) {
-	return func(t *testing.T, res *sip.Response) {
+func hasHeader(code int, name, contains string) func(t *testing.T, g *testGuard, res *sip.Response) {
+	return func(t *testing.T, _ *testGuard, res *sip.Response) {
 		t.Helper()
 		if res.StatusCode != code {
 			return
@@ -44,7 +44,7 @@ func hasHeader(code int, name, contains string) func(t *testing.T, res *sip.Resp
 
 // answersVideoRefused checks an answer to an audio+video offer: audio on the relay, video
 // refused with port 0, in the offer's order.
-func answersVideoRefused(t *testing.T, res *sip.Response) {
+func answersVideoRefused(t *testing.T, _ *testGuard, res *sip.Response) {
 	t.Helper()
 	if res.StatusCode != 200 {
 		return
@@ -53,6 +53,24 @@ func answersVideoRefused(t *testing.T, res *sip.Response) {
 	a, v := strings.Index(body, "m=audio "), strings.Index(body, "m=video 0 ")
 	if a < 0 || v < 0 || v < a || strings.Contains(body, "m=audio 0 ") {
 		t.Errorf("answer does not relay audio and refuse video, in order:\n%s", body)
+	}
+}
+
+// reachedPhoneWhole checks that the phone got the whole offer, over TCP if the INVITE was
+// too big for UDP (RFC 3261 §18.1.1; the guard drops the caller's ICE candidates, which
+// brings this one under the limit: TestBigInviteOverTCP has a bigger one).
+func reachedPhoneWhole(t *testing.T, g *testGuard, res *sip.Response) {
+	t.Helper()
+	if res.StatusCode != 200 {
+		return
+	}
+	got := g.phone.invites()
+	if len(got) != 1 {
+		t.Fatalf("the phone got %d INVITEs", len(got))
+	}
+	size := len(got[0].String())
+	if size > udpRequestLimit && got[0].Transport() != "TCP" || !strings.Contains(string(got[0].Body()), "a=rtpmap:107 telephone-event/16000") {
+		t.Errorf("the phone got a %d-byte INVITE over %s:\n%s", size, got[0].Transport(), got[0].Body())
 	}
 }
 
@@ -115,7 +133,7 @@ var tortureAnswers = map[string]tortureAnswer{
 	"x-audio-only":        {trunk: 200, other: 401},
 	"x-audio-video":       {trunk: 200, other: 401, check: answersVideoRefused},
 	"x-audio-video-port0": {trunk: 200, other: 401, check: answersVideoRefused},
-	"x-big-sdp":           {trunk: 200, other: 401},
+	"x-big-sdp":           {trunk: 200, other: 401, check: reachedPhoneWhole},
 	"x-wsinv-tag-nolws":   {trunk: 481, other: 481},
 }
 
@@ -203,7 +221,7 @@ func TestRFC4475(t *testing.T) {
 
 // sendTorture sends msg and checks the final response has code (none, for 0); a call that
 // was answered is acknowledged and hung up, a refused INVITE acknowledged.
-func sendTorture(t *testing.T, g *testGuard, network, ip string, msg []byte, code int, check func(*testing.T, *sip.Response)) {
+func sendTorture(t *testing.T, g *testGuard, network, ip string, msg []byte, code int, check func(*testing.T, *testGuard, *sip.Response)) {
 	t.Helper()
 	p := newPeer(t, network, ip, replyPort(msg), g.addr)
 	p.send(msg)
@@ -240,7 +258,7 @@ func sendTorture(t *testing.T, g *testGuard, network, ip string, msg []byte, cod
 		return
 	}
 	if check != nil {
-		check(t, res)
+		check(t, g, res)
 	}
 	if cseq := res.CSeq(); cseq != nil && cseq.MethodName == sip.INVITE && res.From() != nil && res.To() != nil && res.CallID() != nil {
 		acknowledge(t, p, network, res)
@@ -270,5 +288,87 @@ func acknowledge(t *testing.T, p *peer, network string, res *sip.Response) {
 	bye, _ := p.final(3 * time.Second)
 	if bye == nil || bye.StatusCode != 200 {
 		t.Errorf("BYE answered %v", bye)
+	}
+}
+
+// bigOffer is x-big-sdp with 24 more attribute lines (SSRC descriptions, as WebRTC-minded
+// clients send): the INVITE the guard forwards is over 2 KB.
+func bigOffer(t *testing.T) []byte {
+	t.Helper()
+	msg := tortureMessages(t)["x-big-sdp"]
+	head, body, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
+	var extra strings.Builder
+	for i := range 24 {
+		fmt.Fprintf(&extra, "a=ssrc:1234567890 label:clearline-test-stream-label-%02d\r\n", i)
+	}
+	body = append(body, extra.String()...)
+	head = regexp.MustCompile(`Content-Length: \d+`).ReplaceAll(head, []byte("Content-Length: "+strconv.Itoa(len(body))))
+	return append(append(head, "\r\n\r\n"...), body...)
+}
+
+// A request too big for UDP goes to a phone over TCP (RFC 3261 §18.1.1), or over UDP, whole,
+// to a phone that takes no TCP; the call connects either way.
+func TestBigInviteOverTCP(t *testing.T) {
+	for _, tcp := range []bool{true, false} {
+		t.Run(map[bool]string{true: "phone takes TCP", false: "phone takes UDP only"}[tcp], func(t *testing.T) {
+			g := startTestGuardWith(t, "", tcp)
+			sendTorture(t, g, "udp", testNet+"5", bigOffer(t), 200, nil)
+			got := g.phone.invites()
+			if len(got) != 1 {
+				t.Fatalf("the phone got %d INVITEs", len(got))
+			}
+			want := map[bool]string{true: "TCP", false: "UDP"}[tcp]
+			if size := len(got[0].String()); size < 2000 || got[0].Transport() != want || !strings.Contains(string(got[0].Body()), "label-23") {
+				t.Errorf("the phone got a %d-byte INVITE over %s; want the whole offer over %s", size, got[0].Transport(), want)
+			}
+			g.waitIdle(t)
+		})
+	}
+}
+
+// The valid REGISTERs of RFC 4475, answered with the right password, bind what the RFC
+// says: a Contact header parameter stays out of the URI (cparam01), a URI parameter stays
+// in it (cparam02), an escaped header in the URI is kept (regescrt).
+func TestRFC4475Registrations(t *testing.T) {
+	msgs := tortureMessages(t)
+	for _, tt := range []struct {
+		name, user, password string
+		want, not            string
+	}{
+		{"cparam01", "watson", "watson-pw", "<sip:+19725552222@gw1.example.net>", "unknownparam>"},
+		{"cparam02", "watson", "watson-pw", "<sip:+19725552222@gw1.example.net;unknownparam>", ""},
+		{"regescrt", "user", "user-pw", "<sip:user@example.com?Route=%3Csip:sip.example.com%3E>", ""},
+		{"dblreq", "j.user", "j-pw", "<sip:j.user@host.example.com>", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := startTestGuard(t, "")
+			msg := msgs[tt.name]
+			p := newPeer(t, "udp", testNet+"7", replyPort(msg), g.addr)
+			p.send(msg)
+			chal, _ := p.final(3 * time.Second)
+			if chal == nil || chal.StatusCode != 401 {
+				t.Fatalf("challenge: %v", chal)
+			}
+			auth := digestAuth(chal, "REGISTER", "sip:example.com", tt.user, tt.password)
+			again := cseqLine.ReplaceAllFunc(msg, func(b []byte) []byte {
+				n, _ := strconv.Atoi(string(cseqLine.FindSubmatch(b)[1]))
+				return []byte("CSeq: " + strconv.Itoa(n+1))
+			})
+			again = branchArg.ReplaceAll(again, []byte("branch=$1-2"))
+			again = bytes.Replace(again, []byte("\r\n\r\n"), []byte("\r\nAuthorization: "+auth+"\r\n\r\n"), 1)
+			p.send(again)
+			res, _ := p.final(3 * time.Second)
+			if res == nil || res.StatusCode != 200 {
+				t.Fatalf("with the right password: %v", res)
+			}
+			var contacts []string
+			for _, h := range res.GetHeaders("Contact") {
+				contacts = append(contacts, h.Value())
+			}
+			all := strings.Join(contacts, ", ")
+			if !strings.Contains(all, tt.want) || (tt.not != "" && strings.Contains(all, tt.not)) {
+				t.Errorf("bindings %q; want %s", all, tt.want)
+			}
+		})
 	}
 }
