@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -31,6 +32,8 @@ type bridge struct {
 	info chan byte
 	// tap analyses what the party on the trunk side says, once the call is answered.
 	tap *listen.Tap
+	// offering is set while a new offer from one side is being passed to the other.
+	offering atomic.Bool
 
 	mu  sync.Mutex
 	c   call.Call

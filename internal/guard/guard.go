@@ -193,6 +193,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	srv.OnCancel(g.safe(g.onCancel))
 	srv.OnRegister(g.safe(g.onRegister))
 	srv.OnInfo(g.safe(g.onInfo))
+	srv.OnRequest(sip.UPDATE, g.safe(g.onOffer))
 	srv.OnOptions(g.safe(g.onOptions))
 	srv.OnNoRoute(g.safe(func(req *sip.Request, tx sip.ServerTransaction) {
 		if r := checkMethod(req); r != nil {

@@ -20,7 +20,7 @@ const outboundRingLimit = 3 * time.Minute
 // then the phones' calls outbound once they have authenticated.
 func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
-		g.onReinvite(req, tx)
+		g.onOffer(req, tx) // a new offer in a call: hold, resume, a refresh (reinvite.go)
 		return
 	}
 	if req.Contact() == nil {

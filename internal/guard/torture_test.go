@@ -137,7 +137,9 @@ var tortureAnswers = map[string]tortureAnswer{
 	"x-wsinv-tag-nolws":   {trunk: 481, other: 481},
 }
 
-func tortureMessages(t *testing.T) map[string][]byte {
+func tortureMessages(t *testing.T) map[string][]byte { return tortureMessagesFor(t) }
+
+func tortureMessagesFor(t testing.TB) map[string][]byte {
 	t.Helper()
 	files, err := filepath.Glob("../../testdata/sip/*/*.dat")
 	if err != nil || len(files) == 0 {

@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// A hold (a=sendonly) and a resume from either side reach the other side as re-INVITEs,
+// and each side gets the other's answer (a=recvonly, then a=sendrecv: RFC 3264 §6.1) with
+// the relay's address, so both know where the call stands; the SIPp scenarios check each
+// offer and answer, and this test that the media still goes through the guard.
+func TestHoldBothWays(t *testing.T) {
+	for _, tt := range []struct {
+		name, caller, phone string
+		holder              func(caller, phone *sipp) *sipp // whose messages carry the hold's answer
+		held                func(caller, phone *sipp) *sipp // who was asked
+	}{
+		{"caller holds", "caller_holds.xml", "phone_answers_hold.xml",
+			func(c, _ *sipp) *sipp { return c }, func(_, p *sipp) *sipp { return p }},
+		{"household holds", "caller_held.xml", "phone_holds.xml",
+			func(_, p *sipp) *sipp { return p }, func(c, _ *sipp) *sipp { return c }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := startGuard(t, nil)
+			phone := g.phone(tt.phone)
+			caller := g.caller(tt.caller)
+			caller.wait()
+			phone.wait()
+			// The held side was sent the hold by the guard, pointing at the guard's relay.
+			held := tt.held(caller, phone)
+			var holds []message
+			for _, m := range held.messages() {
+				if !m.sent && strings.HasPrefix(m.start, "INVITE ") {
+					holds = append(holds, m)
+				}
+			}
+			if want := map[bool]int{true: 3, false: 2}[held == phone]; len(holds) != want {
+				t.Fatalf("%s got %d INVITEs; want %d (the call, the hold, the resume):\n%s", held.name, len(holds), want, held.summary())
+			}
+			hold := holds[len(holds)-2]
+			if ip, port := hold.sdpAudio(); !strings.Contains(hold.text, "a=sendonly") || ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+				t.Errorf("the hold reached %s as %s:%d:\n%s", held.name, ip, port, hold.text)
+			}
+			// The holder's answer came from the other side, through the relay.
+			var answers []message
+			for _, m := range tt.holder(caller, phone).messages() {
+				if !m.sent && strings.HasPrefix(m.start, "SIP/2.0 200") && strings.Contains(m.text, "m=audio") && strings.Contains(m.header("CSeq"), "INVITE") {
+					answers = append(answers, m)
+				}
+			}
+			if len(answers) < 2 {
+				t.Fatalf("no answer to the hold")
+			}
+			if ip, port := answers[len(answers)-2].sdpAudio(); !strings.Contains(answers[len(answers)-2].text, "a=recvonly") || ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+				t.Errorf("the answer to the hold was %s:%d:\n%s", ip, port, answers[len(answers)-2].text)
+			}
+			g.waitEnded(1)
+			g.waitIdle()
+		})
+	}
+}
