@@ -34,6 +34,8 @@ type bridge struct {
 	tap *listen.Tap
 	// offering is set while a new offer from one side is being passed to the other.
 	offering atomic.Bool
+	// early is set once the caller has been given the relay's address for early media.
+	early atomic.Bool
 
 	mu  sync.Mutex
 	c   call.Call
@@ -97,7 +99,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 		}
 		select {
 		case <-ringing:
-			if !rang {
+			if !rang && !b.early.Load() { // after early media the caller hears the far end's
 				rang = true
 				_ = b.in.Respond(sip.StatusRinging, "Ringing", nil)
 			}
@@ -142,6 +144,7 @@ func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []b
 			Username: t.username,
 			Password: t.password,
 			OnResponse: func(r *sip.Response) error {
+				b.onProvisional(r)
 				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
 					select {
 					case ringing <- struct{}{}:

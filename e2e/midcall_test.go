@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // A hold (a=sendonly) and a resume from either side reach the other side as re-INVITEs,
@@ -58,4 +59,30 @@ func TestHoldBothWays(t *testing.T) {
 			g.waitIdle()
 		})
 	}
+}
+
+// The provider's announcement before it answers (183 with a session description, then its
+// audio) reaches the phone through the guard's relay before the call is answered.
+func TestEarlyMediaReachesThePhone(t *testing.T) {
+	g := startGuard(t, nil)
+	trunkSide := g.trunk("trunk_early_media.xml")
+	dialler := g.dial("phone_dials_early.xml", "01632960999", "-au", "kitchen", "-ap", "s3cret")
+	deadline := time.Now().Add(2500 * time.Millisecond)
+	for g.metric(`clearline_rtp_packets_relayed_total{from="trunk"}`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no audio from the provider relayed before it answered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cs := g.calls(); len(cs) != 1 || !cs[0].AnsweredAt.IsZero() {
+		t.Fatalf("the early audio came after the answer: %+v", cs)
+	}
+	dialler.wait()
+	trunkSide.wait()
+	early := dialler.mustFind(false, "SIP/2.0 183")
+	if ip, port := early.sdpAudio(); ip != phoneIP || port < g.mediaLo || port > g.mediaHi {
+		t.Errorf("the phone was given %s:%d for the early media, not the relay", ip, port)
+	}
+	g.waitEnded(1)
+	g.waitIdle()
 }
