@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clearline/clearline/internal/call"
 )
 
 // A hold (a=sendonly) and a resume from either side reach the other side as re-INVITEs,
@@ -84,5 +86,20 @@ func TestEarlyMediaReachesThePhone(t *testing.T) {
 		t.Errorf("the phone was given %s:%d for the early media, not the relay", ip, port)
 	}
 	g.waitEnded(1)
+	g.waitIdle()
+}
+
+// A provider that makes the guard refresh a 4 s session timer (RFC 4028) gets its refresh
+// re-INVITE in time, and the call lasts past the interval.
+func TestSessionTimerRefreshedByTheGuard(t *testing.T) {
+	g := startGuard(t, nil)
+	trunkSide := g.trunk("trunk_session_timer.xml")
+	dialler := g.dial("phone_dials.xml", "01632960999", "-au", "kitchen", "-ap", "s3cret", "-d", "5000")
+	dialler.wait()
+	trunkSide.wait()
+	cs := g.waitEnded(1)
+	if cs[0].EndedBy != call.ByHousehold || cs[0].AnsweredAt.IsZero() {
+		t.Errorf("the call ended by %q (%s); want the household hanging up after 5 s", cs[0].EndedBy, cs[0].Reason)
+	}
 	g.waitIdle()
 }

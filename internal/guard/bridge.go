@@ -133,6 +133,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 		return
 	}
 	b.listen(winner)
+	go b.keepSession(winner, outSide)
 	b.hold(winner, outSide)
 }
 
@@ -268,7 +269,7 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	b.mu.Lock()
 	b.c.AnsweredAt = time.Now().UTC()
 	b.mu.Unlock()
-	if err := b.in.RespondSDP(ansBody); err != nil {
+	if err := b.in.Respond(sip.StatusOK, "OK", ansBody, append([]sip.Header{sip.NewHeader("Content-Type", "application/sdp")}, timerHeaders(b.in.InviteRequest)...)...); err != nil {
 		// The caller went away (CANCEL crossing the answer, or no ACK): release the answered leg.
 		b.end(endedBy(b.inSide), b.inSide, "the caller left as the call was answered: "+err.Error())
 		return false

@@ -25,7 +25,7 @@ var knownMethods = map[sip.RequestMethod]bool{
 }
 
 // supported are the option tags the guard understands (RFC 3261 §19.2), for Require.
-var supported = map[string]bool{}
+var supported = map[string]bool{"timer": true}
 
 func allowHeader() sip.Header {
 	names := make([]string, len(allowed))

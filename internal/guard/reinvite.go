@@ -34,6 +34,9 @@ func (g *Guard) onOffer(req *sip.Request, tx sip.ServerTransaction) {
 		// A session refresh without an offer (RFC 4028 §9 allows it for UPDATE; a re-INVITE
 		// without one asks for the guard's offer, which is the one it last answered with).
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+		for _, h := range timerHeaders(req) {
+			res.AppendHeader(h)
+		}
 		g.contact(res, req)
 		_ = tx.Respond(res)
 		return
@@ -61,6 +64,11 @@ func (g *Guard) onOffer(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, code, reason, answer)
 	if answer != nil {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	if code < 300 {
+		for _, h := range timerHeaders(req) { // a refresh is answered like the INVITE was
+			res.AppendHeader(h)
+		}
 	}
 	g.contact(res, req)
 	_ = tx.Respond(res)
@@ -127,7 +135,7 @@ var errNoOtherLeg = errors.New("the call has no other leg yet")
 
 // sendOffer sends a re-INVITE with body on the leg on side to, acknowledges its answer and
 // returns the final response.
-func (b *bridge) sendOffer(ctx context.Context, to call.Side, body []byte) (*sip.Response, error) {
+func (b *bridge) sendOffer(ctx context.Context, to call.Side, body []byte, headers ...sip.Header) (*sip.Response, error) {
 	b.mu.Lock()
 	out, answered := b.out, !b.c.AnsweredAt.IsZero()
 	b.mu.Unlock()
@@ -151,6 +159,9 @@ func (b *bridge) sendOffer(ctx context.Context, to call.Side, body []byte) (*sip
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range headers {
+		req.AppendHeader(h)
+	}
 	res, err := d.Do(ctx, req)
 	if err != nil {
 		return nil, err

@@ -374,3 +374,24 @@ func TestRFC4475Registrations(t *testing.T) {
 		})
 	}
 }
+
+// A provider asking for a session timer (RFC 4028) gets it, refreshing itself; one that
+// requires it is not refused with 420.
+func TestSessionTimerAgreed(t *testing.T) {
+	for _, ask := range []string{"Supported: timer", "Require: timer"} {
+		t.Run(ask, func(t *testing.T) {
+			g := startTestGuard(t, "")
+			msg := tortureMessages(t)["x-audio-only"]
+			msg = bytes.Replace(msg, []byte("Max-Forwards: 70\r\n"), []byte("Max-Forwards: 70\r\nSession-Expires: 1800\r\nMin-SE: 90\r\n"+ask+"\r\n"), 1)
+			sendTorture(t, g, "udp", testNet+"6", msg, 200, func(t *testing.T, _ *testGuard, res *sip.Response) {
+				se, refresher, ok := sessionExpires(res)
+				if !ok || se != 1800*time.Second || refresher != "uac" || !optionTag(res, "Require", "timer") {
+					t.Errorf("2xx says Session-Expires %v;refresher=%s, Require timer %v; want 1800 s, uac, true", se, refresher, optionTag(res, "Require", "timer"))
+				}
+			})
+			if got := g.phone.invites(); len(got) != 1 || !optionTag(got[0], "Supported", "timer") {
+				t.Errorf("the phone's INVITE does not offer the timer: %v", got)
+			}
+		})
+	}
+}

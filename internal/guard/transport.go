@@ -26,12 +26,15 @@ func overUDPLimit(req *sip.Request) bool {
 // over UDP all the same, fragmented, rather than the call failing.
 func (b *bridge) writeInvite(ctx context.Context, orig *sip.Request, t target, body []byte) (*sipgo.DialogClientSession, error) {
 	req := b.newInvite(orig, t, body)
+	req.AppendHeader(sip.NewHeader("Supported", "timer")) // timer.go: the guard refreshes when asked
 	if t.transport != "udp" || !overUDPLimit(req) {
 		return b.g.dialogUA(t.transport).WriteInvite(ctx, req)
 	}
 	stream := t
 	stream.transport = "tcp"
-	cs, err := b.g.tcp.WriteInvite(ctx, b.newInvite(orig, stream, body))
+	big := b.newInvite(orig, stream, body)
+	big.AppendHeader(sip.NewHeader("Supported", "timer"))
+	cs, err := b.g.tcp.WriteInvite(ctx, big)
 	if err == nil {
 		return cs, nil
 	}
