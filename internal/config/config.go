@@ -6,6 +6,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -168,14 +170,25 @@ type SIP struct {
 	Realm string `yaml:"realm"`
 	// RingTimeout is how long the phones ring before an inbound call gets no answer.
 	RingTimeout Duration `yaml:"ring_timeout"`
+	// TLSListen, when set, is host:port for SIP over TLS (RFC 3261 §26.2; 5061 by
+	// convention), for phones and the trunk; TLSCert and TLSKey are the guard's certificate
+	// chain and private key, PEM files.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
 }
 
 // Trunk is the upstream provider.
 type Trunk struct {
 	// Address is host:port where outbound calls go.
 	Address string `yaml:"address"`
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls.
 	Transport string `yaml:"transport"`
+	// TLSCA is a PEM file of the certificate authorities the provider's TLS certificate is
+	// checked against; empty: the machine's. TLSServerName is the name its certificate must
+	// carry; empty: the host of Address.
+	TLSCA         string `yaml:"tls_ca"`
+	TLSServerName string `yaml:"tls_server_name"`
 	// InboundFrom lists extra source IPs or CIDRs the provider sends INVITEs from
 	// (a provider's SBC often sends from other ports or hosts than it receives on).
 	InboundFrom []string `yaml:"inbound_from"`
@@ -367,9 +380,10 @@ func (c *Config) check() []fieldError {
 	if err := checkHostPort(c.Trunk.Address); err != nil {
 		bad("$.trunk.address", "%v", err)
 	}
-	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" {
-		bad("$.trunk.transport", "must be udp or tcp, not %q", c.Trunk.Transport)
+	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" && c.Trunk.Transport != "tls" {
+		bad("$.trunk.transport", "must be udp, tcp or tls, not %q", c.Trunk.Transport)
 	}
+	c.checkTLS(bad)
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
@@ -654,4 +668,44 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 			bad(t.path, "%v", err)
 		}
 	}
+}
+
+// checkTLS checks the TLS listener's certificate and key, and the provider's CA file.
+func (c *Config) checkTLS(bad func(path, format string, args ...any)) {
+	s := c.SIP
+	if s.TLSListen != "" {
+		if err := checkHostPort(s.TLSListen); err != nil {
+			bad("$.sip.tls_listen", "%v", err)
+		}
+		switch {
+		case s.TLSCert == "":
+			bad("$.sip.tls_cert", "missing: sip.tls_listen needs the guard's certificate (a PEM file)")
+		case s.TLSKey == "":
+			bad("$.sip.tls_key", "missing: sip.tls_listen needs the certificate's private key (a PEM file)")
+		default:
+			if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+				bad("$.sip.tls_cert", "%s and %s are not a certificate and its key: %v", s.TLSCert, s.TLSKey, err)
+			}
+		}
+	} else if s.TLSCert != "" || s.TLSKey != "" {
+		bad("$.sip.tls_listen", "missing: a certificate is given, so say where to listen for TLS (like 0.0.0.0:5061)")
+	}
+	if f := c.Trunk.TLSCA; f != "" {
+		if _, err := LoadCAs(f); err != nil {
+			bad("$.trunk.tls_ca", "%v", err)
+		}
+	}
+}
+
+// LoadCAs reads a PEM file of certificate authorities.
+func LoadCAs(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

@@ -13,6 +13,7 @@ package guard
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -61,6 +62,8 @@ type Guard struct {
 	ua        *sipgo.UserAgent
 	srv       *sipgo.Server
 	udp, tcp  *sipgo.DialogUA
+	tls       *sipgo.DialogUA // nil without sip.tls_listen or a TLS trunk
+	tlsServer *tls.Config
 	host      string // the guard's IP, for URIs and SDP
 	port      int
 	phones    *phones
@@ -136,7 +139,11 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host),
+	tlsServer, tlsClient, err := tlsConfigs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host), sipgo.WithUserAgenTLSConfig(tlsClient),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerParseErrorHandler(func(data []byte, err error) []byte {
 			o.Metrics.Malformed()
 			return answerUnparsed(data, err)
@@ -162,6 +169,17 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	tcpContact := contact
 	tcpContact.Address.UriParams = sip.NewParams()
 	tcpContact.Address.UriParams.Add("transport", "tcp")
+	var tlsUA *sipgo.DialogUA
+	if tlsServer != nil || cfg.Trunk.Transport == "tls" {
+		tlsContact := contact
+		tlsContact.Address.UriParams = sip.NewParams()
+		tlsContact.Address.UriParams.Add("transport", "tls")
+		if cfg.SIP.TLSListen != "" {
+			_, p, _ := net.SplitHostPort(cfg.SIP.TLSListen)
+			tlsContact.Address.Port, _ = strconv.Atoi(p)
+		}
+		tlsUA = &sipgo.DialogUA{Client: tcpClient, ContactHDR: tlsContact}
+	}
 	g := &Guard{
 		cfg:       cfg,
 		log:       o.Log,
@@ -172,6 +190,8 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		srv:       srv,
 		udp:       &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
 		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact},
+		tls:       tlsUA,
+		tlsServer: tlsServer,
 		host:      host,
 		port:      port,
 		phones:    newPhones(cfg.Phones),
@@ -215,9 +235,19 @@ func (g *Guard) Serve(ctx context.Context) error {
 		udp.Close()
 		return fmt.Errorf("guard: sip tcp: %w", err)
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- g.srv.ServeUDP(udp) }()
 	go func() { errc <- g.srv.ServeTCP(tcp) }()
+	if g.tlsServer != nil {
+		tl, err := tls.Listen("tcp", g.cfg.SIP.TLSListen, g.tlsServer)
+		if err != nil {
+			udp.Close()
+			tcp.Close()
+			return fmt.Errorf("guard: sip tls: %w", err)
+		}
+		defer tl.Close()
+		go func() { errc <- g.srv.ServeTLS(tl) }()
+	}
 	if g.cfg.Trunk.Username != "" {
 		g.wg.Add(1)
 		go func() {
@@ -313,8 +343,13 @@ func warning(text string) sip.Header {
 }
 
 func (g *Guard) dialogUA(transport string) *sipgo.DialogUA {
-	if transport == "tcp" || transport == "TCP" {
+	switch transport {
+	case "tcp", "TCP":
 		return g.tcp
+	case "tls", "TLS":
+		if g.tls != nil {
+			return g.tls
+		}
 	}
 	return g.udp
 }

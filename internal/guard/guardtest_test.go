@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/media"
 )
 
 // A guard running in the test on loopback addresses of its own: the guard and its phone on
@@ -55,6 +57,7 @@ func (m *testMetrics) Packet(from call.Side)      {}
 type testGuard struct {
 	*Guard
 	addr    string // the guard's SIP address, for UDP and TCP
+	tlsAddr string // its TLS address, when it listens for TLS
 	metrics *testMetrics
 	phone   *testPhone
 	logs    *bytes.Buffer
@@ -65,15 +68,33 @@ var mediaNext atomic.Int32
 
 // startTestGuard serves a guard whose phone "kitchen" is testPhone; edit may change the
 // configuration (YAML) first.
-func startTestGuard(t *testing.T, extra string) *testGuard {
+func startTestGuard(t testing.TB, extra string) *testGuard {
 	t.Helper()
 	return startTestGuardWith(t, extra, true)
 }
 
 // startTestGuardWith is startTestGuard with a phone that listens on TCP too, or not.
-func startTestGuardWith(t *testing.T, extra string, phoneTCP bool) *testGuard {
+func startTestGuardWith(t testing.TB, extra string, phoneTCP bool) *testGuard {
 	t.Helper()
-	phone := startTestPhone(t, phoneTCP)
+	return startTestGuardOpts(t, guardOpts{extra: extra, phone: startTestPhone(t, phoneTCP)})
+}
+
+// guardOpts vary the test guard: YAML keys added at the top level, its phone (reached at
+// phoneURI, or at the phone's address over UDP), and changes to the decoded configuration.
+type guardOpts struct {
+	extra    string
+	phone    *testPhone
+	phoneURI string
+	edit     func(*config.Config)
+}
+
+func startTestGuardOpts(t testing.TB, o guardOpts) *testGuard {
+	t.Helper()
+	phone := o.phone
+	contact := "sip:kitchen@" + phone.addr
+	if o.phoneURI != "" {
+		contact = o.phoneURI
+	}
 	port := freeSIPPort(t, testGuardIP)
 	lo := 40000 + int(mediaNext.Add(1)-1)*40
 	src := fmt.Sprintf(`
@@ -86,7 +107,7 @@ trunk:
 phones:
   - user: kitchen
     password: s3cret
-    contact: sip:kitchen@%s
+    contact: %s
   - user: watson
     password: watson-pw
   - user: user
@@ -96,10 +117,13 @@ phones:
 media:
   ports: %d-%d
   timeout: 30s
-%s`, testGuardIP, port, testNet, testNet, phone.addr, lo, lo+39, extra)
+%s`, testGuardIP, port, testNet, testNet, contact, lo, lo+39, o.extra)
 	cfg, err := config.Parse([]byte(src))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.edit != nil {
+		o.edit(cfg)
 	}
 	var buf bytes.Buffer
 	mu := &sync.Mutex{}
@@ -161,7 +185,7 @@ func lastLines(s string, n int) string {
 }
 
 // waitIdle waits until the guard holds no call.
-func (g *testGuard) waitIdle(t *testing.T) {
+func (g *testGuard) waitIdle(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for g.Active() != 0 {
@@ -172,7 +196,7 @@ func (g *testGuard) waitIdle(t *testing.T) {
 	}
 }
 
-func freeSIPPort(t *testing.T, ip string) int {
+func freeSIPPort(t testing.TB, ip string) int {
 	t.Helper()
 	for range 50 {
 		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
@@ -200,10 +224,16 @@ type testPhone struct {
 	got  []*sip.Request // INVITEs, in order
 }
 
-func startTestPhone(t *testing.T, withTCP bool) *testPhone {
+func startTestPhone(t testing.TB, withTCP bool) *testPhone {
+	return startPeerUAS(t, testGuardIP, true, withTCP, nil)
+}
+
+// startPeerUAS serves the phone's behaviour on ip over UDP, TCP and TLS as asked (the
+// Go stand-in for a phone, or a provider answering outbound calls).
+func startPeerUAS(t testing.TB, ip string, withUDP, withTCP bool, tlsConf *tls.Config) *testPhone {
 	t.Helper()
-	port := freeSIPPort(t, testGuardIP)
-	p := &testPhone{addr: net.JoinHostPort(testGuardIP, strconv.Itoa(port))}
+	port := freeSIPPort(t, ip)
+	p := &testPhone{addr: net.JoinHostPort(ip, strconv.Itoa(port))}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-phone"))
 	if err != nil {
 		t.Fatal(err)
@@ -216,31 +246,35 @@ func startTestPhone(t *testing.T, withTCP bool) *testPhone {
 		p.mu.Lock()
 		p.got = append(p.got, req)
 		p.mu.Unlock()
-		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), testGuardIP, 47000))
+		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), ip, 47000))
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "kitchen", Host: testGuardIP, Port: port}})
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "kitchen", Host: ip, Port: port}})
 		_ = tx.Respond(res)
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	udp, err := net.ListenPacket("udp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.ServeUDP(udp)
-	t.Cleanup(func() {
-		udp.Close()
-		ua.Close()
-	})
-	if withTCP {
-		tcp, err := net.Listen("tcp", p.addr)
+	t.Cleanup(func() { ua.Close() })
+	if withUDP {
+		udp, err := net.ListenPacket("udp", p.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		go srv.ServeTCP(tcp)
-		t.Cleanup(func() { tcp.Close() })
+		go srv.ServeUDP(udp)
+		t.Cleanup(func() { udp.Close() })
+	}
+	if withTCP || tlsConf != nil {
+		l, err := net.Listen("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		if tlsConf != nil {
+			go srv.ServeTLS(tls.NewListener(l, tlsConf))
+		} else {
+			go srv.ServeTCP(l)
+		}
 	}
 	return p
 }
@@ -264,7 +298,7 @@ func answerFor(offer []byte, ip string, port int) []byte {
 		}
 		if f[0] == "m=audio" && !audio && f[1] != "0" {
 			audio = true
-			fmt.Fprintf(&b, "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", port, f[2])
+			fmt.Fprintf(&b, "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n", port, f[2], media.Answering(media.Direction(offer)))
 			continue
 		}
 		fmt.Fprintf(&b, "%s 0 %s %s\r\n", f[0], f[2], f[3])
@@ -275,7 +309,7 @@ func answerFor(offer []byte, ip string, port int) []byte {
 // peer sends raw SIP to the guard from one address, over UDP or TCP, and reads what comes
 // back.
 type peer struct {
-	t      *testing.T
+	t      testing.TB
 	udp    *net.UDPConn
 	tcp    net.Conn
 	rd     *bufio.Reader
@@ -284,9 +318,11 @@ type peer struct {
 	closed bool
 }
 
+var resumeCache = tls.NewLRUClientSessionCache(8)
+
 // newPeer binds ip:port (UDP, where replies without rport go: RFC 3261 §18.2.2) or dials the
 // guard from ip over TCP.
-func newPeer(t *testing.T, network, ip string, port int, guardAddr string) *peer {
+func newPeer(t testing.TB, network, ip string, port int, guardAddr string) *peer {
 	t.Helper()
 	p := &peer{t: t}
 	switch network {
@@ -303,6 +339,17 @@ func newPeer(t *testing.T, network, ip string, port int, guardAddr string) *peer
 		c, err := d.Dial("tcp", guardAddr)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if network == "tls" || network == "tls-resumed" {
+			conf := &tls.Config{RootCAs: testCA(t).pool, ServerName: testGuardIP}
+			if network == "tls-resumed" {
+				conf.ClientSessionCache = resumeCache // as a phone that has connected before
+			}
+			tc := tls.Client(c, conf)
+			if err := tc.Handshake(); err != nil {
+				t.Fatal(err)
+			}
+			c = tc
 		}
 		p.tcp, p.rd = c, bufio.NewReader(c)
 		p.local = c.LocalAddr().String()

@@ -300,9 +300,7 @@ func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Reques
 	}
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})
-	if t.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
+	req.SetTransport(sipTransport(t.transport))
 	return req
 }
 

@@ -25,12 +25,12 @@ type tortureAnswer struct {
 	// tcp, when set, is the answer over TCP, where framing rules differ (RFC 3261 §18.3).
 	tcp *tortureAnswer
 	// check looks further at the final response.
-	check func(t *testing.T, g *testGuard, res *sip.Response)
+	check func(t testing.TB, g *testGuard, res *sip.Response)
 }
 
 // hasHeader checks that a response with code has a header with the text.
-func hasHeader(code int, name, contains string) func(t *testing.T, g *testGuard, res *sip.Response) {
-	return func(t *testing.T, _ *testGuard, res *sip.Response) {
+func hasHeader(code int, name, contains string) func(t testing.TB, g *testGuard, res *sip.Response) {
+	return func(t testing.TB, _ *testGuard, res *sip.Response) {
 		t.Helper()
 		if res.StatusCode != code {
 			return
@@ -44,7 +44,7 @@ func hasHeader(code int, name, contains string) func(t *testing.T, g *testGuard,
 
 // answersVideoRefused checks an answer to an audio+video offer: audio on the relay, video
 // refused with port 0, in the offer's order.
-func answersVideoRefused(t *testing.T, _ *testGuard, res *sip.Response) {
+func answersVideoRefused(t testing.TB, _ *testGuard, res *sip.Response) {
 	t.Helper()
 	if res.StatusCode != 200 {
 		return
@@ -59,7 +59,7 @@ func answersVideoRefused(t *testing.T, _ *testGuard, res *sip.Response) {
 // reachedPhoneWhole checks that the phone got the whole offer, over TCP if the INVITE was
 // too big for UDP (RFC 3261 §18.1.1; the guard drops the caller's ICE candidates, which
 // brings this one under the limit: TestBigInviteOverTCP has a bigger one).
-func reachedPhoneWhole(t *testing.T, g *testGuard, res *sip.Response) {
+func reachedPhoneWhole(t testing.TB, g *testGuard, res *sip.Response) {
 	t.Helper()
 	if res.StatusCode != 200 {
 		return
@@ -137,7 +137,7 @@ var tortureAnswers = map[string]tortureAnswer{
 	"x-wsinv-tag-nolws":   {trunk: 481, other: 481},
 }
 
-func tortureMessages(t *testing.T) map[string][]byte { return tortureMessagesFor(t) }
+func tortureMessages(t testing.TB) map[string][]byte { return tortureMessagesFor(t) }
 
 func tortureMessagesFor(t testing.TB) map[string][]byte {
 	t.Helper()
@@ -223,7 +223,7 @@ func TestRFC4475(t *testing.T) {
 
 // sendTorture sends msg and checks the final response has code (none, for 0); a call that
 // was answered is acknowledged and hung up, a refused INVITE acknowledged.
-func sendTorture(t *testing.T, g *testGuard, network, ip string, msg []byte, code int, check func(*testing.T, *testGuard, *sip.Response)) {
+func sendTorture(t testing.TB, g *testGuard, network, ip string, msg []byte, code int, check func(testing.TB, *testGuard, *sip.Response)) {
 	t.Helper()
 	p := newPeer(t, network, ip, replyPort(msg), g.addr)
 	p.send(msg)
@@ -267,8 +267,10 @@ func sendTorture(t *testing.T, g *testGuard, network, ip string, msg []byte, cod
 	}
 }
 
+var branches atomic.Int64
+
 // acknowledge sends ACK for an INVITE's final response, and BYE after a 200 OK.
-func acknowledge(t *testing.T, p *peer, network string, res *sip.Response) {
+func acknowledge(t testing.TB, p *peer, network string, res *sip.Response) {
 	t.Helper()
 	tp := strings.ToUpper(network)
 	seq := res.CSeq().SeqNo
@@ -285,8 +287,9 @@ func acknowledge(t *testing.T, p *peer, network string, res *sip.Response) {
 		t.Fatalf("200 OK without Contact:\n%s", res)
 	}
 	uri := contact.Address.String()
-	p.send([]byte(head("ACK", uri, fmt.Sprintf("SIP/2.0/%s %s;branch=z9hG4bK-ack-%d", tp, p.local, seq), seq)))
-	p.send([]byte(head("BYE", uri, fmt.Sprintf("SIP/2.0/%s %s;branch=z9hG4bK-bye-%d;rport", tp, p.local, seq), seq+1)))
+	n := branches.Add(1) // a branch of its own for every transaction a peer starts
+	p.send([]byte(head("ACK", uri, fmt.Sprintf("SIP/2.0/%s %s;branch=z9hG4bK-ack-%d", tp, p.local, n), seq)))
+	p.send([]byte(head("BYE", uri, fmt.Sprintf("SIP/2.0/%s %s;branch=z9hG4bK-bye-%d;rport", tp, p.local, n), seq+1)))
 	bye, _ := p.final(3 * time.Second)
 	if bye == nil || bye.StatusCode != 200 {
 		t.Errorf("BYE answered %v", bye)
@@ -295,7 +298,7 @@ func acknowledge(t *testing.T, p *peer, network string, res *sip.Response) {
 
 // bigOffer is x-big-sdp with 24 more attribute lines (SSRC descriptions, as WebRTC-minded
 // clients send): the INVITE the guard forwards is over 2 KB.
-func bigOffer(t *testing.T) []byte {
+func bigOffer(t testing.TB) []byte {
 	t.Helper()
 	msg := tortureMessages(t)["x-big-sdp"]
 	head, body, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
@@ -383,7 +386,7 @@ func TestSessionTimerAgreed(t *testing.T) {
 			g := startTestGuard(t, "")
 			msg := tortureMessages(t)["x-audio-only"]
 			msg = bytes.Replace(msg, []byte("Max-Forwards: 70\r\n"), []byte("Max-Forwards: 70\r\nSession-Expires: 1800\r\nMin-SE: 90\r\n"+ask+"\r\n"), 1)
-			sendTorture(t, g, "udp", testNet+"6", msg, 200, func(t *testing.T, _ *testGuard, res *sip.Response) {
+			sendTorture(t, g, "udp", testNet+"6", msg, 200, func(t testing.TB, _ *testGuard, res *sip.Response) {
 				se, refresher, ok := sessionExpires(res)
 				if !ok || se != 1800*time.Second || refresher != "uac" || !optionTag(res, "Require", "timer") {
 					t.Errorf("2xx says Session-Expires %v;refresher=%s, Require timer %v; want 1800 s, uac, true", se, refresher, optionTag(res, "Require", "timer"))

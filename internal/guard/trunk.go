@@ -59,9 +59,9 @@ func (t trunk) isSource(src string) bool {
 // target is where an outbound call to number goes.
 func (t trunk) target(number string) target {
 	u := sip.Uri{Scheme: "sip", User: number, Host: t.addr.Addr().String(), Port: int(t.addr.Port())}
-	if t.transport == "tcp" {
+	if t.transport != "udp" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", t.transport)
 	}
 	return target{uri: u, transport: t.transport, username: t.cfg.Username, password: t.cfg.Password}
 }
@@ -110,9 +110,7 @@ func (g *Guard) registerOnce(ctx context.Context) (time.Duration, error) {
 	contact.Address.User = t.Username
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(t.RegisterExpiry.D().Seconds()))))
-	if g.trunk.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
+	req.SetTransport(sipTransport(g.trunk.transport))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := ua.Client.Do(ctx, req)
