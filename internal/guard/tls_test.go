@@ -193,7 +193,6 @@ func TestTLS(t *testing.T) {
 	})
 }
 
-
 // BenchmarkCallSetup times a call's setup — the caller's INVITE to its 200 OK, through the
 // guard to the phone and back — one call at a time, over UDP and over TLS in the same run:
 // over TLS on a connection the caller keeps (as a registered phone does), on a new
