@@ -33,7 +33,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		return
 	}
 	defer g.remove(b)
-	if err := b.in.RespondSDP(media.AnswerLike(req.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv"))); err != nil {
+	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")))); err != nil {
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked their name")
 		return
 	}
@@ -52,7 +52,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked for their name")
 		return
 	}
-	body := media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))
+	body := b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household)))
 	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
 	if cs == nil {
 		b.end(call.ByGuard, 0, fail)
@@ -191,7 +191,7 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 // false when they left before the answer.
 func (b *bridge) tellResident(prompt string, pt int) (ctx context.Context, cancel context.CancelFunc, ok bool) {
 	g := b.g
-	if err := b.in.RespondSDP(media.AnswerLike(b.in.InviteRequest.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv"))); err != nil {
+	if err := b.in.RespondSDP(b.shapeFor(call.Household, media.AnswerLike(b.in.InviteRequest.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")))); err != nil {
 		return nil, nil, false
 	}
 	ctx, cancel = whileUp(g.ctx, b.in)

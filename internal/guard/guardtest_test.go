@@ -219,7 +219,8 @@ func freeSIPPort(t testing.TB, ip string) int {
 // accepting the first audio stream of the offer and refusing the others, and remembers
 // what it was sent.
 type testPhone struct {
-	addr string
+	addr      string
+	mediaPort atomic.Int32 // where it takes audio (47000 unless a test binds its own)
 	mu   sync.Mutex
 	got  []*sip.Request // INVITEs, in order
 }
@@ -234,6 +235,7 @@ func startPeerUAS(t testing.TB, ip string, withUDP, withTCP bool, tlsConf *tls.C
 	t.Helper()
 	port := freeSIPPort(t, ip)
 	p := &testPhone{addr: net.JoinHostPort(ip, strconv.Itoa(port))}
+	p.mediaPort.Store(47000)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-phone"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +248,7 @@ func startPeerUAS(t testing.TB, ip string, withUDP, withTCP bool, tlsConf *tls.C
 		p.mu.Lock()
 		p.got = append(p.got, req)
 		p.mu.Unlock()
-		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), ip, 47000))
+		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), ip, int(p.mediaPort.Load())))
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "kitchen", Host: ip, Port: port}})
 		_ = tx.Respond(res)

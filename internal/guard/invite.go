@@ -218,6 +218,15 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
 		ms.SetRemoteOffer(inSide, offer)
+		if _, _, err := ms.Secure(inSide, offer); err != nil { // SRTP (srtp.go in media)
+			if !emergency {
+				ms.Close()
+				_ = in.Respond(488, "Not Acceptable Here", nil, warning(err.Error()))
+				return nil, false
+			}
+			ms.Close() // an emergency call the relay cannot decrypt keeps its media end to end
+			ms = nil
+		}
 	}
 	_ = in.Respond(sip.StatusTrying, "Trying", nil)
 	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}

@@ -86,11 +86,14 @@ func (b *bridge) reoffer(from call.Side, body []byte, offer media.Offer) (int, s
 	g := b.g
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(from, offer)
+		if _, _, err := b.ms.Secure(from, offer); err != nil {
+			return 488, "Not Acceptable Here", nil
+		}
 	}
 	to := other(from)
 	fwd := body
 	if b.ms != nil {
-		fwd = media.RewriteSDP(body, g.relay.IP(), b.ms.Port(to))
+		fwd = b.shapeFor(to, media.RewriteSDP(body, g.relay.IP(), b.ms.Port(to)))
 	}
 	ctx, cancel := context.WithTimeout(g.ctx, reofferTimeout)
 	defer cancel()
@@ -102,11 +105,15 @@ func (b *bridge) reoffer(from call.Side, body []byte, offer media.Offer) (int, s
 			break
 		}
 		answer := res.Body()
-		if b.ms != nil {
-			b.ms.SetRemoteOffer(to, ans)
-			answer = media.RewriteSDP(answer, g.relay.IP(), b.ms.Port(from))
+		if b.ms == nil {
+			return sip.StatusOK, "OK", media.AnswerLike(body, answer)
 		}
-		return sip.StatusOK, "OK", media.AnswerLike(body, answer)
+		b.ms.SetRemoteOffer(to, ans)
+		if _, _, err := b.ms.Secure(to, ans); err != nil {
+			break
+		}
+		answer = media.RewriteSDP(answer, g.relay.IP(), b.ms.Port(from))
+		return sip.StatusOK, "OK", b.shapeFor(from, media.AnswerLike(body, answer))
 	case err == nil && (res.StatusCode == 488 || res.StatusCode == 491 || res.StatusCode == 606):
 		// The other side refused the new session: so does the guard, and the call goes on
 		// as it was (RFC 3261 §14.2).
@@ -128,7 +135,19 @@ func (b *bridge) answerOffer(from call.Side, body []byte, offer media.Offer) (in
 	if b.ms != nil {
 		port = uint16(b.ms.Port(from))
 	}
-	return sip.StatusOK, "OK", media.AnswerLike(body, media.AnswerSDP(ip, int(port), pt, media.Answering(media.Direction(body))))
+	return sip.StatusOK, "OK", b.shapeFor(from, media.AnswerLike(body, media.AnswerSDP(ip, int(port), pt, media.Answering(media.Direction(body)))))
+}
+
+// shapeFor fits a description the guard sends to side sd to that side's media: SRTP with
+// the guard's key for a side on SRTP, plain RTP for any other.
+func (b *bridge) shapeFor(sd call.Side, body []byte) []byte {
+	if b.ms == nil {
+		return body
+	}
+	if c, ok := b.ms.Local(sd); ok {
+		return media.Secured(body, c)
+	}
+	return media.Plain(body)
 }
 
 var errNoOtherLeg = errors.New("the call has no other leg yet")

@@ -100,6 +100,7 @@ type endpoint struct {
 	capture atomic.Pointer[capture]        // set while what this side says is recorded
 	dtmf    atomic.Pointer[dtmfWatch]      // set while key presses from this side are awaited
 	tap     atomic.Pointer[func([]byte)]   // given every RTP packet this side sends, for analysis
+	secure  atomic.Pointer[secureLeg]      // set when this side's media is SRTP (srtp.go)
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -200,6 +201,8 @@ func (s *Session) Close() {
 func (s *Session) pump(side call.Side, from, to *endpoint) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	clear := make([]byte, 1500)
+	sealed := make([]byte, 1500+16) // room for the authentication tag
 	for {
 		n, _, err := from.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -209,25 +212,37 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 			continue
 		}
 		from.packets.Add(1)
-		if n >= 12 && buf[0]>>6 == 2 {
-			if w := from.dtmf.Load(); w != nil {
-				w.see(buf[:n])
-			}
-			if c := from.capture.Load(); c != nil {
-				c.add(buf[:n])
-			}
-			if t := from.tap.Load(); t != nil && !from.stopped.Load() {
-				(*t)(buf[:n])
+		pkt := buf[:n]
+		if n < 12 || buf[0]>>6 != 2 {
+			continue // not RTP version 2
+		}
+		if sec := from.secure.Load(); sec != nil {
+			if pkt, err = sec.open(clear[:0], pkt); err != nil {
+				continue // not sealed with this side's key: nothing to relay
 			}
 		}
-		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
-			continue // not RTP version 2, or a released side
+		if w := from.dtmf.Load(); w != nil {
+			w.see(pkt)
+		}
+		if c := from.capture.Load(); c != nil {
+			c.add(pkt)
+		}
+		if t := from.tap.Load(); t != nil && !from.stopped.Load() {
+			(*t)(pkt)
+		}
+		if from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
+			continue // a released side, or a prompt playing
 		}
 		dst := to.remote.Load()
 		if dst == nil {
 			continue
 		}
-		if _, err := to.conn.WriteToUDPAddrPort(buf[:n], *dst); err == nil {
+		if sec := to.secure.Load(); sec != nil {
+			if pkt, err = sec.seal(sealed[:0], pkt); err != nil {
+				continue
+			}
+		}
+		if _, err := to.conn.WriteToUDPAddrPort(pkt, *dst); err == nil {
 			s.relayed.Add(1)
 			s.stats.Packet(side)
 		}
@@ -239,6 +254,8 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 func (s *Session) pumpControl(from, to *endpoint) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	clear := make([]byte, 1500)
+	sealed := make([]byte, 1500+20) // room for the SRTCP index and tag
 	for {
 		n, _, err := from.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -251,8 +268,19 @@ func (s *Session) pumpControl(from, to *endpoint) {
 		if n < 8 || buf[0]>>6 != 2 || buf[1] < 192 || buf[1] > 223 || from.stopped.Load() || to.stopped.Load() {
 			continue
 		}
+		pkt := buf[:n]
+		if sec := from.secure.Load(); sec != nil {
+			if pkt, err = sec.openRTCP(clear[:0], pkt); err != nil {
+				continue
+			}
+		}
+		if sec := to.secure.Load(); sec != nil {
+			if pkt, err = sec.sealRTCP(sealed[:0], pkt); err != nil {
+				continue
+			}
+		}
 		if dst := to.control.Load(); dst != nil {
-			_, _ = to.rtcp.WriteToUDPAddrPort(buf[:n], *dst)
+			_, _ = to.rtcp.WriteToUDPAddrPort(pkt, *dst)
 		}
 	}
 }

@@ -25,6 +25,10 @@ type Offer struct {
 	// Streams are every m= line, in order; Audio is the index of the one relayed.
 	Streams []Stream
 	Audio   int
+	// Secure says the audio stream is SRTP (RTP/SAVP, RTP/SAVPF), with the keys offered
+	// for it (RFC 4568).
+	Secure bool
+	Crypto []Crypto
 }
 
 // Stream is one m= line.
@@ -135,6 +139,19 @@ func ParseSDP(body []byte) (Offer, error) {
 	}
 	o.Addr = netip.AddrPortFrom(ip, uint16(md.Port))
 	o.Formats = md.Formats
+	o.Secure = strings.Contains(md.Proto, "/SAVP")
+	for _, l := range audio {
+		if v, ok := strings.CutPrefix(l, "a=crypto:"); ok {
+			c, err := parseCrypto(v)
+			if err != nil {
+				return o, err
+			}
+			o.Crypto = append(o.Crypto, c)
+		}
+	}
+	if o.Secure && len(o.Crypto) == 0 {
+		return o, fmt.Errorf("sdp: %s audio without a=crypto: keys by DTLS are not supported, only SDES (RFC 4568)", md.Proto)
+	}
 	for _, l := range audio {
 		v, ok := strings.CutPrefix(l, "a=rtcp:")
 		if !ok {
