@@ -221,8 +221,8 @@ func freeSIPPort(t testing.TB, ip string) int {
 type testPhone struct {
 	addr      string
 	mediaPort atomic.Int32 // where it takes audio (47000 unless a test binds its own)
-	mu   sync.Mutex
-	got  []*sip.Request // INVITEs, in order
+	mu        sync.Mutex
+	got       []*sip.Request // INVITEs, in order
 }
 
 func startTestPhone(t testing.TB, withTCP bool) *testPhone {
