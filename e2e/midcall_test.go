@@ -103,3 +103,18 @@ func TestSessionTimerRefreshedByTheGuard(t *testing.T) {
 	}
 	g.waitIdle()
 }
+
+// A provider that sends its early media reliably (RFC 3262: 183 with Require: 100rel)
+// gets its PRACK, and the call goes on to be answered.
+func TestReliableProvisionalAcknowledged(t *testing.T) {
+	g := startGuard(t, nil)
+	trunkSide := g.trunk("trunk_requires_prack.xml")
+	dialler := g.dial("phone_dials.xml", "01632960999", "-au", "kitchen", "-ap", "s3cret")
+	dialler.wait()
+	trunkSide.wait()
+	if prack := trunkSide.mustFind(false, "PRACK "); prack.header("RAck") == "" {
+		t.Errorf("PRACK without RAck:\n%s", prack.text)
+	}
+	g.waitEnded(1)
+	g.waitIdle()
+}

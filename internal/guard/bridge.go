@@ -141,10 +141,12 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []byte, results chan<- forkResult, ringing chan<- struct{}) {
 	cs, err := b.writeInvite(ctx, orig, t, body)
 	if err == nil {
+		acked := map[uint32]bool{} // the RSeqs acknowledged with PRACK (prack.go)
 		err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
 			Username: t.username,
 			Password: t.password,
 			OnResponse: func(r *sip.Response) error {
+				b.prack(ctx, cs, r, acked)
 				b.onProvisional(r)
 				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
 					select {

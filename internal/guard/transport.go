@@ -26,14 +26,14 @@ func overUDPLimit(req *sip.Request) bool {
 // over UDP all the same, fragmented, rather than the call failing.
 func (b *bridge) writeInvite(ctx context.Context, orig *sip.Request, t target, body []byte) (*sipgo.DialogClientSession, error) {
 	req := b.newInvite(orig, t, body)
-	req.AppendHeader(sip.NewHeader("Supported", "timer")) // timer.go: the guard refreshes when asked
+	req.AppendHeader(sip.NewHeader("Supported", "timer, 100rel")) // timer.go, prack.go
 	if t.transport != "udp" || !overUDPLimit(req) {
 		return b.g.dialogUA(t.transport).WriteInvite(ctx, req)
 	}
 	stream := t
 	stream.transport = "tcp"
 	big := b.newInvite(orig, stream, body)
-	big.AppendHeader(sip.NewHeader("Supported", "timer"))
+	big.AppendHeader(sip.NewHeader("Supported", "timer, 100rel"))
 	cs, err := b.g.tcp.WriteInvite(ctx, big)
 	if err == nil {
 		return cs, nil

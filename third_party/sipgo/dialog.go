@@ -151,6 +151,13 @@ func (d *Dialog) CSEQ() uint32 {
 	return d.lastCSeqNo.Load()
 }
 
+// NextCSEQ takes the dialog's next CSeq number for a request the application builds
+// itself, such as a PRACK in the early dialog (RFC 3262), so that later requests keep
+// counting up from it.
+func (d *Dialog) NextCSEQ() uint32 {
+	return d.lastCSeqNo.Add(1)
+}
+
 func (d *Dialog) Context() context.Context {
 	return d.ctx
 }
