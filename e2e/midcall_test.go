@@ -118,3 +118,18 @@ func TestReliableProvisionalAcknowledged(t *testing.T) {
 	g.waitEnded(1)
 	g.waitIdle()
 }
+
+// A provider whose INVITE requires reliable provisional responses gets its 180 with RSeq,
+// resent until its PRACK, which the guard accepts, and the call connects.
+func TestProviderRequiring100rel(t *testing.T) {
+	g := startGuard(t, nil)
+	phone := g.phone("phone_answers.xml")
+	caller := g.caller("caller_requires_100rel.xml")
+	caller.wait()
+	phone.wait()
+	if ring := caller.mustFind(false, "SIP/2.0 180"); !strings.Contains(ring.header("Require"), "100rel") || ring.header("RSeq") == "" {
+		t.Errorf("the 180 is not reliable:\n%s", ring.text)
+	}
+	g.waitEnded(1)
+	g.waitIdle()
+}

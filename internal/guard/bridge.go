@@ -36,6 +36,8 @@ type bridge struct {
 	offering atomic.Bool
 	// early is set once the caller has been given the relay's address for early media.
 	early atomic.Bool
+	// reliable is the reliable provisional response outstanding on the received INVITE.
+	reliable reliableOut
 
 	mu  sync.Mutex
 	c   call.Call
@@ -101,7 +103,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 		case <-ringing:
 			if !rang && !b.early.Load() { // after early media the caller hears the far end's
 				rang = true
-				_ = b.in.Respond(sip.StatusRinging, "Ringing", nil)
+				b.progress(sip.StatusRinging, "Ringing", nil) // reliably when asked (prack.go)
 			}
 		case r := <-results:
 			pending--

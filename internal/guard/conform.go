@@ -15,17 +15,16 @@ import (
 // (torture_test.go).
 
 // allowed are the methods the guard implements (RFC 3261 §20.5), in its Allow header.
-var allowed = []sip.RequestMethod{sip.INVITE, sip.ACK, sip.BYE, sip.CANCEL, sip.OPTIONS, sip.REGISTER, sip.INFO, sip.UPDATE}
+var allowed = []sip.RequestMethod{sip.INVITE, sip.ACK, sip.BYE, sip.CANCEL, sip.OPTIONS, sip.REGISTER, sip.INFO, sip.UPDATE, sip.PRACK}
 
 // knownMethods are methods defined by other RFCs the guard does not implement: 405, where
 // a method nobody defined gets 501 (RFC 3261 §8.2.1, §21.5.2).
 var knownMethods = map[sip.RequestMethod]bool{
 	sip.SUBSCRIBE: true, sip.NOTIFY: true, sip.REFER: true, sip.MESSAGE: true, sip.PUBLISH: true,
-	sip.PRACK: true,
 }
 
 // supported are the option tags the guard understands (RFC 3261 §19.2), for Require.
-var supported = map[string]bool{"timer": true}
+var supported = map[string]bool{"timer": true, "100rel": true}
 
 func allowHeader() sip.Header {
 	names := make([]string, len(allowed))

@@ -29,7 +29,5 @@ func (b *bridge) onProvisional(r *sip.Response) {
 		return // the phone has the relay's address already; the audio follows the new one
 	}
 	sdp := b.shapeFor(call.Household, media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(r.Body(), b.g.relay.IP(), b.ms.Port(call.Household))))
-	if err := b.in.Respond(sip.StatusSessionInProgress, "Session Progress", sdp, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
-		b.g.log.Debug("early media not passed to the phone", "call", b.c.ID, "err", err)
-	}
+	b.progress(sip.StatusSessionInProgress, "Session Progress", sdp, sip.NewHeader("Content-Type", "application/sdp"))
 }

@@ -214,6 +214,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	srv.OnRegister(g.safe(g.onRegister))
 	srv.OnInfo(g.safe(g.onInfo))
 	srv.OnRequest(sip.UPDATE, g.safe(g.onOffer))
+	srv.OnRequest(sip.PRACK, g.safe(g.onPrack))
 	srv.OnOptions(g.safe(g.onOptions))
 	srv.OnNoRoute(g.safe(func(req *sip.Request, tx sip.ServerTransaction) {
 		if r := checkMethod(req); r != nil {

@@ -4,13 +4,14 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
-// Reliable provisional responses (RFC 3262), toward the side the guard calls: its INVITEs
+// Reliable provisional responses (RFC 3262). Toward the side the guard calls: its INVITEs
 // say Supported: 100rel, and a 180 or 183 that the far end sends reliably (Require: 100rel,
 // RSeq) is acknowledged with PRACK, so a provider that requires them neither resends its
 // early media nor gives up on the call.
@@ -63,4 +64,85 @@ func (b *bridge) prack(ctx context.Context, cs *sipgo.DialogClientSession, r *si
 			b.g.log.Debug("PRACK not taken", "call", b.c.ID, "err", err, "response", res)
 		}
 	}()
+}
+
+// Toward a side whose INVITE requires reliable provisional responses (Require: 100rel),
+// the guard's 180 or 183 is sent reliably: with RSeq, resent (every 500 ms, doubling, RFC
+// 3262 §3) until the PRACK naming it comes or the call is answered. At most one is
+// outstanding at a time; a later provisional response waits for nothing and is dropped
+// meanwhile (the caller hears the state the first one gave).
+type reliableOut struct {
+	mu      sync.Mutex
+	rseq    uint32
+	pending chan struct{} // closed when the outstanding one is acknowledged
+}
+
+// progress sends a provisional response on the received INVITE, reliably if it asked.
+func (b *bridge) progress(code int, reason string, body []byte, headers ...sip.Header) {
+	if !optionTag(b.in.InviteRequest, "Require", "100rel") {
+		_ = b.in.Respond(code, reason, body, headers...)
+		return
+	}
+	r := &b.reliable
+	r.mu.Lock()
+	if r.pending != nil {
+		select {
+		case <-r.pending:
+		default:
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.rseq++
+	rseq, acked := r.rseq, make(chan struct{})
+	r.pending = acked
+	r.mu.Unlock()
+	headers = append(headers, sip.NewHeader("Require", "100rel"), sip.NewHeader("RSeq", strconv.FormatUint(uint64(rseq), 10)))
+	go func() {
+		for wait := 500 * time.Millisecond; wait <= 32*time.Second; wait *= 2 {
+			if err := b.in.Respond(code, reason, body, headers...); err != nil {
+				return
+			}
+			select {
+			case <-acked:
+				return
+			case <-b.in.Context().Done():
+				return
+			case <-time.After(wait):
+			}
+			b.mu.Lock()
+			answered := !b.c.AnsweredAt.IsZero() || !b.c.EndedAt.IsZero()
+			b.mu.Unlock()
+			if answered {
+				return
+			}
+		}
+	}()
+}
+
+// onPrack takes a PRACK for the guard's reliable provisional response (RFC 3262 §4).
+func (g *Guard) onPrack(req *sip.Request, tx sip.ServerTransaction) {
+	l := g.lookup(req)
+	rack := req.GetHeader("RAck")
+	if l == nil || l.b == nil || rack == nil {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	f := strings.Fields(rack.Value())
+	r := &l.b.reliable
+	r.mu.Lock()
+	ok := len(f) == 3 && r.pending != nil && f[0] == strconv.FormatUint(uint64(r.rseq), 10)
+	if ok {
+		select {
+		case <-r.pending:
+		default:
+			close(r.pending)
+		}
+	}
+	r.mu.Unlock()
+	if !ok {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", warning("the RAck names no provisional response of the guard's"))
+		return
+	}
+	respond(tx, req, sip.StatusOK, "OK")
 }
