@@ -176,7 +176,17 @@ type SIP struct {
 	TLSListen string `yaml:"tls_listen"`
 	TLSCert   string `yaml:"tls_cert"`
 	TLSKey    string `yaml:"tls_key"`
+	// ExternalAddress is the public IP a home router gives the guard, for its Contact and
+	// session descriptions toward the trunk; STUN (host:port) finds it instead when empty.
+	ExternalAddress string `yaml:"external_address"`
+	STUN            string `yaml:"stun"`
+	// Keepalive is how often the guard, behind NAT (either of the above set), refreshes the
+	// router's mapping toward the trunk: OPTIONS over UDP, a blank line over TCP and TLS.
+	Keepalive Duration `yaml:"keepalive"`
 }
+
+// BehindNAT says whether the guard is told it sits behind a router that translates addresses.
+func (s SIP) BehindNAT() bool { return s.ExternalAddress != "" || s.STUN != "" }
 
 // Trunk is the upstream provider.
 type Trunk struct {
@@ -317,7 +327,7 @@ func (d Duration) check(path string, bad func(path, format string, args ...any))
 
 func defaults() *Config {
 	return &Config{
-		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second)},
+		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second), Keepalive: Dur(30 * time.Second)},
 		Trunk:     Trunk{Address: "127.0.0.1:5080", Transport: "udp", RegisterExpiry: Dur(time.Hour)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
@@ -384,6 +394,20 @@ func (c *Config) check() []fieldError {
 		bad("$.trunk.transport", "must be udp, tcp or tls, not %q", c.Trunk.Transport)
 	}
 	c.checkTLS(bad)
+	c.SIP.Keepalive.check("$.sip.keepalive", bad)
+	if a := c.SIP.ExternalAddress; a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() {
+			bad("$.sip.external_address", "%q is not an IP address (the router's public address, like 203.0.113.7)", a)
+		}
+	}
+	if s := c.SIP.STUN; s != "" {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			bad("$.sip.stun", "%q is not host:port of a STUN server (like stun.example.org:3478)", s)
+		}
+	}
+	if c.SIP.BehindNAT() && c.SIP.Keepalive.D() < 5*time.Second && c.SIP.Keepalive.D() != 0 {
+		bad("$.sip.keepalive", "%s is too often; 15s to 60s keeps a home router's mapping (0 turns it off)", c.SIP.Keepalive.D())
+	}
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)

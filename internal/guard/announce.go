@@ -33,7 +33,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		return
 	}
 	defer g.remove(b)
-	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")))); err != nil {
+	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), media.AnswerSDP(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, "sendrecv")))); err != nil {
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked their name")
 		return
 	}
@@ -169,7 +169,7 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 		b.end(call.ByHousehold, call.Household, "the resident hung up during the call-back announcement")
 		return
 	}
-	body := media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")
+	body := media.AnswerSDP(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, "sendrecv")
 	cs, fail := b.ringAnswered(ctx, req, []target{t}, outboundRingLimit, body, call.Trunk)
 	if cs == nil {
 		if ctx.Err() != nil {

@@ -75,7 +75,7 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 	outSide := other(b.inSide)
 	body := req.Body()
 	if b.ms != nil {
-		body = b.shapeFor(outSide, media.RewriteSDP(body, g.relay.IP(), b.ms.Port(outSide)))
+		body = b.shapeFor(outSide, media.RewriteSDP(body, g.mediaIP(outSide), b.ms.Port(outSide)))
 	}
 	ctx, cancel := context.WithCancel(g.ctx)
 	defer cancel()
@@ -262,7 +262,7 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	}
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(outSide, ans)
-		ansBody = b.shapeFor(b.inSide, media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide))))
+		ansBody = b.shapeFor(b.inSide, media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(ansBody, g.mediaIP(b.inSide), b.ms.Port(b.inSide))))
 	}
 	if err := cs.Ack(ctx); err != nil {
 		g.log.Warn("ack failed", "call", b.c.ID, "err", err)

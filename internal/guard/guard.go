@@ -64,6 +64,7 @@ type Guard struct {
 	udp, tcp  *sipgo.DialogUA
 	tls       *sipgo.DialogUA // nil without sip.tls_listen or a TLS trunk
 	tlsServer *tls.Config
+	public    atomic.Pointer[netip.Addr] // the router's public address, behind NAT (nat.go)
 	host      string // the guard's IP, for URIs and SDP
 	port      int
 	phones    *phones
@@ -156,12 +157,12 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
 	// UDP requests leave from the listening socket, so phones and the trunk see one address.
-	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port),
+	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port), sipgo.WithClientNAT(),
 		sipgo.WithClientConnectionAddr(cfg.SIP.Listen), sipgo.WithClientLogger(o.Log.With("part", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
-	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(o.Log.With("part", "sip")))
+	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientNAT(), sipgo.WithClientLogger(o.Log.With("part", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
@@ -206,6 +207,10 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	for _, n := range cfg.Emergency {
 		g.emergency[n] = true
 	}
+	if a := cfg.SIP.ExternalAddress; a != "" {
+		ip, _ := netip.ParseAddr(a) // checked by config
+		g.public.Store(&ip)
+	}
 	g.SetRules(o.Screening, cfg.Callback)
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
@@ -248,6 +253,12 @@ func (g *Guard) Serve(ctx context.Context) error {
 		}
 		defer tl.Close()
 		go func() { errc <- g.srv.ServeTLS(tl) }()
+	}
+	if s := g.cfg.SIP; s.STUN != "" && s.ExternalAddress == "" {
+		go g.discoverPublic(g.ctx, s.STUN, 5*time.Minute)
+	}
+	if s := g.cfg.SIP; s.BehindNAT() && s.Keepalive.D() > 0 {
+		go g.keepAlive(g.ctx, s.Keepalive.D())
 	}
 	if g.cfg.Trunk.Username != "" {
 		g.wg.Add(1)

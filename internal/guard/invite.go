@@ -199,15 +199,15 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		respond(tx, req, code, reason, warning(err.Error()))
 		return nil, false
 	}
-	in, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	inSide := call.Trunk
+	if dir == call.Outbound {
+		inSide = call.Household
+	}
+	in, err := g.uaFor(inSide, req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		g.metrics.Malformed()
 		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning(err.Error()))
 		return nil, false
-	}
-	inSide := call.Trunk
-	if dir == call.Outbound {
-		inSide = call.Household
 	}
 	ms, err := g.relay.Open()
 	if err != nil && !emergency {
@@ -218,6 +218,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
 		ms.SetRemoteOffer(inSide, offer)
+		ms.Latch(call.Trunk, g.trunk.providerAddr) // symmetric RTP from the provider (nat.go)
 		if _, _, err := ms.Secure(inSide, offer); err != nil { // SRTP (srtp.go in media)
 			if !emergency {
 				ms.Close()

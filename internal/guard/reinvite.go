@@ -37,7 +37,7 @@ func (g *Guard) onOffer(req *sip.Request, tx sip.ServerTransaction) {
 		for _, h := range timerHeaders(req) {
 			res.AppendHeader(h)
 		}
-		g.contact(res, req)
+		g.contact(res, req, l.side)
 		_ = tx.Respond(res)
 		return
 	}
@@ -70,13 +70,13 @@ func (g *Guard) onOffer(req *sip.Request, tx sip.ServerTransaction) {
 			res.AppendHeader(h)
 		}
 	}
-	g.contact(res, req)
+	g.contact(res, req, l.side)
 	_ = tx.Respond(res)
 }
 
 // contact adds the guard's Contact to a response inside a dialog.
-func (g *Guard) contact(res *sip.Response, req *sip.Request) {
-	c := g.dialogUA(req.Transport()).ContactHDR
+func (g *Guard) contact(res *sip.Response, req *sip.Request, sd call.Side) {
+	c := g.uaFor(sd, req.Transport()).ContactHDR
 	res.AppendHeader(&c)
 }
 
@@ -93,7 +93,7 @@ func (b *bridge) reoffer(from call.Side, body []byte, offer media.Offer) (int, s
 	to := other(from)
 	fwd := body
 	if b.ms != nil {
-		fwd = b.shapeFor(to, media.RewriteSDP(body, g.relay.IP(), b.ms.Port(to)))
+		fwd = b.shapeFor(to, media.RewriteSDP(body, g.mediaIP(to), b.ms.Port(to)))
 	}
 	ctx, cancel := context.WithTimeout(g.ctx, reofferTimeout)
 	defer cancel()
@@ -112,7 +112,7 @@ func (b *bridge) reoffer(from call.Side, body []byte, offer media.Offer) (int, s
 		if _, _, err := b.ms.Secure(to, ans); err != nil {
 			break
 		}
-		answer = media.RewriteSDP(answer, g.relay.IP(), b.ms.Port(from))
+		answer = media.RewriteSDP(answer, g.mediaIP(from), b.ms.Port(from))
 		return sip.StatusOK, "OK", b.shapeFor(from, media.AnswerLike(body, answer))
 	case err == nil && (res.StatusCode == 488 || res.StatusCode == 491 || res.StatusCode == 606):
 		// The other side refused the new session: so does the guard, and the call goes on
@@ -131,7 +131,7 @@ func (b *bridge) answerOffer(from call.Side, body []byte, offer media.Offer) (in
 	if !ok {
 		return 488, "Not Acceptable Here", nil
 	}
-	port, ip := offer.Addr.Port(), b.g.host
+	port, ip := offer.Addr.Port(), b.g.mediaIP(from).String()
 	if b.ms != nil {
 		port = uint16(b.ms.Port(from))
 	}

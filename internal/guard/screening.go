@@ -112,7 +112,7 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 		return decline()
 	}
 	defer ms.Close()
-	sess, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	sess, err := g.uaFor(call.Trunk, req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		return decline()
 	}
@@ -124,7 +124,7 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 	id := req.CallID().Value()
 	g.track(id, &leg{side: call.Trunk, srv: sess})
 	defer g.untrack(id)
-	answer := media.AnswerLike(req.Body(), media.AnswerSDP(g.host, ms.Port(call.Trunk), pt, "sendonly"))
+	answer := media.AnswerLike(req.Body(), media.AnswerSDP(g.mediaIP(call.Trunk).String(), ms.Port(call.Trunk), pt, "sendonly"))
 	if secure {
 		answer = media.Secured(answer, local)
 	}

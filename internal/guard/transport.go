@@ -27,17 +27,18 @@ func overUDPLimit(req *sip.Request) bool {
 func (b *bridge) writeInvite(ctx context.Context, orig *sip.Request, t target, body []byte) (*sipgo.DialogClientSession, error) {
 	req := b.newInvite(orig, t, body)
 	req.AppendHeader(sip.NewHeader("Supported", "timer, 100rel")) // timer.go, prack.go
+	side := other(b.inSide)
 	if t.transport != "udp" || !overUDPLimit(req) {
-		return b.g.dialogUA(t.transport).WriteInvite(ctx, req)
+		return b.g.uaFor(side, t.transport).WriteInvite(ctx, req)
 	}
 	stream := t
 	stream.transport = "tcp"
 	big := b.newInvite(orig, stream, body)
 	big.AppendHeader(sip.NewHeader("Supported", "timer, 100rel"))
-	cs, err := b.g.tcp.WriteInvite(ctx, big)
+	cs, err := b.g.uaFor(side, "tcp").WriteInvite(ctx, big)
 	if err == nil {
 		return cs, nil
 	}
 	b.g.log.Debug("big INVITE: no TCP at the target, sending over UDP", "target", t.uri.String(), "size", len(req.String()), "err", err)
-	return b.g.udp.WriteInvite(ctx, req)
+	return b.g.uaFor(side, "udp").WriteInvite(ctx, req)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 )
 
@@ -105,7 +106,7 @@ func (g *Guard) registerOnce(ctx context.Context) (time.Duration, error) {
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(to)
-	ua := g.dialogUA(g.trunk.transport)
+	ua := g.uaFor(call.Trunk, g.trunk.transport)
 	contact := ua.ContactHDR.Clone()
 	contact.Address.User = t.Username
 	req.AppendHeader(contact)

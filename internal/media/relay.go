@@ -101,6 +101,7 @@ type endpoint struct {
 	dtmf    atomic.Pointer[dtmfWatch]      // set while key presses from this side are awaited
 	tap     atomic.Pointer[func([]byte)]   // given every RTP packet this side sends, for analysis
 	secure  atomic.Pointer[secureLeg]      // set when this side's media is SRTP (srtp.go)
+	latch   atomic.Pointer[func(netip.Addr) bool]
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -172,6 +173,30 @@ func (s *Session) Stop(sd call.Side) { s.side(sd).stopped.Store(true) }
 // Resume lets side sd's media flow again after Stop.
 func (s *Session) Resume(sd call.Side) { s.side(sd).stopped.Store(false) }
 
+// Latch makes the relay send side sd's media where it really comes from (symmetric RTP:
+// a peer behind NAT, or an SBC sending from another port than it offered): to the source
+// of its packets when they come from the address its description gave, on another port,
+// or from an address provider says is its own.
+func (s *Session) Latch(sd call.Side, provider func(netip.Addr) bool) {
+	s.side(sd).latch.Store(&provider)
+}
+
+// latchTo moves e's remote to src, a source its packets came from, if e latches and src
+// may be trusted with the call's audio.
+func (e *endpoint) latchTo(src netip.AddrPort, remote *atomic.Pointer[netip.AddrPort]) {
+	l := e.latch.Load()
+	if l == nil {
+		return
+	}
+	cur := remote.Load()
+	if cur != nil && *cur == src {
+		return
+	}
+	if (cur != nil && cur.Addr() == src.Addr()) || (*l)(src.Addr()) {
+		remote.Store(&src)
+	}
+}
+
 // Tap gives f every RTP packet side sd sends from now on, whatever is relayed; f must copy
 // what it keeps and must not block. Tap(sd, nil) stops it.
 func (s *Session) Tap(sd call.Side, f func(pkt []byte)) {
@@ -204,7 +229,7 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 	clear := make([]byte, 1500)
 	sealed := make([]byte, 1500+16) // room for the authentication tag
 	for {
-		n, _, err := from.conn.ReadFromUDPAddrPort(buf)
+		n, src, err := from.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -221,6 +246,7 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 				continue // not sealed with this side's key: nothing to relay
 			}
 		}
+		from.latchTo(src, &from.remote) // only what opened under the side's key, if SRTP
 		if w := from.dtmf.Load(); w != nil {
 			w.see(pkt)
 		}
@@ -257,7 +283,7 @@ func (s *Session) pumpControl(from, to *endpoint) {
 	clear := make([]byte, 1500)
 	sealed := make([]byte, 1500+20) // room for the SRTCP index and tag
 	for {
-		n, _, err := from.rtcp.ReadFromUDPAddrPort(buf)
+		n, src, err := from.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -274,6 +300,7 @@ func (s *Session) pumpControl(from, to *endpoint) {
 				continue
 			}
 		}
+		from.latchTo(src, &from.control)
 		if sec := to.secure.Load(); sec != nil {
 			if pkt, err = sec.sealRTCP(sealed[:0], pkt); err != nil {
 				continue
