@@ -65,7 +65,7 @@ type Guard struct {
 	tls       *sipgo.DialogUA // nil without sip.tls_listen or a TLS trunk
 	tlsServer *tls.Config
 	public    atomic.Pointer[netip.Addr] // the router's public address, behind NAT (nat.go)
-	host      string // the guard's IP, for URIs and SDP
+	host      string                     // the guard's IP, for URIs and SDP
 	port      int
 	phones    *phones
 	digest    *diago.DigestAuthServer

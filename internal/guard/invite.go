@@ -218,7 +218,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
 		ms.SetRemoteOffer(inSide, offer)
-		ms.Latch(call.Trunk, g.trunk.providerAddr) // symmetric RTP from the provider (nat.go)
+		ms.Latch(call.Trunk, g.trunk.providerAddr)             // symmetric RTP from the provider (nat.go)
 		if _, _, err := ms.Secure(inSide, offer); err != nil { // SRTP (srtp.go in media)
 			if !emergency {
 				ms.Close()
