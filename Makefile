@@ -6,7 +6,7 @@ GO    ?= go
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
-TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox chromium postgresql iptables iproute2 curl
+TEST_PKGS := $(RUN_PKGS) sip-tester espeak-ng sox chromium postgresql iptables iproute2 curl baresip-core
 apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

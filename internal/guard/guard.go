@@ -179,18 +179,20 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 			_, p, _ := net.SplitHostPort(cfg.SIP.TLSListen)
 			tlsContact.Address.Port, _ = strconv.Atoi(p)
 		}
-		tlsUA = &sipgo.DialogUA{Client: tcpClient, ContactHDR: tlsContact}
+		tlsUA = &sipgo.DialogUA{Client: tcpClient, ContactHDR: tlsContact, RewriteContact: true}
 	}
 	g := &Guard{
-		cfg:       cfg,
-		log:       o.Log,
-		rec:       o.Recorder,
-		metrics:   o.Metrics,
-		relay:     newRelay(ip, lo, hi, o.Media, cfg.Media.RTCP),
-		ua:        ua,
-		srv:       srv,
-		udp:       &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
-		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact},
+		cfg:     cfg,
+		log:     o.Log,
+		rec:     o.Recorder,
+		metrics: o.Metrics,
+		relay:   newRelay(ip, lo, hi, o.Media, cfg.Media.RTCP),
+		ua:      ua,
+		srv:     srv,
+		udp:     &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
+		// Over a stream, requests inside a dialog go back over the connection it came on:
+		// a phone's Contact is often a port it takes no connections on.
+		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact, RewriteContact: true},
 		tls:       tlsUA,
 		tlsServer: tlsServer,
 		host:      host,

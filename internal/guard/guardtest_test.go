@@ -343,7 +343,7 @@ func newPeer(t testing.TB, network, ip string, port int, guardAddr string) *peer
 			t.Fatal(err)
 		}
 		if network == "tls" || network == "tls-resumed" {
-			conf := &tls.Config{RootCAs: testCA(t).pool, ServerName: testGuardIP}
+			conf := &tls.Config{RootCAs: testCA(t).Pool, ServerName: testGuardIP}
 			if network == "tls-resumed" {
 				conf.ClientSessionCache = resumeCache // as a phone that has connected before
 			}

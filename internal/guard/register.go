@@ -69,7 +69,11 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if exp > 0 {
 			exp = min(max(exp, minExpiry), maxExpiry)
 		}
-		g.phones.bind(user, c.Address, exp, now)
+		flow := ""
+		if t := req.Transport(); t == "TCP" || t == "TLS" {
+			flow = req.Source()
+		}
+		g.phones.bind(user, c.Address, exp, now, flow)
 		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", req.Source())
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)

@@ -1,18 +1,9 @@
 package guard
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,26 +11,19 @@ import (
 	"time"
 
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/testutil/testpki"
 )
-
-// pki is a certificate authority made for the test, and a certificate it signed for the
-// test's hosts (the guard and its phone on 127.0.17.1, the provider on 127.0.17.2 and as
-// provider.example), written to files as the guard reads them.
-type pki struct {
-	pool              *x509.CertPool
-	caFile            string
-	certFile, keyFile string
-	tls               *tls.Config // for the test's own TLS peers
-}
 
 var (
 	pkiOnce   sync.Once
-	pkiShared *pki
+	pkiShared *testpki.PKI
 	pkiErr    error
 )
 
-// testCA makes (once per test binary) the test's authority and certificate.
-func testCA(t testing.TB) *pki {
+// testCA makes (once per test binary) the test's authority, and its certificate for the
+// test's hosts: the guard and its phone on 127.0.17.1, the provider on 127.0.17.2 and as
+// provider.example.
+func testCA(t testing.TB) *testpki.PKI {
 	t.Helper()
 	pkiOnce.Do(func() { pkiShared, pkiErr = makePKI("clearline test CA", os.TempDir()) })
 	if pkiErr != nil {
@@ -48,51 +32,8 @@ func testCA(t testing.TB) *pki {
 	return pkiShared
 }
 
-func makePKI(name, parent string) (*pki, error) {
-	dir, err := os.MkdirTemp(parent, "clearline-pki-")
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "clearline test host"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		DNSNames: []string{"provider.example"}, IPAddresses: []net.IP{net.ParseIP(testGuardIP), net.ParseIP(testNet + "2")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	p := &pki{pool: x509.NewCertPool(), caFile: filepath.Join(dir, "ca.pem"), certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem")}
-	p.pool.AddCert(ca)
-	for f, b := range map[string]*pem.Block{p.caFile: {Type: "CERTIFICATE", Bytes: caDER}, p.certFile: {Type: "CERTIFICATE", Bytes: leafDER}, p.keyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
-		if err := os.WriteFile(f, pem.EncodeToMemory(b), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
-	if err != nil {
-		return nil, err
-	}
-	p.tls = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: p.pool, MinVersion: tls.VersionTLS12}
-	return p, nil
+func makePKI(name, parent string) (*testpki.PKI, error) {
+	return testpki.New(name, parent, []string{testGuardIP, testNet + "2"}, "provider.example")
 }
 
 // tlsGuard is a guard listening for TLS with the test's certificate, its phone reached
@@ -100,12 +41,12 @@ func makePKI(name, parent string) (*pki, error) {
 func tlsGuard(t testing.TB, ca string) (*testGuard, *testPhone) {
 	t.Helper()
 	pk := testCA(t)
-	phone := startPeerUAS(t, testGuardIP, false, false, pk.tls)
-	provider := startPeerUAS(t, testNet+"2", false, false, pk.tls)
+	phone := startPeerUAS(t, testGuardIP, false, false, pk.TLS)
+	provider := startPeerUAS(t, testNet+"2", false, false, pk.TLS)
 	tlsPort := freeSIPPort(t, testGuardIP)
 	g := startTestGuardOpts(t, guardOpts{phone: phone, phoneURI: "sip:kitchen@" + phone.addr + ";transport=tls", edit: func(c *config.Config) {
 		c.SIP.TLSListen = fmt.Sprintf("%s:%d", testGuardIP, tlsPort)
-		c.SIP.TLSCert, c.SIP.TLSKey = pk.certFile, pk.keyFile
+		c.SIP.TLSCert, c.SIP.TLSKey = pk.CertFile, pk.KeyFile
 		c.Trunk.Address, c.Trunk.Transport = provider.addr, "tls"
 		c.Trunk.TLSCA, c.Trunk.TLSServerName = ca, "provider.example"
 	}})
@@ -133,7 +74,7 @@ func outbound(network, from, guard, number string, cseq int, auth string) []byte
 func TestTLS(t *testing.T) {
 	pk := testCA(t)
 	t.Run("inbound", func(t *testing.T) {
-		g, _ := tlsGuard(t, pk.caFile)
+		g, _ := tlsGuard(t, pk.CAFile)
 		sendTorture(t, &testGuard{Guard: g.Guard, addr: g.tlsAddr, phone: g.phone}, "tls", testNet+"20", tortureMessages(t)["x-audio-only"], 200, nil)
 		if got := g.phone.invites(); len(got) != 1 || got[0].Transport() != "TLS" {
 			t.Fatalf("the phone got %v", got)
@@ -141,7 +82,7 @@ func TestTLS(t *testing.T) {
 		g.waitIdle(t)
 	})
 	t.Run("outbound", func(t *testing.T) {
-		g, provider := tlsGuard(t, pk.caFile)
+		g, provider := tlsGuard(t, pk.CAFile)
 		p := newPeer(t, "udp", testNet+"150", 0, g.addr)
 		p.send(outbound("udp", p.local, g.addr, "01632960999", 1, ""))
 		chal, _ := p.final(3 * time.Second)
@@ -161,7 +102,7 @@ func TestTLS(t *testing.T) {
 		g.waitIdle(t)
 	})
 	t.Run("999 over TLS", func(t *testing.T) {
-		g, provider := tlsGuard(t, pk.caFile)
+		g, provider := tlsGuard(t, pk.CAFile)
 		p := newPeer(t, "tls", testNet+"151", 0, g.tlsAddr)
 		p.send(outbound("tls", p.local, g.tlsAddr, "999", 1, ""))
 		res, _ := p.final(5 * time.Second)
@@ -179,7 +120,7 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, provider := tlsGuard(t, other.caFile)
+		g, provider := tlsGuard(t, other.CAFile)
 		p := newPeer(t, "tls", testNet+"152", 0, g.tlsAddr)
 		p.send(outbound("tls", p.local, g.tlsAddr, "999", 1, ""))
 		res, _ := p.final(5 * time.Second)
@@ -205,7 +146,7 @@ func BenchmarkCallSetup(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			g, addr, network := startTestGuard(b, ""), "", "udp"
 			if mode != "udp" {
-				g, _ = tlsGuard(b, testCA(b).caFile)
+				g, _ = tlsGuard(b, testCA(b).CAFile)
 				addr, network = g.tlsAddr, "tls"
 			} else {
 				addr = g.addr

@@ -27,6 +27,9 @@ func overUDPLimit(req *sip.Request) bool {
 func (b *bridge) writeInvite(ctx context.Context, orig *sip.Request, t target, body []byte) (*sipgo.DialogClientSession, error) {
 	req := b.newInvite(orig, t, body)
 	req.AppendHeader(sip.NewHeader("Supported", "timer, 100rel")) // timer.go, prack.go
+	if t.flow != "" {
+		req.SetDestination(t.flow) // over the phone's own connection
+	}
 	side := other(b.inSide)
 	if t.transport != "udp" || !overUDPLimit(req) {
 		return b.g.uaFor(side, t.transport).WriteInvite(ctx, req)
