@@ -199,6 +199,9 @@ type Trunk struct {
 	// carry; empty: the host of Address.
 	TLSCA         string `yaml:"tls_ca"`
 	TLSServerName string `yaml:"tls_server_name"`
+	// SRTP makes the guard offer the provider SRTP (SDES, RFC 4568) on the calls it places
+	// there, for a provider that requires it; a provider's own SRTP offer is taken either way.
+	SRTP bool `yaml:"srtp"`
 	// InboundFrom lists extra source IPs or CIDRs the provider sends INVITEs from
 	// (a provider's SBC often sends from other ports or hosts than it receives on).
 	InboundFrom []string `yaml:"inbound_from"`

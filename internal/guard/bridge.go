@@ -76,6 +76,11 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 	body := req.Body()
 	if b.ms != nil {
 		body = b.shapeFor(outSide, media.RewriteSDP(body, g.mediaIP(outSide), b.ms.Port(outSide)))
+		if outSide == call.Trunk && g.cfg.Trunk.SRTP { // a provider that requires SRTP
+			if c, err := b.ms.OfferSecure(call.Trunk); err == nil {
+				body = media.Secured(body, c)
+			}
+		}
 	}
 	ctx, cancel := context.WithCancel(g.ctx)
 	defer cancel()
@@ -262,6 +267,12 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	}
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(outSide, ans)
+		if _, _, err := b.ms.Secure(outSide, ans); err != nil { // its SRTP answer (srtp.go)
+			_ = cs.Ack(ctx)
+			b.release(ctx, outSide)
+			b.refuse(sip.StatusBadGateway, "Bad Gateway", call.Failed, call.ByGuard, "the "+outSide.String()+" answered with SRTP keys the guard cannot use: "+err.Error())
+			return false
+		}
 		ansBody = b.shapeFor(b.inSide, media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(ansBody, g.mediaIP(b.inSide), b.ms.Port(b.inSide))))
 	}
 	if err := cs.Ack(ctx); err != nil {

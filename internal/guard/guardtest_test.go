@@ -221,6 +221,7 @@ func freeSIPPort(t testing.TB, ip string) int {
 type testPhone struct {
 	addr      string
 	mediaPort atomic.Int32 // where it takes audio (47000 unless a test binds its own)
+	srtpKey   []byte       // set: an SRTP offer is answered with SRTP under this key
 	mu        sync.Mutex
 	got       []*sip.Request // INVITEs, in order
 }
@@ -248,7 +249,7 @@ func startPeerUAS(t testing.TB, ip string, withUDP, withTCP bool, tlsConf *tls.C
 		p.mu.Lock()
 		p.got = append(p.got, req)
 		p.mu.Unlock()
-		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), ip, int(p.mediaPort.Load())))
+		res := sip.NewResponseFromRequest(req, 200, "OK", answerFor(req.Body(), ip, int(p.mediaPort.Load()), p.srtpKey))
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "kitchen", Host: ip, Port: port}})
 		_ = tx.Respond(res)
@@ -289,7 +290,7 @@ func (p *testPhone) invites() []*sip.Request {
 
 // answerFor answers an SDP offer as a plain phone would: the first audio stream accepted
 // on port, every other stream refused with port 0, in the offer's order (RFC 3264 §6).
-func answerFor(offer []byte, ip string, port int) []byte {
+func answerFor(offer []byte, ip string, port int, srtpKey []byte) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=phone 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", ip, ip)
 	audio := false
@@ -301,6 +302,9 @@ func answerFor(offer []byte, ip string, port int) []byte {
 		if f[0] == "m=audio" && !audio && f[1] != "0" {
 			audio = true
 			fmt.Fprintf(&b, "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n", port, f[2], media.Answering(media.Direction(offer)))
+			if strings.Contains(f[2], "SAVP") && srtpKey != nil {
+				b.WriteString(media.Crypto{Tag: "1", Suite: "AES_CM_128_HMAC_SHA1_80", Key: srtpKey}.Line() + "\r\n")
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "%s 0 %s %s\r\n", f[0], f[2], f[3])

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/srtp/v3"
 
+	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 )
 
@@ -86,6 +87,85 @@ func TestSRTPCallBothWays(t *testing.T) {
 		clear, err := open.DecryptRTP(nil, buf[:n], nil)
 		if err != nil || !bytes.Equal(clear, reply) {
 			t.Fatalf("packet %d: the caller cannot open the phone's audio with the guard's key: %v", seq, err)
+		}
+	}
+}
+
+// With trunk.srtp the guard offers the provider SRTP on a phone's call out, takes the
+// provider's key from its answer, and the provider's encrypted audio reaches the phone in
+// the clear.
+func TestSRTPOfferedToTheProvider(t *testing.T) {
+	provider := startPeerUAS(t, testNet+"2", true, false, nil)
+	provider.srtpKey = make([]byte, 30)
+	rand.Read(provider.srtpKey)
+	providerMedia, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(testNet + "2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer providerMedia.Close()
+	provider.mediaPort.Store(int32(providerMedia.LocalAddr().(*net.UDPAddr).Port))
+	g := startTestGuardOpts(t, guardOpts{phone: startTestPhone(t, true), edit: func(c *config.Config) {
+		c.Trunk.Address, c.Trunk.SRTP = provider.addr, true
+	}})
+	phoneIP := testNet + "160"
+	phoneMedia, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(phoneIP)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phoneMedia.Close()
+	p := newPeer(t, "udp", phoneIP, 0, g.addr)
+	invite := func(cseq int, auth string) []byte {
+		return bytes.Replace(outbound("udp", p.local, g.addr, "01632960999", cseq, auth), []byte("m=audio 6400 "),
+			fmt.Appendf(nil, "m=audio %d ", phoneMedia.LocalAddr().(*net.UDPAddr).Port), 1)
+	}
+	p.send(invite(1, ""))
+	chal, _ := p.final(3 * time.Second)
+	if chal == nil || chal.StatusCode != 401 {
+		t.Fatalf("challenge: %v", chal)
+	}
+	acknowledge(t, p, "udp", chal)
+	p.send(invite(2, digestAuth(chal, "INVITE", "sip:01632960999@"+g.addr, "kitchen", "s3cret")))
+	res, _ := p.final(5 * time.Second)
+	if res == nil || res.StatusCode != 200 {
+		t.Fatalf("the call answered %v", res)
+	}
+	defer acknowledge(t, p, "udp", res)
+	if a, _ := media.ParseSDP(res.Body()); a.Secure {
+		t.Errorf("the phone was answered with SRTP:\n%s", res.Body())
+	}
+	got := provider.invites()
+	if len(got) != 1 {
+		t.Fatalf("the provider got %d INVITEs", len(got))
+	}
+	offer, err := media.ParseSDP(got[0].Body())
+	if err != nil || !offer.Secure || len(offer.Crypto) != 1 {
+		t.Fatalf("the provider was offered:\n%s", got[0].Body())
+	}
+	seal, _ := srtp.CreateContext(provider.srtpKey[:16], provider.srtpKey[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+	open, _ := srtp.CreateContext(offer.Crypto[0].Key[:16], offer.Crypto[0].Key[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+	toPhone, _ := media.ParseSDP(res.Body())
+	buf := make([]byte, 2000)
+	for seq := uint16(1); seq <= 3; seq++ {
+		pkt := make([]byte, 172)
+		pkt[0] = 0x80
+		binary.BigEndian.PutUint16(pkt[2:], seq)
+		binary.BigEndian.PutUint32(pkt[8:], 0x5B)
+		sealed, _ := seal.EncryptRTP(nil, pkt, nil)
+		providerMedia.WriteToUDP(sealed, net.UDPAddrFromAddrPort(offer.Addr))
+		phoneMedia.SetReadDeadline(time.Now().Add(time.Second))
+		n, _, err := phoneMedia.ReadFromUDP(buf)
+		if err != nil || !bytes.Equal(buf[:n], pkt) {
+			t.Fatalf("packet %d: the phone got %d bytes (%v), not the provider's audio in the clear", seq, n, err)
+		}
+		reply := bytes.Clone(pkt)
+		binary.BigEndian.PutUint32(reply[8:], 0x7E1)
+		phoneMedia.WriteToUDP(reply, net.UDPAddrFromAddrPort(toPhone.Addr))
+		providerMedia.SetReadDeadline(time.Now().Add(time.Second))
+		if n, _, err = providerMedia.ReadFromUDP(buf); err != nil {
+			t.Fatal(err)
+		}
+		if clear, err := open.DecryptRTP(nil, buf[:n], nil); err != nil || !bytes.Equal(clear, reply) {
+			t.Fatalf("packet %d: the provider cannot open the phone's audio with the guard's offered key: %v", seq, err)
 		}
 	}
 }

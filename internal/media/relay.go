@@ -101,6 +101,7 @@ type endpoint struct {
 	dtmf    atomic.Pointer[dtmfWatch]      // set while key presses from this side are awaited
 	tap     atomic.Pointer[func([]byte)]   // given every RTP packet this side sends, for analysis
 	secure  atomic.Pointer[secureLeg]      // set when this side's media is SRTP (srtp.go)
+	offered atomic.Pointer[Crypto]         // the guard's key in an SRTP offer to this side
 	latch   atomic.Pointer[func(netip.Addr) bool]
 }
 

@@ -133,6 +133,8 @@ func (s *Session) Secure(sd call.Side, o Offer) (Crypto, bool, error) {
 	local := Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: make([]byte, keyLen+saltLen)}
 	if e := s.side(sd).secure.Load(); e != nil && e.local.Suite == remote.Suite {
 		local.Key = e.local.Key // a new offer in the call keeps the guard's key
+	} else if o := s.side(sd).offered.Load(); o != nil && o.Suite == remote.Suite {
+		local = *o // the answer to the guard's own offer
 	} else if _, err := rand.Read(local.Key); err != nil {
 		return Crypto{}, false, err
 	}
@@ -142,6 +144,17 @@ func (s *Session) Secure(sd call.Side, o Offer) (Crypto, bool, error) {
 	}
 	s.side(sd).secure.Store(l)
 	return local, true, nil
+}
+
+// OfferSecure makes the guard's key for an SRTP offer to side sd (AES_CM_128_HMAC_SHA1_80);
+// the side's answer, taken with Secure, completes it.
+func (s *Session) OfferSecure(sd call.Side) (Crypto, error) {
+	c := Crypto{Tag: "1", Suite: "AES_CM_128_HMAC_SHA1_80", Key: make([]byte, keyLen+saltLen)}
+	if _, err := rand.Read(c.Key); err != nil {
+		return Crypto{}, err
+	}
+	s.side(sd).offered.Store(&c)
+	return c, nil
 }
 
 // Local is the guard's key on side sd, if that side is on SRTP.
