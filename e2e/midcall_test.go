@@ -123,7 +123,7 @@ func TestReliableProvisionalAcknowledged(t *testing.T) {
 // resent until its PRACK, which the guard accepts, and the call connects.
 func TestProviderRequiring100rel(t *testing.T) {
 	g := startGuard(t, nil)
-	phone := g.phone("phone_answers.xml")
+	phone := g.phone("phone_rings_answers.xml") // rings first, so the guard has a 180 to send
 	caller := g.caller("caller_requires_100rel.xml")
 	caller.wait()
 	phone.wait()

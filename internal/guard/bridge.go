@@ -24,6 +24,7 @@ const byeTimeout = 2 * time.Second
 type bridge struct {
 	g      *Guard
 	in     *sipgo.DialogServerSession
+	tx     sip.ServerTransaction // the received INVITE's, for resending reliable provisional responses
 	inSide call.Side
 	ms     *media.Session // nil only for an emergency call that found no free ports
 	// warning is the prompt the resident hears before being connected (warned calls).
@@ -267,6 +268,9 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	}
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(outSide, ans)
+		if outSide == call.Trunk && g.cfg.SIP.BehindNAT() {
+			b.ms.Punch(call.Trunk) // the router maps the call's ports (nat.go)
+		}
 		if _, _, err := b.ms.Secure(outSide, ans); err != nil { // its SRTP answer (srtp.go)
 			_ = cs.Ack(ctx)
 			b.release(ctx, outSide)

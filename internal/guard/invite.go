@@ -218,7 +218,10 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
 		ms.SetRemoteOffer(inSide, offer)
-		ms.Latch(call.Trunk, g.trunk.providerAddr)             // symmetric RTP from the provider (nat.go)
+		ms.Latch(call.Trunk, g.trunk.providerAddr) // symmetric RTP from the provider (nat.go)
+		if inSide == call.Trunk && g.cfg.SIP.BehindNAT() {
+			ms.Punch(call.Trunk) // the router maps the call's ports before the provider's audio comes
+		}
 		if _, _, err := ms.Secure(inSide, offer); err != nil { // SRTP (srtp.go in media)
 			if !emergency {
 				ms.Close()
@@ -230,7 +233,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		}
 	}
 	_ = in.Respond(sip.StatusTrying, "Trying", nil)
-	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}
+	b := &bridge{g: g, in: in, tx: tx, inSide: inSide, ms: ms}
 	b.c = call.Call{
 		ID:        newCallID(),
 		Household: g.cfg.Household.ID,

@@ -97,12 +97,19 @@ func (b *bridge) progress(code int, reason string, body []byte, headers ...sip.H
 	rseq, acked := r.rseq, make(chan struct{})
 	r.pending = acked
 	r.mu.Unlock()
-	headers = append(headers, sip.NewHeader("Require", "100rel"), sip.NewHeader("RSeq", strconv.FormatUint(uint64(rseq), 10)))
+	res := sip.NewResponseFromRequest(b.in.InviteRequest, code, reason, body)
+	for _, h := range append(headers, sip.NewHeader("Require", "100rel"), sip.NewHeader("RSeq", strconv.FormatUint(uint64(rseq), 10))) {
+		res.AppendHeader(h)
+	}
+	c := b.g.uaFor(b.inSide, b.in.InviteRequest.Transport()).ContactHDR
+	res.AppendHeader(&c)
+	if err := b.in.WriteResponse(res); err != nil {
+		return
+	}
+	// Resent through the INVITE's transaction alone, which refuses once a final response
+	// has gone: the dialog's own state is the final response's.
 	go func() {
 		for wait := 500 * time.Millisecond; wait <= 32*time.Second; wait *= 2 {
-			if err := b.in.Respond(code, reason, body, headers...); err != nil {
-				return
-			}
 			select {
 			case <-acked:
 				return
@@ -110,10 +117,7 @@ func (b *bridge) progress(code int, reason string, body []byte, headers ...sip.H
 				return
 			case <-time.After(wait):
 			}
-			b.mu.Lock()
-			answered := !b.c.AnsweredAt.IsZero() || !b.c.EndedAt.IsZero()
-			b.mu.Unlock()
-			if answered {
+			if b.tx == nil || b.tx.Respond(res) != nil {
 				return
 			}
 		}

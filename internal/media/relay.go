@@ -198,6 +198,19 @@ func (e *endpoint) latchTo(src netip.AddrPort, remote *atomic.Pointer[netip.Addr
 	}
 }
 
+// Punch sends an empty datagram (RFC 6263 §4.1) from side sd's RTP and RTCP ports to where
+// that side takes them, so that a router in front of the guard maps those ports before
+// the far side's media arrives; RTP receivers ignore it.
+func (s *Session) Punch(sd call.Side) {
+	e := s.side(sd)
+	if dst := e.remote.Load(); dst != nil {
+		_, _ = e.conn.WriteToUDPAddrPort(nil, *dst)
+	}
+	if dst := e.control.Load(); dst != nil && e.rtcp != nil {
+		_, _ = e.rtcp.WriteToUDPAddrPort(nil, *dst)
+	}
+}
+
 // Tap gives f every RTP packet side sd sends from now on, whatever is relayed; f must copy
 // what it keeps and must not block. Tap(sd, nil) stops it.
 func (s *Session) Tap(sd call.Side, f func(pkt []byte)) {
