@@ -152,6 +152,12 @@ func (s *Session) SetRemote(sd call.Side, addr netip.AddrPort) {
 // SetRemoteOffer takes side sd's RTP and RTCP addresses from its session description.
 func (s *Session) SetRemoteOffer(sd call.Side, o Offer) {
 	e := s.side(sd)
+	if o.Addr.Addr().IsUnspecified() {
+		// RFC 2543's hold (c=0.0.0.0): send the side nothing — 0.0.0.0 would be this host.
+		e.remote.Store(nil)
+		e.control.Store(nil)
+		return
+	}
 	e.remote.Store(&o.Addr)
 	ctl := o.RTCP
 	if !ctl.IsValid() {

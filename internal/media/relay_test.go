@@ -334,3 +334,23 @@ func TestLatch(t *testing.T) {
 		t.Fatal("the audio did not follow the provider's media server")
 	}
 }
+
+// An RFC 2543 hold (c=IN IP4 0.0.0.0) stops what is sent to that side; it is never sent to
+// this host's own ports.
+func TestOldStyleHoldSendsNothing(t *testing.T) {
+	rg := newRig(t, 41950)
+	o, err := ParseSDP([]byte(strings.ReplaceAll(offer, "192.0.2.10", "0.0.0.0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg.s.SetRemoteOffer(call.Household, o)
+	rg.caller.WriteToUDP(rtp(1), rg.trunk)
+	buf := make([]byte, 2000)
+	rg.phone.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, _, err := rg.phone.ReadFromUDP(buf); err == nil {
+		t.Error("audio still reached the held side")
+	}
+	if n := rg.s.Relayed(); n != 0 {
+		t.Errorf("%d packets relayed to a held side", n)
+	}
+}
