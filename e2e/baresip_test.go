@@ -239,3 +239,31 @@ func TestBaresipOverTLS(t *testing.T) {
 	}
 	g.waitIdle()
 }
+
+// A withheld caller is screened; baresip, answering, hears who is calling and presses 1
+// (its key press goes as RFC 4733 events or SIP INFO, whichever it negotiated), and the
+// caller is connected until baresip hangs up.
+func TestBaresipPressesOneForAScreenedCall(t *testing.T) {
+	g := baresipGuard(t, nil)
+	phone := startBaresip(t, g, "udp")
+	phone.waitRegistered()
+	caller := g.callerAs("anonymous", "Anonymous", "caller_stays.xml")
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(phone.out.String(), "Call established") {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip was never rung:\n%s", tail(phone.out.String(), 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	phone.command("sndcode", "1")
+	waitAnswered(t, g)
+	time.Sleep(time.Second)
+	phone.command("hangup", "")
+	caller.wait()
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "screen" || c.AnsweredAt.IsZero() || c.EndedBy != call.ByHousehold {
+		t.Errorf("verdict %q answered %v ended by %q (%s); want a screened call taken with 1 and ended by baresip", c.Verdict, c.AnsweredAt, c.EndedBy, c.Reason)
+	}
+	g.waitIdle()
+}

@@ -52,7 +52,8 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked for their name")
 		return
 	}
-	body := b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household)))
+	// The resident answers with keys: offered telephone events whatever the caller offered.
+	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
 	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
 	if cs == nil {
 		b.end(call.ByGuard, 0, fail)

@@ -123,3 +123,15 @@ func TestSeveralStreams(t *testing.T) {
 		t.Error("an offer with every audio stream refused was taken")
 	}
 }
+
+// A description without telephone events gets them on its audio stream, once.
+func TestWithTelephoneEvent(t *testing.T) {
+	plain := strings.Replace(offer, " 0 8 101", " 0 8", 1)
+	got := WithTelephoneEvent([]byte(plain))
+	if pt := TelephoneEventType(got); pt != 101 || !strings.Contains(string(got), "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000") {
+		t.Errorf("telephone events at %d:\n%s", pt, got)
+	}
+	if again := WithTelephoneEvent(got); string(again) != string(got) {
+		t.Errorf("added twice:\n%s", again)
+	}
+}
