@@ -9,7 +9,7 @@ RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
 # The voices of the listening tests and bench (espeak-ng, flite, festival), and real recorded
 # voices (pocketsphinx-testdata).
 VOICE_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts pocketsphinx-testdata
-TEST_PKGS := $(RUN_PKGS) $(VOICE_PKGS) sip-tester sox chromium postgresql
+TEST_PKGS := $(RUN_PKGS) $(VOICE_PKGS) sip-tester sox chromium postgresql iptables iproute2 curl baresip-core
 apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -38,10 +38,12 @@ vet:
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/clearline # builds without cgo too (recogniser: none or external)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum"; exit 1; }
+	cd third_party/sipgo && $(GO) vet ./sip/
 
 ## test: every test — unit, fuzz seeds, end-to-end with SIPp — under the race detector
 test: test-deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd third_party/sipgo && $(GO) test -count=1 -timeout 5m ./sip/ # the SIP library as patched (PATCHES.md)
 
 ## bench: Go benchmarks, then SIPp load through the guard against SIPp end to end
 bench: test-deps build

@@ -6,6 +6,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -168,14 +170,38 @@ type SIP struct {
 	Realm string `yaml:"realm"`
 	// RingTimeout is how long the phones ring before an inbound call gets no answer.
 	RingTimeout Duration `yaml:"ring_timeout"`
+	// TLSListen, when set, is host:port for SIP over TLS (RFC 3261 §26.2; 5061 by
+	// convention), for phones and the trunk; TLSCert and TLSKey are the guard's certificate
+	// chain and private key, PEM files.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	// ExternalAddress is the public IP a home router gives the guard, for its Contact and
+	// session descriptions toward the trunk; STUN (host:port) finds it instead when empty.
+	ExternalAddress string `yaml:"external_address"`
+	STUN            string `yaml:"stun"`
+	// Keepalive is how often the guard, behind NAT (either of the above set), refreshes the
+	// router's mapping toward the trunk: OPTIONS over UDP, a blank line over TCP and TLS.
+	Keepalive Duration `yaml:"keepalive"`
 }
+
+// BehindNAT says whether the guard is told it sits behind a router that translates addresses.
+func (s SIP) BehindNAT() bool { return s.ExternalAddress != "" || s.STUN != "" }
 
 // Trunk is the upstream provider.
 type Trunk struct {
 	// Address is host:port where outbound calls go.
 	Address string `yaml:"address"`
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls.
 	Transport string `yaml:"transport"`
+	// TLSCA is a PEM file of the certificate authorities the provider's TLS certificate is
+	// checked against; empty: the machine's. TLSServerName is the name its certificate must
+	// carry; empty: the host of Address.
+	TLSCA         string `yaml:"tls_ca"`
+	TLSServerName string `yaml:"tls_server_name"`
+	// SRTP makes the guard offer the provider SRTP (SDES, RFC 4568) on the calls it places
+	// there, for a provider that requires it; a provider's own SRTP offer is taken either way.
+	SRTP bool `yaml:"srtp"`
 	// InboundFrom lists extra source IPs or CIDRs the provider sends INVITEs from
 	// (a provider's SBC often sends from other ports or hosts than it receives on).
 	InboundFrom []string `yaml:"inbound_from"`
@@ -371,7 +397,7 @@ func (d Duration) check(path string, bad func(path, format string, args ...any))
 
 func defaults() *Config {
 	return &Config{
-		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second)},
+		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second), Keepalive: Dur(30 * time.Second)},
 		Trunk:     Trunk{Address: "127.0.0.1:5080", Transport: "udp", RegisterExpiry: Dur(time.Hour)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
@@ -426,8 +452,23 @@ func (c *Config) check() []fieldError {
 	if err := checkServer(c.Trunk.Address); err != nil {
 		bad("$.trunk.address", "%v", err)
 	}
-	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" {
-		bad("$.trunk.transport", "must be udp or tcp, not %q", c.Trunk.Transport)
+	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" && c.Trunk.Transport != "tls" {
+		bad("$.trunk.transport", "must be udp, tcp or tls, not %q", c.Trunk.Transport)
+	}
+	c.checkTLS(bad)
+	c.SIP.Keepalive.check("$.sip.keepalive", bad)
+	if a := c.SIP.ExternalAddress; a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() {
+			bad("$.sip.external_address", "%q is not an IP address (the router's public address, like 203.0.113.7)", a)
+		}
+	}
+	if s := c.SIP.STUN; s != "" {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			bad("$.sip.stun", "%q is not host:port of a STUN server (like stun.example.org:3478)", s)
+		}
+	}
+	if c.SIP.BehindNAT() && c.SIP.Keepalive.D() < 5*time.Second && c.SIP.Keepalive.D() != 0 {
+		bad("$.sip.keepalive", "%s is too often; 15s to 60s keeps a home router's mapping (0 turns it off)", c.SIP.Keepalive.D())
 	}
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
@@ -756,4 +797,44 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 			bad(t.path, "%v", err)
 		}
 	}
+}
+
+// checkTLS checks the TLS listener's certificate and key, and the provider's CA file.
+func (c *Config) checkTLS(bad func(path, format string, args ...any)) {
+	s := c.SIP
+	if s.TLSListen != "" {
+		if err := checkHostPort(s.TLSListen); err != nil {
+			bad("$.sip.tls_listen", "%v", err)
+		}
+		switch {
+		case s.TLSCert == "":
+			bad("$.sip.tls_cert", "missing: sip.tls_listen needs the guard's certificate (a PEM file)")
+		case s.TLSKey == "":
+			bad("$.sip.tls_key", "missing: sip.tls_listen needs the certificate's private key (a PEM file)")
+		default:
+			if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+				bad("$.sip.tls_cert", "%s and %s are not a certificate and its key: %v", s.TLSCert, s.TLSKey, err)
+			}
+		}
+	} else if s.TLSCert != "" || s.TLSKey != "" {
+		bad("$.sip.tls_listen", "missing: a certificate is given, so say where to listen for TLS (like 0.0.0.0:5061)")
+	}
+	if f := c.Trunk.TLSCA; f != "" {
+		if _, err := LoadCAs(f); err != nil {
+			bad("$.trunk.tls_ca", "%v", err)
+		}
+	}
+}
+
+// LoadCAs reads a PEM file of certificate authorities.
+func LoadCAs(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

@@ -44,6 +44,13 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad hub database", "hub:\n  database: mysql://hub@db/clearline\n", []string{"hub.database (line 2)", "postgres:// URL"}},
 		{"bad district", "household:\n  district: '--'\n", []string{"household.district (line 2)", "not a district name"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
+		{"bad trunk transport", "trunk:\n  transport: sctp\n", []string{"trunk.transport (line 2)", "udp, tcp or tls"}},
+		{"tls without certificate", "sip:\n  tls_listen: 127.0.0.1:5061\n", []string{"sip.tls_cert", "missing"}},
+		{"tls certificate without key", "sip:\n  tls_listen: 127.0.0.1:5061\n  tls_cert: /etc/ssl/x.pem\n", []string{"sip.tls_key", "missing"}},
+		{"tls certificate that is not one", "sip:\n  tls_listen: 127.0.0.1:5061\n  tls_cert: /nonexistent/cert.pem\n  tls_key: /nonexistent/key.pem\n", []string{"sip.tls_cert (line 3)", "not a certificate and its key"}},
+		{"certificate without listener", "sip:\n  tls_cert: /etc/ssl/x.pem\n", []string{"sip.tls_listen", "where to listen"}},
+		{"bad tls listen", "sip:\n  tls_listen: anywhere\n  tls_cert: a\n  tls_key: b\n", []string{"sip.tls_listen (line 2)", "host:port"}},
+		{"bad trunk CA", "trunk:\n  transport: tls\n  tls_ca: /nonexistent/ca.pem\n", []string{"trunk.tls_ca (line 3)", "no such file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 )
 
@@ -60,13 +61,8 @@ func (t trunk) isSource(src string) bool {
 		return false
 	}
 	ip := ap.Addr().Unmap()
-	if ap.Port() == uint16(t.port) {
-		if ip == t.addr.Addr() {
-			return true
-		}
-		if rs := t.resolved.Load(); rs != nil && slices.Contains(*rs, ip) {
-			return true
-		}
+	if ap.Port() == uint16(t.port) && slices.Contains(t.addrs(), ip) {
+		return true
 	}
 	for _, p := range t.from {
 		if p.Contains(ip) {
@@ -76,12 +72,23 @@ func (t trunk) isSource(src string) bool {
 	return false
 }
 
+// addrs are the trunk's addresses: its IP address, or what its name was last found at.
+func (t trunk) addrs() []netip.Addr {
+	if t.addr.IsValid() {
+		return []netip.Addr{t.addr.Addr()}
+	}
+	if rs := t.resolved.Load(); rs != nil {
+		return *rs
+	}
+	return nil
+}
+
 // target is where an outbound call to number goes.
 func (t trunk) target(number string) target {
 	u := sip.Uri{Scheme: "sip", User: number, Host: t.host, Port: t.port}
-	if t.transport == "tcp" {
+	if t.transport != "udp" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", t.transport)
 	}
 	return target{uri: u, transport: t.transport, username: t.cfg.Username, password: t.cfg.Password}
 }
@@ -157,14 +164,12 @@ func (g *Guard) registerOnce(ctx context.Context) (time.Duration, error) {
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(to)
-	ua := g.dialogUA(g.trunk.transport)
+	ua := g.uaFor(call.Trunk, g.trunk.transport)
 	contact := ua.ContactHDR.Clone()
 	contact.Address.User = t.Username
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(t.RegisterExpiry.D().Seconds()))))
-	if g.trunk.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
+	req.SetTransport(sipTransport(g.trunk.transport))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := ua.Client.Do(ctx, req)
