@@ -170,7 +170,7 @@ func TestParseSourcesLayers(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
 		t.Fatalf("error %v: want two problems", err)
 	}
-	want := []string{"trunk.transport (setup.yaml line 2): must be udp or tcp", "phones[0].password (setup.yaml line 4): missing"}
+	want := []string{"trunk.transport (setup.yaml line 2): must be udp, tcp or tls", "phones[0].password (setup.yaml line 4): missing"}
 	for i, w := range want {
 		if !strings.HasPrefix(ce.Problems[i].String(), w) {
 			t.Errorf("problem %d %q, want %q…", i, ce.Problems[i], w)
