@@ -182,7 +182,12 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer asr.Close()
-	g, err := guard.New(cfg, guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain, Listener: lis})
+	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain, Listener: lis}
+	if gr := askGrammar(cfg, log); gr != nil {
+		defer gr.Close()
+		o.Grammar = gr
+	}
+	g, err := guard.New(cfg, o)
 	if err != nil {
 		return err
 	}
