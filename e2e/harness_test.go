@@ -144,6 +144,8 @@ media:
 data_dir: %s
 listening:
   recogniser: none
+screening:
+  ask: never          # the tests of asking callers (ask_test.go) turn it on
 hub:
   run: false
 `, g.sip, trunkIP, g.trunkPort, trunkIP, phoneIP, g.phonePort, g.http, g.mediaLo, g.mediaHi, filepath.Join(g.dir, "data"))
@@ -460,9 +462,9 @@ func (g *guard) callerAs(number, name, scenario string, args ...string) *sipp {
 }
 
 // trunk runs a SIPp provider (UAS) at the trunk's address.
-func (g *guard) trunk(scenario string) *sipp {
-	return runSIPp(g.t, "trunk", scenario, "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)))
+func (g *guard) trunk(scenario string, args ...string) *sipp {
+	return runSIPp(g.t, "trunk", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
+		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP))}, args...)...)
 }
 
 // dial runs a SIPp phone (UAC) placing a call to number through the guard.
