@@ -22,7 +22,10 @@ import (
 )
 
 // Grammar is a pool of pocketsphinx decoders that hear answers against JSGF grammars.
-type Grammar struct{ r *Recognizer }
+type Grammar struct {
+	r   *Recognizer
+	has map[string]bool
+}
 
 var _ speech.Grammar = (*Grammar)(nil)
 
@@ -35,7 +38,7 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 	if o.Decoders <= 0 {
 		o.Decoders = 1
 	}
-	if len(o.Grammars) == 0 {
+	if len(o.Grammars) == 0 || len(o.Words) == 0 {
 		return nil, errors.New("pocketsphinx: no grammar to hear answers against")
 	}
 	dir, err := os.MkdirTemp("", "clearline-grammar-")
@@ -54,9 +57,21 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 	sort.Strings(names)
 	r := &Recognizer{opts: Options{Mode: "grammar", ModelDir: o.ModelDir, Decoders: o.Decoders}, args: args, dir: dir}
 	r.setup = func(d *decoder) error {
-		for _, n := range names {
-			cn, ct := C.CString(n), C.CString(o.Grammars[n])
+		for _, n := range append(names, listening) {
+			text := o.Grammars[n]
+			if n == listening {
+				text = listeningGrammar(o.Words[0])
+			}
+			cn, ct := C.CString(n), C.CString(text)
+			// A search takes the word insertion penalty in force when it is made.
+			cfg, wip := C.ps_get_config(d.ps), C.CString("-wip")
+			was := C.cmd_ln_float_r(cfg, wip)
+			if p, ok := o.WordPenalty[n]; ok {
+				C.cmd_ln_set_float_r(cfg, wip, C.double(p))
+			}
 			rc := C.ps_set_jsgf_string(d.ps, cn, ct)
+			C.cmd_ln_set_float_r(cfg, wip, was)
+			C.free(unsafe.Pointer(wip))
 			C.free(unsafe.Pointer(ct))
 			C.free(unsafe.Pointer(cn))
 			if rc < 0 {
@@ -72,7 +87,24 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 	}
 	r.free, r.made = []*decoder{d}, 1
 	go r.preload()
-	return &Grammar{r: r}, nil
+	has := map[string]bool{}
+	for _, n := range names {
+		has[n] = true
+	}
+	return &Grammar{r: r, has: has}, nil
+}
+
+// listening is the search an answer is streamed through while the caller speaks: it only
+// needs the recogniser's voice activity detector, which runs before any search, so its
+// grammar is a single word and costs next to nothing. The answer is then decoded against
+// the grammar asked for in one pass over the whole of it, with the answer's own cepstral
+// mean rather than one carried over from the previous caller's line: decoded as it came,
+// the first words of an answer on a line unlike the last were often lost.
+const listening = "clearline-listening"
+
+// listeningGrammar is the one-word grammar of the listening search: any word will do.
+func listeningGrammar(word string) string {
+	return "#JSGF V1.0;\ngrammar listening;\npublic <listening> = " + word + ";\n"
 }
 
 // use makes the named grammar the decoder's search.
@@ -87,11 +119,14 @@ func (d *decoder) use(name string) error {
 
 // Hear takes a free decoder and starts an answer against the named grammar.
 func (g *Grammar) Hear(name string) (speech.Answer, error) {
+	if name == listening || !g.has[name] {
+		return nil, fmt.Errorf("pocketsphinx: no grammar %q", name)
+	}
 	d, err := g.r.take()
 	if err != nil {
 		return nil, err
 	}
-	if err := d.use(name); err != nil {
+	if err := d.use(listening); err != nil {
 		g.r.put(d)
 		return nil, err
 	}
@@ -99,24 +134,27 @@ func (g *Grammar) Hear(name string) (speech.Answer, error) {
 		g.r.put(d)
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	return &answer{r: g.r, d: d}, nil
+	return &answer{r: g.r, d: d, grammar: name}, nil
 }
 
 // Close frees the idle decoders; busy ones are freed as their answers end.
 func (g *Grammar) Close() error { return g.r.Close() }
 
-// answer is one utterance on one decoder: unlike a call's stream, it is not cut at pauses,
-// so an answer given in two breaths is heard whole.
+// answer is one answer on one decoder: unlike a call's stream, it is not cut at pauses, so
+// an answer given in two breaths is heard whole.
 type answer struct {
-	r    *Recognizer
-	d    *decoder
-	done bool
+	r       *Recognizer
+	d       *decoder
+	grammar string
+	pcm     []int16 // the answer so far, decoded against the grammar when it ends
+	done    bool
 }
 
 func (a *answer) Write(samples []int16) (bool, error) {
 	if a.done {
 		return false, errors.New("speech: answer ended")
 	}
+	a.pcm = append(a.pcm, samples...)
 	if len(samples) > 0 && C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&samples[0])), C.size_t(len(samples)), 0, 0) < 0 {
 		return false, errors.New("pocketsphinx: decoding failed")
 	}
@@ -131,6 +169,19 @@ func (a *answer) End() (speech.Heard, error) {
 	defer a.r.put(a.d)
 	if C.ps_end_utt(a.d.ps) < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: cannot end the utterance")
+	}
+	if len(a.pcm) == 0 {
+		return speech.Heard{}, nil
+	}
+	if err := a.d.use(a.grammar); err != nil {
+		return speech.Heard{}, err
+	}
+	if C.ps_start_utt(a.d.ps) < 0 {
+		return speech.Heard{}, errors.New("pocketsphinx: cannot start an utterance")
+	}
+	rc := C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm)), 0, 1) // the whole answer
+	if C.ps_end_utt(a.d.ps) < 0 || rc < 0 {
+		return speech.Heard{}, errors.New("pocketsphinx: decoding failed")
 	}
 	return a.d.heard(), nil
 }

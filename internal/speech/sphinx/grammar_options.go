@@ -17,6 +17,10 @@ type GrammarOptions struct {
 	Decoders int
 	// Grammars are JSGF texts by name.
 	Grammars map[string]string
+	// WordPenalty is, by grammar, the probability of a word beginning (pocketsphinx's -wip,
+	// 0.65 unless given): lower keeps a grammar of short words, digits, from hearing more
+	// of them than were said.
+	WordPenalty map[string]float64
 	// Words are every word the grammars use; Pronounce gives the phones of those the
 	// pronouncing dictionary lacks.
 	Words     []string

@@ -27,11 +27,13 @@ func forceGrammar(t *testing.T, decoders int) speech.Grammar {
 	return g
 }
 
-// A grammar hears which of its phrases was said, in an answer fed as a call brings it.
+// A grammar hears which of its phrases was said, in an answer fed as a call brings it; the
+// words do not change with the answers the decoder heard before (another caller's line).
 func TestGrammarHears(t *testing.T) {
 	g := forceGrammar(t, 1)
 	v, _ := voices.Find("flite-kal")
-	for _, text := range []string{"This is Thames Valley Police.", "Barclays Bank."} {
+	heard := map[string]speech.Heard{}
+	for _, text := range []string{"This is Thames Valley Police.", "Barclays Bank.", "This is Thames Valley Police."} {
 		sp, err := v.Speak(voices.Line{SNR: 25, Seed: 1}, text)
 		if err != nil {
 			t.Fatal(err)
@@ -57,6 +59,10 @@ func TestGrammarHears(t *testing.T) {
 		if _, err := a.End(); err == nil {
 			t.Error("an answer ended twice")
 		}
+		if before, ok := heard[text]; ok && before.Words != h.Words {
+			t.Errorf("%q heard as %+v, then as %+v", text, before, h)
+		}
+		heard[text] = h
 	}
 }
 
