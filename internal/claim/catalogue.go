@@ -47,6 +47,10 @@ func Builtin() *Catalogue {
 	return c
 }
 
+// Base is the built-in catalogue without its British pronunciations, which britishgen
+// writes from it.
+func Base() (*Catalogue, error) { return ParseCatalogue(organisationsTxt) }
+
 // ParseCatalogue reads a catalogue in the notation of organisations.txt.
 func ParseCatalogue(text string) (*Catalogue, error) {
 	c := &Catalogue{Pronounce: map[string][]string{}, phrases: map[string]int{}}

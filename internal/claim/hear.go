@@ -26,10 +26,15 @@ var DefaultLimits = Limits{Start: 4 * time.Second, Longest: 6 * time.Second, Pau
 // Heard is one answer as the guard heard it.
 type Heard struct {
 	speech.Heard
-	// Spoke says the caller began to speak within Start; Finished that they stopped
-	// within Longest.
+	// Spoke says the caller began to speak (or key) within Start; Finished that they
+	// stopped within Longest.
 	Spoke, Finished bool
+	// Keyed are the keys the caller pressed instead of speaking (an ID number keyed in).
+	Keyed string
 }
+
+// keyPause ends keyed digits: this long after the last key, unless # ends them first.
+const keyPause = 2 * time.Second
 
 // Answered says the caller answered: they spoke, and stopped to be answered in turn.
 func (h Heard) Answered() bool { return h.Spoke && h.Finished }
@@ -43,7 +48,9 @@ type Frame struct {
 // Hear hears one answer: the caller's audio (G.711 frames) fed to the named grammar until the
 // caller has spoken and paused, or the limits pass, or ctx ends. The relay hands packets on
 // without waiting, so a decoder that falls behind loses audio rather than holding the call.
-func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan Frame, lim Limits) (Heard, error) {
+// A caller may key the answer in instead (keys, nil when not offered): digits until #, or
+// until a pause after the last, within Longest.
+func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan Frame, keys <-chan byte, lim Limits) (Heard, error) {
 	a, err := g.Hear(grammar)
 	if err != nil {
 		return Heard{}, err
@@ -51,7 +58,7 @@ func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan F
 	var h Heard
 	var dec speech.Decoder
 	start := time.Now()
-	var lastSpeech time.Time
+	var lastSpeech, lastKey time.Time
 	speaking := false
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -69,6 +76,17 @@ func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan F
 			if speaking {
 				h.Spoke, lastSpeech = true, time.Now()
 			}
+		case k := <-keys:
+			if k == '#' && h.Keyed != "" {
+				h.Spoke, h.Finished = true, true
+				heard, err := a.End()
+				h.Heard = heard
+				return h, err
+			}
+			if k >= '0' && k <= '9' {
+				h.Keyed += string(k)
+				lastKey = time.Now()
+			}
 		case <-tick.C:
 		case <-ctx.Done():
 			heard, err := a.End()
@@ -78,6 +96,10 @@ func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan F
 		now := time.Now()
 		done := false
 		switch {
+		case h.Keyed != "" && now.Sub(lastKey) >= keyPause:
+			done, h.Spoke, h.Finished = true, true, true
+		case h.Keyed != "":
+			// keying: the speech heard meanwhile is not the answer
 		case !h.Spoke && now.Sub(start) >= lim.Start:
 			done = true
 		case h.Spoke && !speaking && now.Sub(lastSpeech) >= lim.Pause:

@@ -16,7 +16,7 @@ import (
 func grammar(t *testing.T) speech.Grammar {
 	t.Helper()
 	c := claim.Builtin()
-	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 1, Grammars: c.Grammars(), Words: c.Words(), Pronounce: c.Pronounce})
+	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 1, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestHearEndsAtThePause(t *testing.T) {
 	defer cancel()
 	audio := append(bytes.Repeat([]byte{0xff}, 4000), say(t, "flite-kal", "I'm calling from the Metropolitan Police.")...)
 	start := time.Now()
-	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, audio), claim.DefaultLimits)
+	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, audio), nil, claim.DefaultLimits)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestHearSilenceAndRecordings(t *testing.T) {
 	defer cancel()
 	lim := claim.Limits{Start: time.Second, Longest: 2 * time.Second, Pause: 500 * time.Millisecond}
 	start := time.Now()
-	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, nil), lim)
+	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, nil), nil, lim)
 	if err != nil || h.Spoke || h.Answered() {
 		t.Errorf("silence heard as %+v, %v", h, err)
 	}
@@ -103,8 +103,31 @@ func TestHearSilenceAndRecordings(t *testing.T) {
 	talk := say(t, "espeak-en-us-s150-p50", "This is an important message about your account, please stay on the line to speak to an adviser about it")
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	h, err = claim.Hear(ctx2, g, claim.WhoGrammar, feed(ctx2, talk), lim)
+	h, err = claim.Hear(ctx2, g, claim.WhoGrammar, feed(ctx2, talk), nil, lim)
 	if err != nil || !h.Spoke || h.Finished || h.Answered() {
 		t.Errorf("a recording talking on heard as %+v, %v", h, err)
+	}
+}
+
+// A caller may key the ID number in: the keys are the answer, ended by #, whatever the
+// grammar made of the line meanwhile.
+func TestHearKeyedIn(t *testing.T) {
+	g := grammar(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys := make(chan byte, 8)
+	for _, k := range []byte("4721#") {
+		keys <- k
+	}
+	h, err := claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, claim.DefaultLimits)
+	if err != nil || h.Keyed != "4721" || !h.Answered() {
+		t.Errorf("keyed in: %+v, %v", h, err)
+	}
+	keys <- '5'
+	keys <- '0'
+	start := time.Now()
+	h, err = claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, claim.DefaultLimits)
+	if err != nil || h.Keyed != "50" || !h.Answered() || time.Since(start) > 3*time.Second {
+		t.Errorf("keyed in without #: %+v, %v after %v", h, err, time.Since(start))
 	}
 }

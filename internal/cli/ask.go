@@ -22,7 +22,7 @@ func askGrammar(cfg *config.Config, log *slog.Logger) speech.Grammar {
 	}
 	c := claim.Builtin()
 	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{ModelDir: cfg.Listening.ModelDir, Decoders: askDecoders,
-		Grammars: c.Grammars(), Words: c.Words(), Pronounce: c.Pronounce})
+		Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce})
 	if err != nil {
 		log.Warn("callers will not be asked who they are: "+err.Error(), "screening.ask", cfg.Screening.Ask,
 			"fix", "install Debian's libpocketsphinx-dev and pocketsphinx-en-us and build with cgo")

@@ -42,7 +42,10 @@ func run(out string) error {
 		american[w] = append(american[w], strings.TrimSpace(pron))
 	}
 	f.Close()
-	c := claim.Builtin()
+	c, err := claim.Base()
+	if err != nil {
+		return err
+	}
 	var lines []string
 	for _, w := range c.Words() {
 		ipa, err := exec.Command("espeak-ng", "-q", "-x", "-v", "en-gb", w).Output()

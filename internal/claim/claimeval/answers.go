@@ -1,13 +1,11 @@
 package main
 
-import (
-	"github.com/clearline/clearline/internal/claim"
-)
+import "github.com/clearline/clearline/internal/claim"
 
-// whoAnswers are the catalogue's organisations named in answers to "who are you, and which
-// organisation are you calling from", one per organisation, in ways callers answer.
-func whoAnswers(c *claim.Catalogue) []item {
-	var out []item
+// whoAnswers are the catalogue's organisations named in answers to "which organisation are
+// you calling from?", one per organisation, each said one of its ways, in ways callers answer.
+func whoAnswers(c *claim.Catalogue) []answer {
+	var out []answer
 	for i, o := range c.Organisations {
 		var says []string
 		for _, s := range o.Says {
@@ -27,7 +25,7 @@ func whoAnswers(c *claim.Catalogue) []item {
 		case claim.Family:
 			t = []string{org + ".", "Hello, " + org + "."}[i%2]
 		}
-		out = append(out, item{text: t, kind: o.Kind, org: o.Name})
+		out = append(out, answer{text: t, grammar: claim.WhoGrammar, kind: o.Kind, org: o.Name})
 	}
 	return out
 }
