@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,6 +55,35 @@ func seconds(ulaw []byte) time.Duration { return time.Duration(len(ulaw)) * time
 // quiet is d of mu-law silence.
 func quiet(d time.Duration) []byte { return bytes.Repeat([]byte{0xff}, int(d.Seconds()*8000)) }
 
+// reply is the moment a person takes to answer a question.
+const reply = 600 * time.Millisecond
+
+// firstAt is when a caller begins their first answer, from the guard's answering the call.
+func firstAt(t *testing.T) time.Duration {
+	return seconds(prompt(t, "ask_who")) + 250*time.Millisecond + reply
+}
+
+// secondAt is when a caller whose first answer lasts first begins the second: the guard
+// decides the first is over 0.8 s after its last word, then asks.
+func secondAt(t *testing.T, first time.Duration) time.Duration {
+	return firstAt(t) + first + 800*time.Millisecond + 300*time.Millisecond + seconds(prompt(t, "ask_id")) + 250*time.Millisecond + reply
+}
+
+// keying is what a SIPp caller does to press keys at after the call is answered: a pause,
+// then each of SIPp's RFC 4733 recordings in turn.
+func keying(at time.Duration, keys string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  <pause milliseconds=\"%d\"/>\n", at.Milliseconds())
+	for _, k := range keys {
+		name := string(k)
+		if k == '#' {
+			name = "pound"
+		}
+		fmt.Fprintf(&b, "  <nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/dtmf_2833_%s.pcap\"/></action></nop>\n  <pause milliseconds=\"400\"/>\n", name)
+	}
+	return b.String()
+}
+
 // answers lays out what a caller says in answer to the guard's questions, in voice, down a
 // noisy line: silence while the first question is asked, the first answer, silence while
 // the guard hears it end and asks the second, the second answer, then after more, what
@@ -71,8 +101,7 @@ func answers(t *testing.T, voice string, first, second, after string) ([]byte, [
 		}
 		return sp.Ulaw[:int(sp.Ends[0].Seconds()*8000)]
 	}
-	reply := 600 * time.Millisecond // a person takes a moment to answer
-	audio := quiet(seconds(prompt(t, "ask_who")) + 250*time.Millisecond + reply)
+	audio := quiet(firstAt(t))
 	var said [][]byte
 	if first != "" {
 		a := say(first)
@@ -80,8 +109,7 @@ func answers(t *testing.T, voice string, first, second, after string) ([]byte, [
 		audio = append(audio, a...)
 	}
 	if second != "" {
-		// The guard decides the answer is over 0.8 s after the last word, then asks.
-		audio = append(audio, quiet(800*time.Millisecond+300*time.Millisecond+seconds(prompt(t, "ask_id"))+250*time.Millisecond+reply)...)
+		audio = append(audio, quiet(secondAt(t, seconds(said[0]))-seconds(audio))...)
 		a := say(second)
 		said = append(said, a)
 		audio = append(audio, a...)
@@ -94,10 +122,10 @@ func answers(t *testing.T, voice string, first, second, after string) ([]byte, [
 }
 
 // askedCall has a caller from number, with display name, speak audio to the guard, which asks them who they
-// are; the phone answers, hears who is calling for wait, presses key, and then waits for
+// are, and do keys (a keying, or nothing) meanwhile; the phone answers, hears who is calling for wait, presses key, and then waits for
 // the call to end, or hangs up after talk when talk is not 0. The caller stays until the
 // guard releases them. It returns the caller, the phone and what the phone heard.
-func askedCall(t *testing.T, g *guard, number, name string, audio []byte, key byte, wait, talk time.Duration) (*sipp, *sipp, *heard) {
+func askedCall(t *testing.T, g *guard, number, name string, audio []byte, keys string, key byte, wait, talk time.Duration) (*sipp, *sipp, *heard) {
 	t.Helper()
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "answers.pcap")
@@ -130,7 +158,7 @@ func askedCall(t *testing.T, g *guard, number, name string, audio []byte, key by
 	if err := os.WriteFile(phoneScenario, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	callerScenario := fill("caller_answers.xml.tmpl", strings.NewReplacer("@PCAP@", pcap))
+	callerScenario := fill("caller_answers.xml.tmpl", strings.NewReplacer("@PCAP@", pcap, "@KEYS@", keys))
 	h := listenAsPhone(t)
 	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(h.port()), "-timeout", "180s")
 	caller := g.callerAs(number, name, callerScenario, "-timeout", "180s")
@@ -201,7 +229,7 @@ func TestAskedPoliceCallerReachesRecordPhoneAndHub(t *testing.T) {
 	audio, said := answers(t, "flite-kal", "I'm calling from the Metropolitan Police.", "My collar number is four seven two one.",
 		"We need you to withdraw five thousand pounds in cash as evidence.")
 	wait := telling(t, said, "claim_police", "claim_id", "digit_4", "digit_7", "digit_2", "digit_1", "advice_police", "choice_police")
-	caller, phone, h := askedCall(t, g, "+442085550111", "Met Police", audio, '1', wait, 12*time.Second)
+	caller, phone, h := askedCall(t, g, "+442085550111", "Met Police", audio, "", '1', wait, 12*time.Second)
 	phone.wait()
 	caller.wait()
 	c := endedCalls(g, 1)[0]
@@ -288,7 +316,8 @@ func TestAskedPoliceCallerReachesRecordPhoneAndHub(t *testing.T) {
 
 // Pressing 2 has the guard ring the police: the caller is released at once, and a fresh
 // INVITE for 101 reaches the trunk, announced to the resident as a new call; pressing 3
-// refuses the caller. Each in another voice, at once.
+// refuses the caller, who keyed their ID number in rather than saying it. Each in another
+// voice, at once.
 func TestAskedCallerResidentChooses(t *testing.T) {
 	t.Parallel()
 	t.Run("2 rings the police afresh", func(t *testing.T) {
@@ -298,7 +327,7 @@ func TestAskedCallerResidentChooses(t *testing.T) {
 		wait := telling(t, said, "claim_police", "claim_id", "digit_6", "digit_1", "digit_9", "digit_3", "advice_police", "choice_police")
 		trunkSide := g.trunk("trunk_answers.xml", "-timeout", "180s")
 		trunkSide.limit = 150 * time.Second
-		caller, phone, _ := askedCall(t, g, "+442085550112", "Unknown", audio, '2', wait, 10*time.Second)
+		caller, phone, _ := askedCall(t, g, "+442085550112", "Unknown", audio, "", '2', wait, 10*time.Second)
 		phone.wait()
 		caller.wait()
 		trunkSide.wait()
@@ -324,15 +353,17 @@ func TestAskedCallerResidentChooses(t *testing.T) {
 	t.Run("3 refuses", func(t *testing.T) {
 		t.Parallel()
 		g := askingGuard(t, "always", nil)
-		audio, said := answers(t, "festival-kal", "I'm calling from Barclays.", "My staff number is five five three two one.", "")
-		wait := telling(t, said, "claim_bank", "claim_id", "digit_5", "digit_5", "digit_3", "digit_2", "digit_1", "advice_bank", "choice_police")
-		caller, phone, h := askedCall(t, g, "+442085550113", "Unknown", audio, '3', wait, 0)
+		// The caller keys the number in. (No digit twice in a row: SIPp's recordings of one
+		// key carry the same RTP timestamp, which is how a repeated press is told apart.)
+		audio, said := answers(t, "festival-kal", "I'm calling from Barclays.", "", "")
+		wait := telling(t, said, "claim_bank", "claim_id", "digit_5", "digit_8", "digit_3", "digit_2", "digit_1", "advice_bank", "choice_police") + 4*time.Second
+		caller, phone, h := askedCall(t, g, "+442085550113", "Unknown", audio, keying(secondAt(t, seconds(said[0])), "58321#"), '3', wait, 0)
 		phone.wait()
 		caller.wait()
 		caller.mustFind(false, "BYE ")
 		phone.mustFind(false, "BYE ")
 		c := endedCalls(g, 1)[0]
-		if c.Claim == nil || c.Claim.Kind != "bank" || c.Claim.Organisation != "Barclays" || c.Claim.IDNumber != "55321" || c.Claim.Choice != "refuse" ||
+		if c.Claim == nil || c.Claim.Kind != "bank" || c.Claim.Organisation != "Barclays" || c.Claim.IDNumber != "58321" || c.Claim.Choice != "refuse" ||
 			c.Outcome != call.Blocked || !c.AnsweredAt.IsZero() {
 			t.Errorf("outcome %q answered %v, claim %+v", c.Outcome, c.AnsweredAt, c.Claim)
 		}
@@ -348,7 +379,7 @@ func TestAskedCallerSilent(t *testing.T) {
 	g := askingGuard(t, "always", func(c *config.Config, _ *guard) { c.Screening.Unknown = "screen" })
 	audio, _ := answers(t, "espeak-en-us-s150-p50", "", "", "")
 	wait := seconds(prompt(t, "claim_silent")) + seconds(prompt(t, "choice_other")) + 1500*time.Millisecond
-	caller, phone, h := askedCall(t, g, "+442085550114", "Unknown", append(audio, quiet(20*time.Second)...), '3', wait, 0)
+	caller, phone, h := askedCall(t, g, "+442085550114", "Unknown", append(audio, quiet(20*time.Second)...), "", '3', wait, 0)
 	phone.wait()
 	caller.wait()
 	c := endedCalls(g, 1)[0]

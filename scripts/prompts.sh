@@ -34,7 +34,7 @@ say() { # name text
 	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 80 )) cs)"
 }
 say ask_who "Call guard. Which organisation are you calling from?"
-say ask_id "And your I D number, please?"
+say ask_id "Your I D number, please: say each digit, or key it in."
 say ask_hold "Thank you. Please hold."
 # ...and what the resident hears: who the caller says they are, their own words, the ID
 # number they gave, the advice for such callers and the keys to press.

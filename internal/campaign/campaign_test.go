@@ -1,10 +1,10 @@
 package campaign
 
 import (
-	"slices"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )

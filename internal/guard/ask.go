@@ -44,14 +44,15 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 		return
 	}
 	defer g.remove(b)
-	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")); err != nil {
+	te := media.TelephoneEventType(req.Body()) // the caller may key their ID number in
+	if err := b.in.RespondSDP(media.AnswerSDPKeys(g.host, b.ms.Port(call.Trunk), pt, te, "sendrecv")); err != nil {
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked who they are")
 		return
 	}
 	ctx, cancel := whileUp(g.ctx, b.in) // ends if the caller hangs up
 	defer cancel()
 	asked := time.Now()
-	cl, said := b.ask(ctx, pt)
+	cl, said := b.ask(ctx, pt, te)
 	b.ms.Stop(call.Trunk) // the caller hears nothing of the household until let through
 	b.setClaim(cl, len(said) > 0)
 	if ctx.Err() != nil {
@@ -121,7 +122,7 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 // ask puts the questions to the caller and returns what they claimed and their answers as
 // recorded (mu-law). When the recogniser fails, the answer is still recorded for the
 // resident, who hears that the guard could not tell who is calling.
-func (b *bridge) ask(ctx context.Context, pt int) (claim.Claim, []byte) {
+func (b *bridge) ask(ctx context.Context, pt, te int) (claim.Claim, []byte) {
 	g := b.g
 	frames := make(chan claim.Frame, 100) // 2 s: the relay never waits for the recogniser
 	b.ms.Tap(call.Trunk, func(pkt []byte) {
@@ -134,7 +135,7 @@ func (b *bridge) ask(ctx context.Context, pt int) (claim.Claim, []byte) {
 	})
 	defer b.ms.Tap(call.Trunk, nil)
 	var said []byte
-	question := func(prompt, grammar string) (claim.Heard, error) {
+	question := func(prompt, grammar string, keys <-chan byte) (claim.Heard, error) {
 		if q, err := media.Prompt(prompt); err == nil && b.ms.Play(ctx, call.Trunk, append(q, media.Tone(askTone)...), pt) == nil {
 			g.metrics.Prompt(prompt)
 		}
@@ -145,7 +146,7 @@ func (b *bridge) ask(ctx context.Context, pt int) (claim.Claim, []byte) {
 		answered, stop := context.WithCancel(ctx)
 		recorded := make(chan []byte, 1)
 		go func() { recorded <- b.ms.Record(answered, call.Trunk, lim.Start+lim.Longest) }()
-		h, err := claim.Hear(answered, g.grammar, grammar, frames, lim)
+		h, err := claim.Hear(answered, g.grammar, grammar, frames, keys, lim)
 		if err != nil {
 			// Hear the answer out as announce-and-screen would, for the resident.
 			g.log.Warn("caller's answer not recognised; the resident hears it as recorded", "call", b.c.ID, "err", err)
@@ -162,15 +163,41 @@ func (b *bridge) ask(ctx context.Context, pt int) (claim.Claim, []byte) {
 		said = append(said, rec...)
 		return h, err
 	}
-	h, err := question("ask_who", claim.WhoGrammar)
+	h, err := question("ask_who", claim.WhoGrammar, nil)
 	if err != nil {
 		return claim.Claim{Answered: true}, said
 	}
 	cl := g.claims.Read(h.Heard)
 	cl.Answered = h.Answered()
 	if cl.Answered && cl.Kind.Authority() && ctx.Err() == nil {
-		if h, err := question("ask_id", claim.IDGrammar); err == nil {
-			cl = g.claims.ReadID(cl, h.Words)
+		// The number may be said or keyed in: RFC 4733 events or SIP INFO from the caller.
+		keys, stopKeys := b.ms.WatchDTMF(call.Trunk, te)
+		b.mu.Lock()
+		b.info = make(chan byte, 16)
+		info := b.info
+		b.mu.Unlock()
+		pressed := make(chan byte, 16)
+		done := make(chan struct{})
+		go func() {
+			for {
+				var k byte
+				select {
+				case k = <-keys:
+				case k = <-info:
+				case <-done:
+					return
+				}
+				select {
+				case pressed <- k:
+				default:
+				}
+			}
+		}()
+		h, err := question("ask_id", claim.IDGrammar, pressed)
+		close(done)
+		stopKeys()
+		if err == nil {
+			cl = g.claims.ReadID(cl, h)
 		}
 	}
 	return cl, said
