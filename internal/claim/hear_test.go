@@ -13,7 +13,7 @@ import (
 	"github.com/clearline/clearline/internal/speech/voices"
 )
 
-func grammar(t *testing.T) speech.Grammar {
+func grammar(t testing.TB) speech.Grammar {
 	t.Helper()
 	c := claim.Builtin()
 	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 1, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce})
@@ -24,7 +24,7 @@ func grammar(t *testing.T) speech.Grammar {
 	return g
 }
 
-func say(t *testing.T, voice, text string) []byte {
+func say(t testing.TB, voice, text string) []byte {
 	t.Helper()
 	v, err := voices.Find(voice)
 	if err != nil {
@@ -130,4 +130,49 @@ func TestHearKeyedIn(t *testing.T) {
 	if err != nil || h.Keyed != "50" || !h.Answered() || time.Since(start) > 3*time.Second {
 		t.Errorf("keyed in without #: %+v, %v after %v", h, err, time.Since(start))
 	}
+}
+
+// The grammar decoder's work for one asked call: the caller's answer to "which organisation"
+// and their ID number, each with the hiss before it, decoded as the guard decodes them.
+// speech-s/op is the audio each call brings; ns/op over it is the CPU per second of speech.
+func BenchmarkAskedCallAnswers(b *testing.B) {
+	g := grammar(b)
+	v, err := voices.Find("flite-kal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var answers [][]byte
+	for _, text := range []string{"I'm calling from the Metropolitan Police.", "My collar number is four seven two one."} {
+		sp, err := v.Speak(voices.Line{SNR: 20, Seed: 1}, text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hiss := sp.Ulaw[int(sp.Ends[0].Seconds()*8000):]
+		answers = append(answers, append(append([]byte(nil), hiss[:4000]...), sp.Ulaw...))
+	}
+	grammars := []string{claim.WhoGrammar, claim.IDGrammar}
+	var audio time.Duration
+	for _, a := range answers {
+		audio += time.Duration(len(a)) * time.Second / 8000
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for i, ulaw := range answers {
+			a, err := g.Hear(grammars[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			var dec speech.Decoder
+			for off := 0; off < len(ulaw); off += 160 {
+				if _, err := a.Write(dec.Decode(speech.PCMU, ulaw[off:min(off+160, len(ulaw))])); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := a.End(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(audio.Seconds(), "speech-s/op")
 }
