@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asrSelf) == "1" { // this binary started as an external recogniser by a test
 		os.Exit(cli.Main(append([]string{"asr"}, os.Args[1:]...), os.Stdout, os.Stderr))
 	}
+	if cfg := os.Getenv(guardSelf); cfg != "" { // a guard a test starts in a network namespace
+		os.Exit(cli.Main([]string{"run", "--config", cfg}, os.Stdout, os.Stderr))
+	}
 	if _, err := exec.LookPath("sipp"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: sipp is not installed; `make test` installs it (Debian package sip-tester)")
 		os.Exit(1)
@@ -302,6 +305,12 @@ type sipp struct {
 // runSIPp starts SIPp with a scenario from testdata/sipp, tracing its messages.
 func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
 	t.Helper()
+	return runSIPpIn(t, "", name, scenario, args...)
+}
+
+// runSIPpIn is runSIPp inside network namespace ns ("": this one).
+func runSIPpIn(t *testing.T, ns, name, scenario string, args ...string) *sipp {
+	t.Helper()
 	dir := t.TempDir()
 	s := &sipp{t: t, name: name, msgs: filepath.Join(dir, "messages.log"), out: &syncBuffer{}, done: make(chan error, 1)}
 	var all []string
@@ -316,6 +325,9 @@ func runSIPp(t *testing.T, name, scenario string, args ...string) *sipp {
 		"-timeout", "30s", "-timeout_error"}...)
 	all = append(all, args...)
 	s.cmd = exec.Command("sipp", all...)
+	if ns != "" {
+		s.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, "sipp"}, all...)...)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,10 @@ func TestMalformedSIPIsRefusedAndChangesNothing(t *testing.T) {
 		{"SDP without audio", invite(p, brokenSDP, len(brokenSDP)), "SIP/2.0 400", "no audio media line"},
 		{"SDP with a bad address", invite(p, badAddr, len(badAddr)), "SIP/2.0 400", "not-an-ip"},
 		{"no SDP", invite(p, "", 0), "SIP/2.0 488", "without an SDP offer"},
-		{"no Contact", strings.Replace(invite(p, brokenSDP, len(brokenSDP)), "Contact:", "X-Contact:", 1), "SIP/2.0 400", "Contact"},
+		// (An INVITE without Contact is RFC 2543's, and taken: RFC 4475 §3.4.1.)
+		{"no From", strings.Replace(invite(p, brokenSDP, len(brokenSDP)), "From:", "X-From:", 1), "SIP/2.0 400", "missing From header"},
+		{"two CSeqs", strings.Replace(invite(p, brokenSDP, len(brokenSDP)), "CSeq: 1 INVITE\r\n", "CSeq: 1 INVITE\r\nCSeq: 2 INVITE\r\n", 1), "SIP/2.0 400", "2 CSeq headers"},
+		{"not SIP/2.0", strings.Replace(invite(p, brokenSDP, len(brokenSDP)), " SIP/2.0\r\n", " SIP/3.0\r\n", 1), "SIP/2.0 505", "SIP/3.0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +179,26 @@ func TestRegisterAuthAndThrottle(t *testing.T) {
 	if n := g.metric("clearline_auth_failures_total"); n != 5 {
 		t.Errorf("auth failures counted %v; want 5", n)
 	}
+
+	// Someone forging the registered phone's address makes five wrong guesses: the phone
+	// itself still registers, while other names from that address are held off.
+	forger := newRawPeer(t, phoneIP, g.sip)
+	for i := range 5 {
+		register(forger, "hall", "forged"+strconv.Itoa(i), g.sip)
+	}
+	if res := register(forger, "hall", "hall-pw", g.sip); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("the registered phone with its right password after forged guesses got %q; want 200", firstLine(res))
+	}
+	if res := register(forger, "kitchen", "guess", g.sip); !strings.HasPrefix(res, "SIP/2.0 403 Too Many Failed Attempts") {
+		t.Errorf("another name from the guessed-at address got %q; want throttled", firstLine(res))
+	}
+	// 999 from the blocked address goes straight to the trunk.
+	trunkSide := g.trunk("trunk_answers.xml")
+	dialler := runSIPp(t, "dialler", "phone_dials_emergency.xml", "-i", "127.0.0.3", "-p", strconv.Itoa(freePort(t, "127.0.0.3")),
+		"-mi", "127.0.0.3", "-mp", strconv.Itoa(freePort(t, "127.0.0.3")), "-s", "999", "-d", "1000", g.sip)
+	dialler.wait()
+	trunkSide.wait()
+	trunkSide.mustFind(false, "INVITE sip:999@")
 }
 
 var nonceRe = regexp.MustCompile(`nonce="([^"]+)"`)

@@ -45,3 +45,29 @@ func TestTrunkRegistrationAndChallengedCall(t *testing.T) {
 		t.Errorf("outcome %q ended_by %q", c.Outcome, c.EndedBy)
 	}
 }
+
+// A provider named by DNS ("localhost" here, from /etc/hosts): the phone's call is sent to
+// it by name and answered, and a call from the name's address is taken as the provider's.
+func TestTrunkByName(t *testing.T) {
+	port := freePort(t, phoneIP)
+	g := startGuard(t, func(c *config.Config, g *guard) {
+		c.Trunk.Address, c.Trunk.InboundFrom = "localhost:"+strconv.Itoa(port), nil
+	})
+	trunkSide := runSIPp(t, "trunk", "trunk_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)))
+	dialler := g.dial("phone_dials.xml", "01632960000", "-au", "kitchen", "-ap", "s3cret")
+	dialler.wait()
+	trunkSide.wait()
+	trunkSide.mustFind(false, "INVITE sip:01632960000@localhost:")
+	if c := g.waitEnded(1)[0]; c.Outcome != call.Completed {
+		t.Errorf("outcome %q (%s)", c.Outcome, c.Reason)
+	}
+	// A call from the name's address and port is the provider's: it rings the phone.
+	phone := g.phone("phone_answers.xml")
+	caller := runSIPp(t, "caller", "caller_hangs_up.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)),
+		"-s", "kitchen", "-key", "caller", "+442085550123", "-key", "caller_name", "Jean Smith", g.sip)
+	caller.wait()
+	phone.wait()
+	if c := g.waitEnded(2)[0]; c.Direction != call.Inbound || c.Outcome != call.Completed {
+		t.Errorf("the provider's call: %s %q (%s)", c.Direction, c.Outcome, c.Reason)
+	}
+}

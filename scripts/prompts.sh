@@ -22,6 +22,7 @@ say callback_police "This is a new call to the police on 1 0 1. You are not conn
 say callback_bank "This is a new call to your bank, on the number from your card. You are not connected to the previous caller."
 say callback_trusted "This is a new call to one of your trusted numbers. You are not connected to the previous caller."
 say dictated_number "Call guard. A caller whose call had signs of a scam gave you this number, so this call will not be made. Ring a number you trust instead."
+say test_call "This is a test call from your call guard. This phone rings through it. Goodbye."
 say scam_warning "Call guard warning. This call has signs of a scam. The police and your bank never ask you to withdraw cash or hand over your card. Hang up now."
 
 # Asking the caller who they are (internal/guard/ask.go) comes before the phones ring, so its

@@ -31,7 +31,8 @@ const usage = `clearline protects a household's phone line from telephone fraud.
 
 Usage:
   clearline run [--config FILE]   start the guard (with no --config: loopback defaults,
-                                  storage in ./clearline-data)
+                                  storage in ./clearline-data); while nobody can log in,
+                                  it prints a one-time code for the dashboard's setup
   clearline hub [--config FILE]   run the regional hub alone (clearline run embeds it):
                                   reports, campaigns, community alerts, shared block-list
   clearline detect [--eval FILE]  score call transcripts (JSON Lines on stdin) for scam
@@ -144,20 +145,26 @@ func run(args []string, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Serve(ctx, cfg, log)
+	return ServeConsole(ctx, cfg, log, stderr)
 }
 
+// loadConfig reads the configuration file (the embedded defaults without one) and what
+// the first-run setup saved over it.
 func loadConfig(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Default()
-	}
-	return config.Load(path)
+	return config.LoadWithSetup(path)
 }
 
-// Serve runs a guard with its store and web server until ctx ends. A store that cannot be
-// opened does not stop the guard: calls, emergency calls above all, must keep working, so
-// the guard runs and /healthz says what is wrong.
+// Serve runs a guard with its store and web server until ctx ends; the first-run setup's
+// code, if one is needed, goes to the log alone.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	return ServeConsole(ctx, cfg, log, io.Discard)
+}
+
+// ServeConsole runs a guard with its store and web server until ctx ends, printing the
+// first-run setup's code on console as well as in the log. A store that cannot be opened
+// does not stop the guard: calls, emergency calls above all, must keep working, so the
+// guard runs and /healthz says what is wrong.
+func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, console io.Writer) error {
 	m := metrics.New()
 	var st store.Store
 	db, err := sqlite.Open(cfg.DataDir)
@@ -182,17 +189,28 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer asr.Close()
-	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Screening: chain, Listener: lis}
+	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}
 	if gr := askGrammar(cfg, log); gr != nil {
 		defer gr.Close()
 		o.Grammar = gr
 	}
-	g, err := guard.New(cfg, o)
+	// The guard answers calls from here on; the hub and the web server start beside it, so
+	// neither can delay a call (an external NATS cluster may take seconds to answer).
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	ln := &line{parent: ctx, log: log, opts: o}
+	first, err := ln.start(cfg)
 	if err != nil {
 		return err
 	}
-	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies}
-	keeper := &rulesKeeper{cfg: cfg, g: g, lis: lis}
+	ln.cur = first
+	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}
+	ln.keeper = keeper
+	view := &lineView{l: ln, db: db, st: st, log: log}
+	if asr.Name() == "none" && cfg.Listening.Recogniser != "none" {
+		view.listening = "the speech recogniser (pocketsphinx and its en-us model) is missing"
+	}
+	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies, Line: view}
 	if db != nil {
 		apply := func(h dash.Household) {
 			if err := keeper.household(h); err != nil {
@@ -209,16 +227,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		} else {
 			apply(h)
 		}
-		wo.Dash, wo.SettingsChanged = db, apply
+		wo.Dash, wo.SettingsChanged, wo.TestAlert = db, apply, testAlert(db)
+		wo.SetupCode, wo.SetupDone = openSetup(ctx, cfg, db, console, log)
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)
 	}
-	// The guard answers calls from here on; the hub and the web server start beside it, so
-	// neither can delay a call (an external NATS cluster may take seconds to answer).
-	ctx, stopAll := context.WithCancel(ctx)
-	defer stopAll()
-	guardDone := make(chan error, 1)
-	go func() { guardDone <- g.Serve(ctx) }()
 	if cfg.Hub.Enabled() {
 		// The hub is optional to calling: if it cannot start, the guard runs without it.
 		hubLog := log.With("part", "hub")
@@ -234,21 +247,21 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	hl, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		stopAll()
-		<-guardDone
+		_ = ln.wait()
 		return fmt.Errorf("http: %w", err)
 	}
 	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web"), wo), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// The web server is optional to calling: log and carry on.
 			log.Error("http server stopped", "err", err)
 		}
 	}()
-	log.Info("http listening", "addr", ln.Addr().String())
-	err = <-guardDone
+	log.Info("http listening", "addr", hl.Addr().String())
+	err = ln.wait()
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(shut)

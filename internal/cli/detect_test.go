@@ -63,7 +63,7 @@ func TestDetectEval(t *testing.T) {
 	if code := MainIO([]string{"detect", "--eval", path}, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"precision 1.000  recall 1.000", "false-positive rate 0.000", "police_courier", "gp"} {
+	for _, want := range []string{"precision 1.000  recall 1.000", "false-positive rate 0.000", "warning (risk 0.70)", "time to warning", "police_courier", "gp"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("eval output lacks %q:\n%s", want, out.String())
 		}
@@ -73,5 +73,37 @@ func TestDetectEval(t *testing.T) {
 	errOut.Reset()
 	if code := MainIO([]string{"detect", "--eval", bad}, strings.NewReader(""), &out, &errOut); code == 0 || !strings.Contains(errOut.String(), `"label" must be "scam" or "ok"`) {
 		t.Errorf("bad label: exit %d, %s", code, errOut.String())
+	}
+}
+
+// --wer garbles the words as a recogniser would before scoring, says how much it garbled,
+// and needs a pronouncing dictionary; a bad rate or threshold is refused.
+func TestDetectEvalGarbled(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "eval.jsonl")
+	dict := filepath.Join(dir, "dict")
+	os.WriteFile(path, []byte(`{"call":"a","text":"this is detective sergeant miller from the metropolitan police","label":"scam","type":"police_courier"}
+{"call":"a","text":"go to the bank and withdraw five thousand pounds in cash dont tell the cashier"}
+`), 0o600)
+	os.WriteFile(dict, []byte("withdraw W IH0 DH D R AO1\nwith W IH1 DH\ndraw D R AO1\ncash K AE1 SH\ncatch K AE1 CH\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if code := MainIO([]string{"detect", "--eval", path, "--wer", "0.3", "--dict", dict}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "word error rate 0.300 asked") || !strings.Contains(out.String(), "calls: 1") {
+		t.Errorf("garbled eval output:\n%s", out.String())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--wer", "1.5"}, "--wer must be between 0 and 1"},
+		{[]string{"--warn-at", "0"}, "--warn-at"},
+		{[]string{"--wer", "0.3", "--dict", filepath.Join(dir, "missing")}, "needs a pronouncing dictionary"},
+	} {
+		errOut.Reset()
+		if code := MainIO(append([]string{"detect", "--eval", path}, c.args...), strings.NewReader(""), &out, &errOut); code == 0 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, %q", c.args, code, errOut.String())
+		}
 	}
 }

@@ -35,12 +35,20 @@ type rulesKeeper struct {
 
 // household applies saved settings for the guard's household (others are ignored).
 func (k *rulesKeeper) household(h dash.Household) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if h.ID != k.cfg.Household.ID {
 		return nil
 	}
+	k.house = &h
+	return k.apply()
+}
+
+// replace moves the rules onto a rebuilt guard with its configuration.
+func (k *rulesKeeper) replace(cfg *config.Config, g *guard.Guard) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.house = &h
+	k.cfg, k.g = cfg, g
 	return k.apply()
 }
 

@@ -61,7 +61,12 @@ func runListen(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "recogniser: %s; %d recordings in %s\n\n", rec.Name(), len(recs), *eval)
-		rs := evaluate.Run(l, recs)
+		rs := evaluate.Run(l, recs, func(n int, r evaluate.Result) {
+			fmt.Fprintf(stderr, "\rclearline listen: %d of %d recordings heard (%s)\x1b[K", n, len(recs), r.Name)
+			if n == len(recs) {
+				fmt.Fprintln(stderr)
+			}
+		})
 		evaluate.Write(stdout, rs)
 		code := 0
 		for _, r := range rs {

@@ -6,6 +6,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -173,14 +175,38 @@ type SIP struct {
 	Realm string `yaml:"realm"`
 	// RingTimeout is how long the phones ring before an inbound call gets no answer.
 	RingTimeout Duration `yaml:"ring_timeout"`
+	// TLSListen, when set, is host:port for SIP over TLS (RFC 3261 §26.2; 5061 by
+	// convention), for phones and the trunk; TLSCert and TLSKey are the guard's certificate
+	// chain and private key, PEM files.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	// ExternalAddress is the public IP a home router gives the guard, for its Contact and
+	// session descriptions toward the trunk; STUN (host:port) finds it instead when empty.
+	ExternalAddress string `yaml:"external_address"`
+	STUN            string `yaml:"stun"`
+	// Keepalive is how often the guard, behind NAT (either of the above set), refreshes the
+	// router's mapping toward the trunk: OPTIONS over UDP, a blank line over TCP and TLS.
+	Keepalive Duration `yaml:"keepalive"`
 }
+
+// BehindNAT says whether the guard is told it sits behind a router that translates addresses.
+func (s SIP) BehindNAT() bool { return s.ExternalAddress != "" || s.STUN != "" }
 
 // Trunk is the upstream provider.
 type Trunk struct {
 	// Address is host:port where outbound calls go.
 	Address string `yaml:"address"`
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls.
 	Transport string `yaml:"transport"`
+	// TLSCA is a PEM file of the certificate authorities the provider's TLS certificate is
+	// checked against; empty: the machine's. TLSServerName is the name its certificate must
+	// carry; empty: the host of Address.
+	TLSCA         string `yaml:"tls_ca"`
+	TLSServerName string `yaml:"tls_server_name"`
+	// SRTP makes the guard offer the provider SRTP (SDES, RFC 4568) on the calls it places
+	// there, for a provider that requires it; a provider's own SRTP offer is taken either way.
+	SRTP bool `yaml:"srtp"`
 	// InboundFrom lists extra source IPs or CIDRs the provider sends INVITEs from
 	// (a provider's SBC often sends from other ports or hosts than it receives on).
 	InboundFrom []string `yaml:"inbound_from"`
@@ -244,27 +270,94 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// Source is one YAML document of a configuration, named for error messages.
+type Source struct {
+	Name string
+	YAML []byte
+}
+
 // Parse decodes YAML strictly over the defaults and checks every value.
-func Parse(src []byte) (*Config, error) {
+func Parse(src []byte) (*Config, error) { return ParseSources(Source{YAML: src}) }
+
+// ParseSources decodes each document in turn over the defaults — a later one's keys
+// replace an earlier one's, a list whole — and checks the result. A problem names the
+// key and the line of the last document that set it (the first is named only when a
+// problem lies in a later one).
+func ParseSources(srcs ...Source) (*Config, error) {
 	c := defaults()
-	file, err := parser.ParseBytes(src, 0)
-	if err != nil {
-		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
-	}
-	if !empty(file) {
-		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField(), yaml.Strict())
+	files := make([]*ast.File, len(srcs))
+	for i, s := range srcs {
+		file, err := parser.ParseBytes(s.YAML, 0)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s%s", prefix(srcs, i), yaml.FormatError(err, false, false))
+		}
+		files[i] = file
+		if empty(file) {
+			continue
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(s.YAML), yaml.DisallowUnknownField(), yaml.Strict())
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, false))
+			return nil, fmt.Errorf("config: %s%s", prefix(srcs, i), yaml.FormatError(err, false, false))
 		}
 	}
 	if errs := c.check(); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.describe(file)
+		e := &Error{}
+		for _, fe := range errs {
+			p := Problem{Key: strings.TrimPrefix(fe.path, "$."), Msg: fe.msg}
+			for i := len(files) - 1; i >= 0; i-- {
+				if line := lineOf(files[i], fe.path); line > 0 {
+					p.Line = line
+					if i > 0 {
+						p.File = srcs[i].Name
+					}
+					break
+				}
+			}
+			e.Problems = append(e.Problems, p)
 		}
-		return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+		return nil, e
 	}
 	return c, nil
+}
+
+// prefix names the document a syntax error is in, when it is not the first.
+func prefix(srcs []Source, i int) string {
+	if i == 0 || srcs[i].Name == "" {
+		return ""
+	}
+	return srcs[i].Name + ": "
+}
+
+// Error lists every bad value of a configuration.
+type Error struct {
+	Problems []Problem
+}
+
+// Problem is one bad value: its key (like phones[0].password), where it was written (File
+// is empty for the first document), and what is wrong with it.
+type Problem struct {
+	Key  string
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Line > 0 && p.File != "":
+		return fmt.Sprintf("%s (%s line %d): %s", p.Key, p.File, p.Line, p.Msg)
+	case p.Line > 0:
+		return fmt.Sprintf("%s (line %d): %s", p.Key, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.Key, p.Msg)
+}
+
+func (e *Error) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.String()
+	}
+	return "config: " + strings.Join(msgs, "; ")
 }
 
 // empty reports whether a document holds nothing but comments, so the defaults stand.
@@ -309,7 +402,7 @@ func (d Duration) check(path string, bad func(path, format string, args ...any))
 
 func defaults() *Config {
 	return &Config{
-		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second)},
+		SIP:       SIP{Listen: "127.0.0.1:5060", Realm: "clearline", RingTimeout: Dur(45 * time.Second), Keepalive: Dur(30 * time.Second)},
 		Trunk:     Trunk{Address: "127.0.0.1:5080", Transport: "udp", RegisterExpiry: Dur(time.Hour)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
@@ -328,14 +421,6 @@ func defaults() *Config {
 type fieldError struct {
 	path string
 	msg  string
-}
-
-func (e fieldError) describe(file *ast.File) string {
-	key := strings.TrimPrefix(e.path, "$.")
-	if line := lineOf(file, e.path); line > 0 {
-		return fmt.Sprintf("%s (line %d): %s", key, line, e.msg)
-	}
-	return fmt.Sprintf("%s: %s", key, e.msg)
 }
 
 // lineOf finds the line of path in the document, or of its nearest parent that is there.
@@ -369,15 +454,35 @@ func (c *Config) check() []fieldError {
 	if c.SIP.RingTimeout.D() <= 0 {
 		bad("$.sip.ring_timeout", "must be more than zero")
 	}
-	if err := checkHostPort(c.Trunk.Address); err != nil {
+	if err := checkServer(c.Trunk.Address); err != nil {
 		bad("$.trunk.address", "%v", err)
 	}
-	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" {
-		bad("$.trunk.transport", "must be udp or tcp, not %q", c.Trunk.Transport)
+	if c.Trunk.Transport != "udp" && c.Trunk.Transport != "tcp" && c.Trunk.Transport != "tls" {
+		bad("$.trunk.transport", "must be udp, tcp or tls, not %q", c.Trunk.Transport)
+	}
+	c.checkTLS(bad)
+	c.SIP.Keepalive.check("$.sip.keepalive", bad)
+	if a := c.SIP.ExternalAddress; a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() {
+			bad("$.sip.external_address", "%q is not an IP address (the router's public address, like 203.0.113.7)", a)
+		}
+	}
+	if s := c.SIP.STUN; s != "" {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			bad("$.sip.stun", "%q is not host:port of a STUN server (like stun.example.org:3478)", s)
+		}
+	}
+	if c.SIP.BehindNAT() && c.SIP.Keepalive.D() < 5*time.Second && c.SIP.Keepalive.D() != 0 {
+		bad("$.sip.keepalive", "%s is too often; 15s to 60s keeps a home router's mapping (0 turns it off)", c.SIP.Keepalive.D())
 	}
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
+		}
+	}
+	if d := c.Trunk.DID; d != "" {
+		if _, err := screen.Canonical(d); err != nil {
+			bad("$.trunk.did", "%v", err)
 		}
 	}
 	if c.Trunk.Username != "" && c.Trunk.Password == "" {
@@ -612,6 +717,44 @@ func checkHostPort(s string) error {
 	return nil
 }
 
+// checkServer checks a provider's address: host:port, the host an IP address or a DNS
+// name (looked up when the guard starts).
+func checkServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port, like sip.example.net:5060", s)
+	}
+	if _, err := netip.ParseAddr(host); err != nil && !isDNSName(host) {
+		return fmt.Errorf("%q: host must be an IP address or a name like sip.example.net", s)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port must be 1-65535", s)
+	}
+	return nil
+}
+
+// isDNSName says whether s is a host name: dot-separated labels of letters, digits and
+// inner dashes, with a letter in the last.
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
+}
+
 func checkContact(s string) error {
 	rest, ok := strings.CutPrefix(s, "sip:")
 	if !ok {
@@ -662,4 +805,44 @@ func (c *Config) checkListening(bad func(path, format string, args ...any)) {
 			bad(t.path, "%v", err)
 		}
 	}
+}
+
+// checkTLS checks the TLS listener's certificate and key, and the provider's CA file.
+func (c *Config) checkTLS(bad func(path, format string, args ...any)) {
+	s := c.SIP
+	if s.TLSListen != "" {
+		if err := checkHostPort(s.TLSListen); err != nil {
+			bad("$.sip.tls_listen", "%v", err)
+		}
+		switch {
+		case s.TLSCert == "":
+			bad("$.sip.tls_cert", "missing: sip.tls_listen needs the guard's certificate (a PEM file)")
+		case s.TLSKey == "":
+			bad("$.sip.tls_key", "missing: sip.tls_listen needs the certificate's private key (a PEM file)")
+		default:
+			if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+				bad("$.sip.tls_cert", "%s and %s are not a certificate and its key: %v", s.TLSCert, s.TLSKey, err)
+			}
+		}
+	} else if s.TLSCert != "" || s.TLSKey != "" {
+		bad("$.sip.tls_listen", "missing: a certificate is given, so say where to listen for TLS (like 0.0.0.0:5061)")
+	}
+	if f := c.Trunk.TLSCA; f != "" {
+		if _, err := LoadCAs(f); err != nil {
+			bad("$.trunk.tls_ca", "%v", err)
+		}
+	}
+}
+
+// LoadCAs reads a PEM file of certificate authorities.
+func LoadCAs(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

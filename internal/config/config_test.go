@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown key", "sip:\n  listen: 127.0.0.1:5060\n  lisen: 1.2.3.4:5\n", []string{"lisen", "[3:"}},
 		{"unknown top key", "trunks:\n  address: 1.2.3.4:5060\n", []string{"trunks"}},
 		{"bad sip address", "sip:\n  listen: localhost\n", []string{"sip.listen (line 2)", "not host:port"}},
-		{"host name not ip", "trunk:\n  address: provider.example:5060\n", []string{"trunk.address (line 2)", "IP address"}},
+		{"host name not ip", "sip:\n  listen: provider.example:5060\n", []string{"sip.listen (line 2)", "IP address"}},
 		{"bad port", "http:\n  listen: 127.0.0.1:99999\n", []string{"http.listen (line 2)", "1-65535"}},
 		{"missing password", "phones:\n  - user: kitchen\n    contact: sip:kitchen@127.0.0.1:5090\n", []string{"phones[0].password (line 2)", "missing"}},
 		{"duplicate phone", "phones:\n  - user: a\n    password: x\n  - user: a\n    password: y\n", []string{"phones[1].user (line 4)", "twice"}},
@@ -44,6 +45,13 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad hub database", "hub:\n  database: mysql://hub@db/clearline\n", []string{"hub.database (line 2)", "postgres:// URL"}},
 		{"bad district", "household:\n  district: '--'\n", []string{"household.district (line 2)", "not a district name"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
+		{"bad trunk transport", "trunk:\n  transport: sctp\n", []string{"trunk.transport (line 2)", "udp, tcp or tls"}},
+		{"tls without certificate", "sip:\n  tls_listen: 127.0.0.1:5061\n", []string{"sip.tls_cert", "missing"}},
+		{"tls certificate without key", "sip:\n  tls_listen: 127.0.0.1:5061\n  tls_cert: /etc/ssl/x.pem\n", []string{"sip.tls_key", "missing"}},
+		{"tls certificate that is not one", "sip:\n  tls_listen: 127.0.0.1:5061\n  tls_cert: /nonexistent/cert.pem\n  tls_key: /nonexistent/key.pem\n", []string{"sip.tls_cert (line 3)", "not a certificate and its key"}},
+		{"certificate without listener", "sip:\n  tls_cert: /etc/ssl/x.pem\n", []string{"sip.tls_listen", "where to listen"}},
+		{"bad tls listen", "sip:\n  tls_listen: anywhere\n  tls_cert: a\n  tls_key: b\n", []string{"sip.tls_listen (line 2)", "host:port"}},
+		{"bad trunk CA", "trunk:\n  transport: tls\n  tls_ca: /nonexistent/ca.pem\n", []string{"trunk.tls_ca (line 3)", "no such file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,5 +139,121 @@ func TestCommunityListErrorsNameFileAndLine(t *testing.T) {
 	}
 	if _, err := c.Screening.Chain(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHostNameTrunk(t *testing.T) {
+	c, err := Parse([]byte("trunk:\n  address: sip.provider.example:5060\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Trunk.Address != "sip.provider.example:5060" {
+		t.Errorf("address %q", c.Trunk.Address)
+	}
+	for _, bad := range []string{"sip..example:5060", "-x.example:5060", "pro vider:5060", "10.0.0.300:5060", "sip.example"} {
+		if _, err := Parse([]byte("trunk:\n  address: " + bad + "\n")); err == nil || !strings.Contains(err.Error(), "trunk.address (line 2)") {
+			t.Errorf("%s: error %v", bad, err)
+		}
+	}
+}
+
+// A later document's keys win; a problem in it names that document and its line, one in
+// the first names only the line, as for a single file.
+func TestParseSourcesLayers(t *testing.T) {
+	base := Source{Name: "clearline.yaml", YAML: []byte("trunk:\n  address: 127.0.0.1:5080\n  did: '01632960123'\nphones:\n  - user: a\n    password: x\n  - user: b\n    password: y\n")}
+	over := Source{Name: "setup.yaml", YAML: []byte("trunk:\n  address: 127.0.0.2:5080\nphones:\n  - user: kitchen\n    password: pw\n")}
+	c, err := ParseSources(base, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Trunk.Address != "127.0.0.2:5080" || c.Trunk.DID != "01632960123" || len(c.Phones) != 1 || c.Phones[0].User != "kitchen" {
+		t.Errorf("layered: trunk %+v phones %+v", c.Trunk, c.Phones)
+	}
+	_, err = ParseSources(base, Source{Name: "setup.yaml", YAML: []byte("trunk:\n  transport: carrier-pigeon\nphones:\n  - user: kitchen\n")})
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
+		t.Fatalf("error %v: want two problems", err)
+	}
+	want := []string{"trunk.transport (setup.yaml line 2): must be udp, tcp or tls", "phones[0].password (setup.yaml line 4): missing"}
+	for i, w := range want {
+		if !strings.HasPrefix(ce.Problems[i].String(), w) {
+			t.Errorf("problem %d %q, want %q…", i, ce.Problems[i], w)
+		}
+	}
+	_, err = ParseSources(Source{Name: "clearline.yaml", YAML: []byte("http:\n  listen: nowhere\n")}, over)
+	if err == nil || !strings.Contains(err.Error(), "http.listen (line 2)") {
+		t.Errorf("a problem in the first document: %v", err)
+	}
+}
+
+// The export, given alone as the configuration, makes the same configuration; so does the
+// setup document over the embedded defaults.
+func TestExportRoundTrip(t *testing.T) {
+	c, err := Parse([]byte("trunk:\n  address: sip.provider.example:5060\n  username: u\n  password: p\n  register_expiry: 30m\nphones:\n  - user: kitchen\n    password: pw\ncallback:\n  bank: 0345 734 5345\nscreening:\n  quiet_hours: 22:00-07:00\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Export(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(out)
+	if err != nil {
+		t.Fatalf("the export does not parse: %v\n%s", err, out)
+	}
+	out2, _ := Export(again)
+	if string(out) != string(out2) {
+		t.Errorf("export changed on the way round:\n%s\n---\n%s", out, out2)
+	}
+	if again.Trunk.RegisterExpiry.D() != 30*time.Minute || again.Phones[0].Password != "pw" {
+		t.Errorf("round trip lost values: %+v", again.Trunk)
+	}
+	doc, err := SetupOf(c).YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layered, err := ParseSources(Source{YAML: defaultYAML}, Source{Name: SetupFile, YAML: doc})
+	if err != nil {
+		t.Fatalf("setup document: %v\n%s", err, doc)
+	}
+	if doc2, _ := SetupOf(layered).YAML(); string(doc2) != string(doc) {
+		t.Errorf("setup over the defaults reads back as\n%s\nnot\n%s", doc2, doc)
+	}
+}
+
+// What the setup saved in data_dir is read over the file; a bad value in it names it.
+func TestLoadWithSetup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clearline.yaml")
+	os.WriteFile(path, []byte("data_dir: "+dir+"\nphones: []\n"), 0o600)
+	c, err := LoadWithSetup(path)
+	if err != nil || len(c.Phones) != 0 {
+		t.Fatalf("without a setup file: %v %+v", err, c)
+	}
+	if err := SaveSetup(dir, []byte("phones:\n  - user: kitchen\n    password: pw\n")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, SetupFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("setup file: %v %v", fi, err)
+	}
+	c, err = LoadWithSetup(path)
+	if err != nil || len(c.Phones) != 1 || c.Phones[0].User != "kitchen" {
+		t.Fatalf("with a setup file: %v %+v", err, c)
+	}
+	SaveSetup(dir, []byte("phones:\n  - user: kitchen\n"))
+	if _, err := LoadWithSetup(path); err == nil || !strings.Contains(err.Error(), "phones[0].password ("+filepath.Join(dir, SetupFile)+" line 2)") {
+		t.Errorf("a bad setup file: %v", err)
+	}
+}
+
+// The Debian package's conffile is a valid configuration for the box: the dashboard on the
+// home network, data in /var/lib/clearline.
+func TestPackagedConfig(t *testing.T) {
+	c, err := Load("../../packaging/clearline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/clearline" || c.HTTP.Listen != "0.0.0.0:8080" || len(c.Phones) != 0 || c.Hub.Run {
+		t.Errorf("packaged config: data %s http %s phones %v hub %v", c.DataDir, c.HTTP.Listen, c.Phones, c.Hub.Run)
 	}
 }

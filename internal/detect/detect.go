@@ -180,11 +180,15 @@ func WithModel(m *Model) *Detector { return &Detector{model: m} }
 type Call struct {
 	d        *Detector
 	found    [len(indicatorNames)]bool
-	never    bool // a request no genuine caller makes was found
+	strong   [len(indicatorNames)]bool // found in a wording that counts toward a scam's shape
+	never    bool                      // a request no genuine caller makes was found
+	problem  bool                      // bad news was heard (an unexpected problem that is no windfall)
+	windfall bool                      // good news was heard: a refund, a prize, a lower rate
+	peak     float64                   // the highest risk so far
 	findings []Finding
 	words    map[string]struct{} // n-grams of the call so far
 	ngramZ   float64             // the model's log-odds from those n-grams
-	prev     string              // the previous segment's normalised text, for phrases split across segments
+	window   []token             // the previous segment's last words, then this segment's
 }
 
 // NewCall starts assessing a call.
@@ -192,40 +196,69 @@ func (d *Detector) NewCall() *Call {
 	return &Call{d: d, words: make(map[string]struct{}, 256)}
 }
 
-// Know adds a finding established outside the transcript — what the caller said they were
-// when the guard asked them, heard against a grammar — as if it had been heard at f.T. It
-// counts like any finding of its kind; a kind already found keeps its first finding.
-func (c *Call) Know(f Finding) Assessment {
-	if f.Kind > 0 && int(f.Kind) < len(indicatorNames) && !c.found[f.Kind] {
-		c.found[f.Kind] = true
-		c.findings = append(c.findings, f)
+// carryWords is how many of a segment's last words are read again with the next one: a
+// negation said just before the cut still counts, and a phrase the recogniser cut in two is
+// found across the cut. The last joinWords of them are normalised again together with the
+// next segment, so that "gift | cards" and "0207 | 946 0123" are read as one.
+const (
+	carryWords = 15
+	joinWords  = 4
+)
+
+// Feed adds a segment and returns the updated assessment. The detector judges what the
+// caller says: a segment the resident said (speaker "resident") changes nothing, as the
+// guard hears only the caller.
+func (c *Call) Feed(s Segment) Assessment {
+	if s.Speaker == "resident" {
+		return c.Assessment()
 	}
+	text := normalize(s.Text)
+	from := max(0, len(c.window)-joinWords)
+	carried := len(c.window) - from
+	if carried > 0 {
+		// Only the words near the cut can change when read together.
+		head, rest := cutWords(text, joinWords*2)
+		joined := normalize(joinTokens(c.window[from:]) + head)
+		c.window = tokenize(tokenize(c.window[:from], joined), rest)
+	} else {
+		c.window = tokenize(c.window, text)
+	}
+	// A match must take in a word of this segment: one that ends within the carried words
+	// was looked for with the previous segment. Words merged across the cut ("gift | cards")
+	// belong to both.
+	merged := carried + countWords(text) - (len(c.window) - from)
+	c.find(from+carried-max(merged, 0), s.T)
+	keep := c.window[max(from, len(c.window)-carryWords):]
+	c.window = append(c.window[:0], keep...)
+	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
 	return c.Assessment()
 }
 
-// joinWords is how many words each side of a cut between segments are read together.
-const joinWords = 4
-
-// Feed adds a segment and returns the updated assessment.
-func (c *Call) Feed(s Segment) Assessment {
-	text := normalize(s.Text)
-	c.find(text, lastWords(c.prev, 15), s.T) // a negation may have been said just before the cut
-	if c.prev != "" {
-		// A phrase cut in two by the recogniser: look again across the join.
-		head, tail := splitLast(c.prev, joinWords)
-		c.find(normalize(tail+firstWords(text, joinWords)), lastWords(head, 15), s.T)
+// Know adds a finding established outside the transcript — what the caller said they were
+// when the guard asked them, heard against a grammar — as if it had been heard at f.T. It
+// counts like any finding of its kind, toward the shape of a scam too; a kind already found
+// keeps its first finding.
+func (c *Call) Know(f Finding) Assessment {
+	if f.Kind > 0 && int(f.Kind) < len(indicatorNames) {
+		c.strong[f.Kind] = true
+		if !c.found[f.Kind] {
+			c.found[f.Kind] = true
+			c.findings = append(c.findings, f)
+		}
 	}
-	c.prev = text
-	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
 	return c.Assessment()
 }
 
 // Assessment returns the current assessment without adding anything.
 func (c *Call) Assessment() Assessment {
-	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:])+c.ngramZ), floor(c.found[:], c.never))
+	risk := math.Max(sigmoid(c.d.model.ruleZ(c.found[:], c.strong[:])+c.ngramZ), floor(c.found[:], c.strong[:], c.never, c.problem, c.windfall))
 	if len(c.findings) == 0 {
 		risk = math.Min(risk, noIndicatorCap)
 	}
+	// A call's risk is the highest it has reached: signs heard are not unheard, and the
+	// warning it drew stays drawn.
+	c.peak = math.Max(c.peak, risk)
+	risk = c.peak
 	v := OK
 	switch {
 	case risk >= ScamAt:
@@ -237,8 +270,13 @@ func (c *Call) Assessment() Assessment {
 }
 
 // floor is the explicit part of the risk: combinations no genuine caller makes set a
-// minimum, whatever the model says.
-func floor(found []bool, neverAsked bool) float64 {
+// minimum, whatever the model says. The shape of a scam, in any family: a claim to be an
+// organisation or a relative; a threat, a problem the person did not know of, or a demand
+// for secrecy; and an instruction to act in the call, or a request for money, credentials
+// or the computer. A robocall often says only the last two: a threat or a windfall, and
+// "press 1".
+func floor(found, strong []bool, neverAsked, problem, windfall bool) float64 {
+	claim, hook, prompt, ask := anyOf(strong, claims), anyOf(strong, hooks), anyOf(strong, prompts), anyOf(strong, asks)
 	money := 0
 	for _, k := range moneyAsks {
 		if found[k] {
@@ -248,83 +286,156 @@ func floor(found []bool, neverAsked bool) float64 {
 	pressure := anyOf(found, pressures)
 	authority := found[AuthorityClaim]
 	switch {
-	case authority && money >= 2, authority && money >= 1 && pressure:
-		return 0.9 // "police" or "the bank" asking for cash, cards or transfers, with pressure or a courier
-	case authority && neverAsked, money >= 2 && pressure:
-		return 0.85
-	case authority && money >= 1, found[CourierCollection] && money >= 2:
+	case claim && hook && prompt && ask, authority && money >= 2, authority && money >= 1 && pressure:
+		return 0.9 // "police", "the bank" or "Amazon" with a problem, a way to act on it now, and a request
+	case claim && hook && (prompt || ask), hook && prompt, strong[UnexpectedProblem] && ask, claim && neverAsked, money >= 2 && pressure,
+		found[CourierCollection] && money >= 2:
+		return 0.85 // … or a courier sent for the cash, the card or the gold the person was told to get
+	case windfall && anyOf(found, prompts), strong[CompanyClaim] && found[UnexpectedProblem] && found[CallToAction]:
+		return 0.85 // an automated call: a prize or a company's order alert, with "press 1"
+	case strong[CompanyClaim] && (problem || strong[UrgencyOrThreat]):
+		return 0.8 // "Microsoft" or "Amazon" ringing about a virus, a breach or an order the person did not make, or a supplier threatening to cut them off
+	case authority && money >= 1:
 		return 0.6
 	}
 	return 0
 }
 
-// find records the first occurrence of every indicator in text; before is the speech just
-// before it, read only for negations.
-func (c *Call) find(text, before string, t float64) {
-	for i := range rulesTable {
-		r := &rulesTable[i]
-		if (c.found[r.kind] && (c.never || !r.neverAsked)) || !r.mayMatch(text) {
+// The parts of a scam's shape.
+var (
+	claims  = []Indicator{AuthorityClaim, CompanyClaim, RelativeClaim}
+	hooks   = []Indicator{UrgencyOrThreat, UnexpectedProblem, Secrecy}
+	prompts = []Indicator{CallToAction, CallbackTrick, DictatedNumber}
+	asks    = []Indicator{CashWithdrawal, CourierCollection, CardOrPINRequest, SafeAccountTransfer, HighValuePurchase, RemoteAccess, PersonalDetails, UnusualPayment}
+)
+
+// find records the first occurrence of every indicator in the window whose match takes in
+// at least one word from `from` on (the words before it were searched with the previous
+// segment; a match that ends there again is left alone).
+func (c *Call) find(from int, t float64) {
+	w := c.window
+	for j := range w {
+		if w[j].id >= 0 {
+			c.try(startsAt[w[j].id], j, from, t)
+		}
+		if w[j].alike >= 0 {
+			c.try(startsAt[w[j].alike], j, from, t)
+		}
+		c.try(startsAny, j, from, t)
+	}
+}
+
+// try matches rules at window position j, each beginning as its start says.
+func (c *Call) try(starts []start, j, from int, t float64) {
+	for _, st := range starts {
+		r := &rulesTable[st.rule]
+		if c.found[r.kind] && (c.never || r.flags&never == 0) && (c.strong[r.kind] || r.flags&weak != 0) && (c.problem || r.flags&(weak|windfall) != 0 || r.kind != UnexpectedProblem) && (c.windfall || r.flags&windfall == 0) {
+			continue // nothing this rule could add
+		}
+		end, ok := r.p.matchFrom(st.alt, c.window, j)
+		if !ok || end <= from || (r.flags&neg != 0 && negated(c.window, j)) || (r.u != nil && said(r.u, c.window, j, end+adviceReach)) {
 			continue
 		}
-		loc := r.re.FindStringIndex(text)
-		if loc == nil {
-			continue
+		c.never = c.never || r.flags&never != 0
+		c.strong[r.kind] = c.strong[r.kind] || r.flags&weak == 0
+		c.problem = c.problem || (r.kind == UnexpectedProblem && r.flags&(weak|windfall) == 0)
+		c.windfall = c.windfall || r.flags&windfall != 0
+		if c.found[r.kind] {
+			continue // a second finding of a kind only adds what it says about the shape
 		}
-		if r.negatable && negated(before, text[:loc[0]]) {
-			// Try later matches: "never give your pin ... now read me your pin".
-			loc = nil
-			for _, l := range r.re.FindAllStringIndex(text, -1)[1:] {
-				if !negated(before, text[:l[0]]) {
-					loc = l
+		c.found[r.kind] = true
+		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(joinTokens(c.window[j:end])), T: t})
+	}
+}
+
+// adviceReach is how far after a match a rule's "unless" phrase is looked for.
+const adviceReach = 8
+
+// said says whether p matches starting anywhere in w[from:to].
+func said(p *pattern, w []token, from, to int) bool {
+	for k := from; k < min(to, len(w)); k++ {
+		if _, ok := p.matchAt(w, k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// negated says whether a negator ends within negationReach words before position j ("we
+// will never ask you to ... move money to a safe account").
+func negated(w []token, j int) bool {
+	for k := max(0, j-negationReach-1); k < j; k++ {
+		for _, seq := range negatorSeq {
+			if k+len(seq) > j || j-(k+len(seq)) >= negationReach {
+				continue
+			}
+			match := true
+			for i, id := range seq {
+				if w[k+i].id != id {
+					match = false
 					break
 				}
 			}
-			if loc == nil {
+			if match {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// joinTokens writes the words of toks separated by spaces, with a space at each end.
+func joinTokens(toks []token) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, t := range toks {
+		b.WriteString(t.w)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// countWords counts the words of normalised text (single spaces, one at each end).
+func countWords(text string) int { return max(0, strings.Count(text, " ")-1) }
+
+// cutWords cuts normalised text after its first n words.
+func cutWords(text string, n int) (head, rest string) {
+	seen := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' {
+			if seen++; seen == n {
+				return text[:i+1], text[i:]
+			}
+		}
+	}
+	return text, ""
+}
+
+// tokenize appends the words of normalised text to toks, looked up in the rules' vocabulary;
+// a word no rule names, or a pair of words, that sounds like a rule word stands for it.
+func tokenize(toks []token, text string) []token {
+	words := strings.Fields(text)
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		t := token{w: w, id: -1, alike: -1}
+		if i+1 < len(words) {
+			var buf [64]byte
+			pair := append(append(append(buf[:0], w...), ' '), words[i+1]...)
+			if id, ok := alikePair[string(pair)]; ok {
+				toks = append(toks, token{w: string(pair), id: -1, alike: id})
+				i++
 				continue
 			}
 		}
-		c.never = c.never || r.neverAsked
-		if c.found[r.kind] {
-			continue // a second finding of a kind only counts for the never-asked flag
+		if id, ok := rulesVocab.ids[w]; ok {
+			t.id = id
+		} else if id, ok := alikeWord[w]; ok {
+			t.alike = id
 		}
-		c.found[r.kind] = true
-		c.findings = append(c.findings, Finding{Kind: r.kind, Evidence: strings.TrimSpace(text[loc[0]:loc[1]]), T: t})
+		if isDigits(w) {
+			t.digits = len(w)
+		}
+		toks = append(toks, t)
 	}
-}
-
-// negated says whether the words leading up to a match negate it ("we will never ask you
-// to ... move money to a safe account").
-func negated(before, lead string) bool {
-	if negator.MatchString(lead) {
-		return true
-	}
-	return strings.TrimSpace(before) != "" && len(strings.Fields(lead)) < 15 && negator.MatchString(before+strings.TrimPrefix(lead, " "))
-}
-
-// splitLast cuts s before its last n words.
-func splitLast(s string, n int) (head, tail string) {
-	f := strings.Fields(s)
-	if len(f) <= n {
-		return "", " " + strings.Join(f, " ") + " "
-	}
-	return " " + strings.Join(f[:len(f)-n], " ") + " ", " " + strings.Join(f[len(f)-n:], " ") + " "
-}
-
-func lastWords(s string, n int) string {
-	if s == "" {
-		return ""
-	}
-	f := strings.Fields(s)
-	if len(f) > n {
-		f = f[len(f)-n:]
-	}
-	return " " + strings.Join(f, " ") + " "
-}
-
-func firstWords(s string, n int) string {
-	f := strings.Fields(s)
-	if len(f) > n {
-		f = f[:n]
-	}
-	return " " + strings.Join(f, " ") + " "
+	return toks
 }

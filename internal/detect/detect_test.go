@@ -287,4 +287,15 @@ func TestKnownClaimCounts(t *testing.T) {
 	if a = c.Know(Finding{Kind: AuthorityClaim, Evidence: "again", T: 10}); len(a.Indicators) != 3 {
 		t.Errorf("a second claim added a finding: %+v", a.Indicators)
 	}
+	// A claim known from the question counts toward the shape: a company that then threatens
+	// to cut the line off is a scam, which the threat alone is not.
+	words := Segment{Text: "your internet will be cut off tonight", T: 5}
+	if a = d.NewCall().Feed(words); a.Verdict == Scam {
+		t.Fatalf("the words alone already give a scam (%.2f): pick others", a.Risk)
+	}
+	c = d.NewCall()
+	c.Know(Finding{Kind: CompanyClaim, Evidence: "bt", T: 0})
+	if a = c.Feed(words); a.Verdict != Scam {
+		t.Errorf("known company claim, threat: %v %.2f %+v", a.Verdict, a.Risk, a.Indicators)
+	}
 }

@@ -28,15 +28,26 @@ const ngramScale = 0.5
 
 // pairDefs are the combinations that make a scam script: no genuine police officer or bank
 // joins these.
+// The first five read every finding; the rest, the parts of a scam's shape (see floor), only
+// findings in wordings that count toward it.
 var pairDefs = [...]struct {
-	name string
-	a, b []Indicator
+	name  string
+	a, b  []Indicator
+	shape bool
 }{
-	{"authority+money", []Indicator{AuthorityClaim}, moneyAsks},
-	{"money+pressure", moneyAsks, pressures},
-	{"authority+pressure", []Indicator{AuthorityClaim}, pressures},
-	{"courier+valuables", []Indicator{CourierCollection}, []Indicator{CashWithdrawal, CardOrPINRequest, HighValuePurchase}},
-	{"access+credentials", []Indicator{RemoteAccess}, []Indicator{PersonalDetails, SafeAccountTransfer, CardOrPINRequest}},
+	{"authority+money", []Indicator{AuthorityClaim}, moneyAsks, false},
+	{"money+pressure", moneyAsks, pressures, false},
+	{"authority+pressure", []Indicator{AuthorityClaim}, pressures, false},
+	{"courier+valuables", []Indicator{CourierCollection}, []Indicator{CashWithdrawal, CardOrPINRequest, HighValuePurchase}, false},
+	{"access+credentials", []Indicator{RemoteAccess}, []Indicator{PersonalDetails, SafeAccountTransfer, CardOrPINRequest}, false},
+	{"claim+hook", claims, hooks, true},
+	{"claim+prompt", claims, prompts, true},
+	{"claim+ask", claims, asks, true},
+	{"hook+prompt", hooks, prompts, true},
+	{"hook+ask", hooks, asks, true},
+	{"prompt+ask", prompts, asks, true},
+	{"company+hook", []Indicator{CompanyClaim}, hooks, true},
+	{"relative+hook", []Indicator{RelativeClaim}, hooks, true},
 }
 
 var (
@@ -53,25 +64,28 @@ func anyOf(found []bool, ks []Indicator) bool {
 	return false
 }
 
-// features lists the indicator and pair features present, as indexes: indicators first
-// (1..12), then pairs.
-func pairsPresent(found []bool) [len(pairDefs)]bool {
+// pairsPresent says which pair features are on.
+func pairsPresent(found, strong []bool) [len(pairDefs)]bool {
 	var p [len(pairDefs)]bool
 	for i, d := range pairDefs {
-		p[i] = anyOf(found, d.a) && anyOf(found, d.b)
+		on := found
+		if d.shape {
+			on = strong
+		}
+		p[i] = anyOf(on, d.a) && anyOf(on, d.b)
 	}
 	return p
 }
 
 // ruleZ is the model's log-odds from the bias, the indicators and the pairs.
-func (m *Model) ruleZ(found []bool) float64 {
+func (m *Model) ruleZ(found, strong []bool) float64 {
 	z := m.Bias
 	for k := 1; k < len(indicatorNames); k++ {
 		if found[k] {
 			z += m.ind[k]
 		}
 	}
-	for i, on := range pairsPresent(found) {
+	for i, on := range pairsPresent(found, strong) {
 		if on {
 			z += m.pairs[i]
 		}
@@ -190,7 +204,7 @@ func Train(examples []Example, o TrainOptions) *Model {
 			c.Feed(s)
 		}
 		rows[i].found = c.found
-		rows[i].pairs = pairsPresent(c.found[:])
+		rows[i].pairs = pairsPresent(c.found[:], c.strong[:])
 		if ex.Scam {
 			rows[i].y = 1
 		}
@@ -297,20 +311,22 @@ func Train(examples []Example, o TrainOptions) *Model {
 // round keeps four decimals, so the stored model reads well and survives JSON exactly.
 func round(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
-// TrainFile trains on a labelled JSON Lines corpus with the project's options.
-func TrainFile(path string) (*Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	calls, errs := ReadTranscripts(f, true)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %v", path, errs[0])
-	}
-	examples := make([]Example, len(calls))
-	for i, t := range calls {
-		examples[i] = Example{Segments: t.Segments, Scam: t.Label == "scam"}
+// TrainFiles trains on labelled JSON Lines corpora, in order, with the project's options.
+func TrainFiles(paths ...string) (*Model, error) {
+	var examples []Example
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		calls, errs := ReadTranscripts(f, true)
+		f.Close()
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s: %v", path, errs[0])
+		}
+		for _, t := range calls {
+			examples = append(examples, Example{Segments: t.Segments, Scam: t.Label == "scam"})
+		}
 	}
 	return Train(examples, TrainOptions{}), nil
 }

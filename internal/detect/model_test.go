@@ -10,7 +10,7 @@ import (
 
 // The committed model is what `make model` builds from the committed corpus, byte for byte.
 func TestModelRebuildsBitForBit(t *testing.T) {
-	m, err := TrainFile("../../testdata/detect/train.jsonl")
+	m, err := TrainFiles("../../testdata/detect/train.jsonl", "../../testdata/detect/real-train.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestDevSplitTargets(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	rep := Evaluate(New(), calls)
+	rep := Evaluate(New(), calls, 0.7)
 	if r := rep.Overall.Recall(); r < 0.95 {
 		t.Errorf("recall %.3f on the dev split; want at least 0.95", r)
 	}
@@ -61,10 +61,18 @@ var benchCall = []Segment{
 	{Speaker: "caller", Text: "i need you to with draw five thousand pounds in cash as evidence"},
 	{Speaker: "resident", Text: "that is an awful lot of money"},
 	{Speaker: "caller", Text: "a courier will come to your house this afternoon to collect it"},
+	{Speaker: "caller", Text: "hello im calling from micro soft windows technical department"},
+	{Speaker: "caller", Text: "your computer is sending errors and has been infected by hackers"},
+	{Speaker: "caller", Text: "are you sitting in front of your computer please download any desk"},
+	{Speaker: "caller", Text: "this is an important message from h m revenue and customs"},
+	{Speaker: "caller", Text: "a criminal case has been filed against your name for tax fraud"},
+	{Speaker: "caller", Text: "to speak to the case officer press one now"},
 }
 
 // BenchmarkFeed measures the streaming update per segment against normalising the same
-// text alone (the floor any detector reading ASR text pays), and reports the p99.
+// text alone (the floor any detector reading ASR text pays), and reports the p99. The
+// call mixes the courier script (two of its segments the resident's, which the detector
+// skips) with tech-support and tax-threat lines.
 func BenchmarkFeed(b *testing.B) {
 	b.Run("normalize-only", func(b *testing.B) {
 		b.ReportAllocs()

@@ -33,7 +33,9 @@ func normalize(text string) string {
 	}
 	s := b.String()
 	s = joinDigits(spellNumbers(s))
-	return fixes.Replace(s)
+	// Twice: a replacement takes the space after it, so the fix of the next word ("dont ill
+	// wait") waits for a second pass.
+	return fixes.Replace(fixes.Replace(s))
 }
 
 // fixes repairs words that recognisers split or mishear. Each key and value is padded with
@@ -71,6 +73,18 @@ var fixes = strings.NewReplacer(pad(
 	"gift cards", "giftcard",
 	"on line", "online",
 	"bit coin", "bitcoin",
+	"pay pal", "paypal",
+	"e bay", "ebay",
+	"i cloud", "icloud",
+	"i tunes", "itunes",
+	"net flix", "netflix",
+	"face book", "facebook",
+	"whats app", "whatsapp",
+	"mac afee", "mcafee",
+	"micro soft", "microsoft",
+	"h m revenue", "hm revenue",
+	"money gram", "moneygram",
+	"crypto currency", "cryptocurrency",
 	"never mind", "nevermind",
 	"dont", "do not",
 	"doesnt", "does not",

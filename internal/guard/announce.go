@@ -33,7 +33,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		return
 	}
 	defer g.remove(b)
-	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")); err != nil {
+	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), media.AnswerSDP(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, "sendrecv")))); err != nil {
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked their name")
 		return
 	}
@@ -52,7 +52,8 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked for their name")
 		return
 	}
-	body := media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))
+	// The resident answers with keys: offered telephone events whatever the caller offered.
+	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
 	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
 	if cs == nil {
 		b.end(call.ByGuard, 0, fail)
@@ -169,7 +170,7 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 		b.end(call.ByHousehold, call.Household, "the resident hung up during the call-back announcement")
 		return
 	}
-	body := media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")
+	body := media.AnswerSDP(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, "sendrecv")
 	cs, fail := b.ringAnswered(ctx, req, []target{t}, outboundRingLimit, body, call.Trunk)
 	if cs == nil {
 		if ctx.Err() != nil {
@@ -191,7 +192,7 @@ func (b *bridge) callBack(req *sip.Request, t target, prompt string) {
 // false when they left before the answer.
 func (b *bridge) tellResident(prompt string, pt int) (ctx context.Context, cancel context.CancelFunc, ok bool) {
 	g := b.g
-	if err := b.in.RespondSDP(media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")); err != nil {
+	if err := b.in.RespondSDP(b.shapeFor(call.Household, media.AnswerLike(b.in.InviteRequest.Body(), media.AnswerSDP(g.host, b.ms.Port(call.Household), pt, "sendrecv")))); err != nil {
 		return nil, nil, false
 	}
 	ctx, cancel = whileUp(g.ctx, b.in)

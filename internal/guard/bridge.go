@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -23,6 +24,7 @@ const byeTimeout = 2 * time.Second
 type bridge struct {
 	g  *Guard
 	in *sipgo.DialogServerSession
+	tx sip.ServerTransaction // the received INVITE's, for resending reliable provisional responses
 	// resident is set instead of in for a call the guard places for the resident from
 	// within another call (they chose to have the police rung): their leg of that call.
 	resident *sipgo.DialogClientSession
@@ -34,6 +36,12 @@ type bridge struct {
 	info chan byte
 	// tap analyses what the party on the trunk side says, once the call is answered.
 	tap *listen.Tap
+	// offering is set while a new offer from one side is being passed to the other.
+	offering atomic.Bool
+	// early is set once the caller has been given the relay's address for early media.
+	early atomic.Bool
+	// reliable is the reliable provisional response outstanding on the received INVITE.
+	reliable reliableOut
 
 	mu  sync.Mutex
 	c   call.Call
@@ -85,7 +93,12 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 	outSide := other(b.inSide)
 	body := req.Body()
 	if b.ms != nil {
-		body = media.RewriteSDP(body, g.relay.IP(), b.ms.Port(outSide))
+		body = b.shapeFor(outSide, media.RewriteSDP(body, g.mediaIP(outSide), b.ms.Port(outSide)))
+		if outSide == call.Trunk && g.cfg.Trunk.SRTP { // a provider that requires SRTP
+			if c, err := b.ms.OfferSecure(call.Trunk); err == nil {
+				body = media.Secured(body, c)
+			}
+		}
 	}
 	ctx, cancel := context.WithCancel(g.ctx)
 	defer cancel()
@@ -111,9 +124,9 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 		}
 		select {
 		case <-ringing:
-			if !rang {
+			if !rang && !b.early.Load() { // after early media the caller hears the far end's
 				rang = true
-				_ = b.in.Respond(sip.StatusRinging, "Ringing", nil)
+				b.progress(sip.StatusRinging, "Ringing", nil) // reliably when asked (prack.go)
 			}
 		case r := <-results:
 			pending--
@@ -145,17 +158,21 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 		return
 	}
 	b.listen(winner)
+	go b.keepSession(winner, outSide)
 	b.hold(winner, outSide)
 }
 
 // fork places one outbound INVITE and reports how it ended.
 func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []byte, results chan<- forkResult, ringing chan<- struct{}) {
-	cs, err := b.g.dialogUA(t.transport).WriteInvite(ctx, b.newInvite(orig, t, body))
+	cs, err := b.writeInvite(ctx, orig, t, body)
 	if err == nil {
+		acked := map[uint32]bool{} // the RSeqs acknowledged with PRACK (prack.go)
 		err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
 			Username: t.username,
 			Password: t.password,
 			OnResponse: func(r *sip.Response) error {
+				b.prack(ctx, cs, r, acked)
+				b.onProvisional(r)
 				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
 					select {
 					case ringing <- struct{}{}:
@@ -268,7 +285,16 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	}
 	if b.ms != nil {
 		b.ms.SetRemoteOffer(outSide, ans)
-		ansBody = media.RewriteSDP(ansBody, g.relay.IP(), b.ms.Port(b.inSide))
+		if outSide == call.Trunk && g.cfg.SIP.BehindNAT() {
+			b.ms.Punch(call.Trunk) // the router maps the call's ports (nat.go)
+		}
+		if _, _, err := b.ms.Secure(outSide, ans); err != nil { // its SRTP answer (srtp.go)
+			_ = cs.Ack(ctx)
+			b.release(ctx, outSide)
+			b.refuse(sip.StatusBadGateway, "Bad Gateway", call.Failed, call.ByGuard, "the "+outSide.String()+" answered with SRTP keys the guard cannot use: "+err.Error())
+			return false
+		}
+		ansBody = b.shapeFor(b.inSide, media.AnswerLike(b.in.InviteRequest.Body(), media.RewriteSDP(ansBody, g.mediaIP(b.inSide), b.ms.Port(b.inSide))))
 	}
 	if err := cs.Ack(ctx); err != nil {
 		g.log.Warn("ack failed", "call", b.c.ID, "err", err)
@@ -279,7 +305,7 @@ func (b *bridge) answer(cs *sipgo.DialogClientSession, outSide call.Side) bool {
 	b.mu.Lock()
 	b.c.AnsweredAt = time.Now().UTC()
 	b.mu.Unlock()
-	if err := b.in.RespondSDP(ansBody); err != nil {
+	if err := b.in.Respond(sip.StatusOK, "OK", ansBody, append([]sip.Header{sip.NewHeader("Content-Type", "application/sdp")}, timerHeaders(b.in.InviteRequest)...)...); err != nil {
 		// The caller went away (CANCEL crossing the answer, or no ACK): release the answered leg.
 		b.end(endedBy(b.inSide), b.inSide, "the caller left as the call was answered: "+err.Error())
 		return false

@@ -11,7 +11,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
-	"github.com/clearline/clearline/internal/media"
 )
 
 // leg is one dialog of a live call, found by its SIP Call-ID when a request arrives in it.
@@ -154,38 +153,6 @@ func (g *Guard) onBye(req *sip.Request, tx sip.ServerTransaction) {
 // transaction layer, which ends the dialog and so the call).
 func (g *Guard) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-}
-
-// onReinvite answers a re-INVITE (hold, codec change) on one leg by itself: the relay
-// keeps its ports, so the other leg need not know. Only the remote address is updated.
-func (g *Guard) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	l := g.lookup(req)
-	if l == nil {
-		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-		return
-	}
-	body := req.Body()
-	var answer []byte
-	if len(body) > 0 {
-		offer, err := media.ParseSDP(body)
-		if err != nil {
-			respond(tx, req, 488, "Not Acceptable Here", warning(err.Error()))
-			return
-		}
-		answer = body
-		if l.b != nil && l.b.ms != nil {
-			ms := l.b.ms
-			ms.SetRemoteOffer(l.side, offer)
-			answer = media.RewriteSDP(body, g.relay.IP(), ms.Port(l.side))
-		}
-	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer)
-	if answer != nil {
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	}
-	c := g.dialogUA(req.Transport()).ContactHDR
-	res.AppendHeader(&c)
-	_ = tx.Respond(res)
 }
 
 // onInfo accepts INFO inside a live call and refuses it outside. Key presses sent this way

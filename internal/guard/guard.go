@@ -13,6 +13,7 @@ package guard
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -55,22 +56,26 @@ type Metrics interface {
 
 // Guard is a running B2BUA.
 type Guard struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	rec      Recorder
-	metrics  Metrics
-	relay    *media.Relay
-	ua       *sipgo.UserAgent
-	srv      *sipgo.Server
-	udp, tcp *sipgo.DialogUA
-	host     string // the guard's IP, for URIs and SDP
-	port     int
-	phones   *phones
-	digest   *diago.DigestAuthServer
-	throttle *throttle
-	trunk    trunk
-	house    atomic.Pointer[rules]
-	listener *listen.Listener
+	cfg       *config.Config
+	log       *slog.Logger
+	rec       Recorder
+	metrics   Metrics
+	relay     *media.Relay
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	udp, tcp  *sipgo.DialogUA
+	tls       *sipgo.DialogUA // nil without sip.tls_listen or a TLS trunk
+	tlsServer *tls.Config
+	public    atomic.Pointer[netip.Addr] // the router's public address, behind NAT (nat.go)
+	host      string                     // the guard's IP, for URIs and SDP
+	port      int
+	phones    *phones
+	digest    *diago.DigestAuthServer
+	throttle  *throttle
+	trunk     trunk
+	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
+	house     atomic.Pointer[rules]
+	listener  *listen.Listener
 	// grammar hears asked callers' answers; nil when there is no recogniser for it, and
 	// then no caller is asked.
 	grammar speech.Grammar
@@ -139,8 +144,15 @@ type Options struct {
 	Grammar speech.Grammar
 }
 
+// udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
+// §18.1.1 itself: a request over 1,300 bytes goes over TCP when the peer takes it
+// (transport.go), and over UDP, fragmented, only when it does not; a response goes back
+// the way its request came, whatever its size.
+var udpLimit sync.Once
+
 // New builds a guard from a checked configuration; Serve starts it.
 func New(cfg *config.Config, o Options) (*Guard, error) {
+	udpLimit.Do(func() { sip.UDPMTUSize = 65535 + 200 })
 	host, portStr, _ := net.SplitHostPort(cfg.SIP.Listen)
 	port, _ := strconv.Atoi(portStr)
 	ip, err := netip.ParseAddr(host)
@@ -155,7 +167,15 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host))
+	tlsServer, tlsClient, err := tlsConfigs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("clearline"), sipgo.WithUserAgentHostname(host), sipgo.WithUserAgenTLSConfig(tlsClient),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerParseErrorHandler(func(data []byte, err error) []byte {
+			o.Metrics.Malformed()
+			return answerUnparsed(data, err)
+		})))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
@@ -164,12 +184,12 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
 	// UDP requests leave from the listening socket, so phones and the trunk see one address.
-	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port),
+	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port), sipgo.WithClientNAT(),
 		sipgo.WithClientConnectionAddr(cfg.SIP.Listen), sipgo.WithClientLogger(o.Log.With("part", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
-	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(o.Log.With("part", "sip")))
+	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientNAT(), sipgo.WithClientLogger(o.Log.With("part", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
@@ -177,16 +197,31 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	tcpContact := contact
 	tcpContact.Address.UriParams = sip.NewParams()
 	tcpContact.Address.UriParams.Add("transport", "tcp")
+	var tlsUA *sipgo.DialogUA
+	if tlsServer != nil || cfg.Trunk.Transport == "tls" {
+		tlsContact := contact
+		tlsContact.Address.UriParams = sip.NewParams()
+		tlsContact.Address.UriParams.Add("transport", "tls")
+		if cfg.SIP.TLSListen != "" {
+			_, p, _ := net.SplitHostPort(cfg.SIP.TLSListen)
+			tlsContact.Address.Port, _ = strconv.Atoi(p)
+		}
+		tlsUA = &sipgo.DialogUA{Client: tcpClient, ContactHDR: tlsContact, RewriteContact: true}
+	}
 	g := &Guard{
-		cfg:       cfg,
-		log:       o.Log,
-		rec:       o.Recorder,
-		metrics:   o.Metrics,
-		relay:     newRelay(ip, lo, hi, o.Media, cfg.Media.RTCP),
-		ua:        ua,
-		srv:       srv,
-		udp:       &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
-		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact},
+		cfg:     cfg,
+		log:     o.Log,
+		rec:     o.Recorder,
+		metrics: o.Metrics,
+		relay:   newRelay(ip, lo, hi, o.Media, cfg.Media.RTCP),
+		ua:      ua,
+		srv:     srv,
+		udp:     &sipgo.DialogUA{Client: udpClient, ContactHDR: contact},
+		// Over a stream, requests inside a dialog go back over the connection it came on:
+		// a phone's Contact is often a port it takes no connections on.
+		tcp:       &sipgo.DialogUA{Client: tcpClient, ContactHDR: tcpContact, RewriteContact: true},
+		tls:       tlsUA,
+		tlsServer: tlsServer,
 		host:      host,
 		port:      port,
 		phones:    newPhones(cfg.Phones),
@@ -203,6 +238,10 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	for _, n := range cfg.Emergency {
 		g.emergency[n] = true
 	}
+	if a := cfg.SIP.ExternalAddress; a != "" {
+		ip, _ := netip.ParseAddr(a) // checked by config
+		g.public.Store(&ip)
+	}
 	g.SetRules(o.Screening, cfg.Callback)
 	ask, err := claim.ParseAsking(cfg.Screening.Ask)
 	if err != nil {
@@ -215,12 +254,14 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	srv.OnCancel(g.safe(g.onCancel))
 	srv.OnRegister(g.safe(g.onRegister))
 	srv.OnInfo(g.safe(g.onInfo))
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, sip.StatusOK, "OK")
-	})
-	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	srv.OnRequest(sip.UPDATE, g.safe(g.onOffer))
+	srv.OnRequest(sip.PRACK, g.safe(g.onPrack))
+	srv.OnOptions(g.safe(g.onOptions))
+	srv.OnNoRoute(g.safe(func(req *sip.Request, tx sip.ServerTransaction) {
+		if r := checkMethod(req); r != nil {
+			g.refuse(tx, req, r)
+		}
+	}))
 	return g, nil
 }
 
@@ -236,9 +277,30 @@ func (g *Guard) Serve(ctx context.Context) error {
 		udp.Close()
 		return fmt.Errorf("guard: sip tcp: %w", err)
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- g.srv.ServeUDP(udp) }()
 	go func() { errc <- g.srv.ServeTCP(tcp) }()
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.lookupTrunk(g.ctx, net.DefaultResolver.LookupNetIP)
+	}()
+	if g.tlsServer != nil {
+		tl, err := tls.Listen("tcp", g.cfg.SIP.TLSListen, g.tlsServer)
+		if err != nil {
+			udp.Close()
+			tcp.Close()
+			return fmt.Errorf("guard: sip tls: %w", err)
+		}
+		defer tl.Close()
+		go func() { errc <- g.srv.ServeTLS(tl) }()
+	}
+	if s := g.cfg.SIP; s.STUN != "" && s.ExternalAddress == "" {
+		go g.discoverPublic(g.ctx, s.STUN, 5*time.Minute)
+	}
+	if s := g.cfg.SIP; s.BehindNAT() && s.Keepalive.D() > 0 {
+		go g.keepAlive(g.ctx, s.Keepalive.D())
+	}
 	if g.cfg.Trunk.Username != "" {
 		g.wg.Add(1)
 		go func() {
@@ -282,17 +344,42 @@ func (g *Guard) Active() int {
 	return len(g.calls)
 }
 
-// safe keeps one bad request from taking the guard, and every call on it, down.
+// safe keeps one bad request from taking the guard, and every call on it, down, and
+// refuses requests that are not well-formed SIP/2.0 before any handler sees them. An ACK
+// is never answered (RFC 3261 §17.1.1.3).
 func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		defer func() {
 			if p := recover(); p != nil {
 				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "panic", p, "stack", string(debug.Stack()))
-				respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+				if !req.IsAck() {
+					respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+				}
 			}
 		}()
+		if !req.IsAck() {
+			if r := checkSyntax(req); r != nil {
+				g.metrics.Malformed()
+				g.refuse(tx, req, r)
+				return
+			}
+		}
 		h(req, tx)
 	}
+}
+
+// refuse answers req with r.
+func (g *Guard) refuse(tx sip.ServerTransaction, req *sip.Request, r *refusal) {
+	respond(tx, req, r.code, r.reason, append(r.headers, warning(r.why))...)
+}
+
+// onOptions answers OPTIONS with what the guard can do (RFC 3261 §11.2).
+func (g *Guard) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if r := checkRequire(req); r != nil {
+		g.refuse(tx, req, r)
+		return
+	}
+	respond(tx, req, sip.StatusOK, "OK", allowHeader(), sip.NewHeader("Accept", "application/sdp"))
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
@@ -309,8 +396,13 @@ func warning(text string) sip.Header {
 }
 
 func (g *Guard) dialogUA(transport string) *sipgo.DialogUA {
-	if transport == "tcp" || transport == "TCP" {
+	switch transport {
+	case "tcp", "TCP":
 		return g.tcp
+	case "tls", "TLS":
+		if g.tls != nil {
+			return g.tls
+		}
 	}
 	return g.udp
 }

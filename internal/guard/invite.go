@@ -21,13 +21,12 @@ const outboundRingLimit = 3 * time.Minute
 // then the phones' calls outbound once they have authenticated.
 func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
-		g.onReinvite(req, tx)
+		g.onOffer(req, tx) // a new offer in a call: hold, resume, a refresh (reinvite.go)
 		return
 	}
-	if req.Contact() == nil || req.From() == nil || req.To() == nil {
-		g.metrics.Malformed()
-		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning("INVITE needs From, To and Contact headers"))
-		return
+	if req.Contact() == nil {
+		// An RFC 2543 INVITE may have no Contact: the caller is reached at its From address.
+		req.AppendHeader(&sip.ContactHeader{Address: req.From().Address})
 	}
 	fromTrunk := g.trunk.isSource(req.Source())
 	number := dialled(req.Recipient)
@@ -214,6 +213,10 @@ func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number stri
 // accept checks the offer, anchors its media and starts the call's record. It answers
 // the request itself when it cannot go on.
 func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Direction, emergency bool, v *screen.Verdict) (*bridge, bool) {
+	if r := checkOffer(req); r != nil && !emergency { // an emergency call is taken as it comes
+		g.refuse(tx, req, r)
+		return nil, false
+	}
 	offer, err := media.ParseSDP(req.Body())
 	if err != nil {
 		g.metrics.Malformed()
@@ -225,15 +228,15 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 		respond(tx, req, code, reason, warning(err.Error()))
 		return nil, false
 	}
-	in, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	inSide := call.Trunk
+	if dir == call.Outbound {
+		inSide = call.Household
+	}
+	in, err := g.uaFor(inSide, req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		g.metrics.Malformed()
 		respond(tx, req, sip.StatusBadRequest, "Bad Request", warning(err.Error()))
 		return nil, false
-	}
-	inSide := call.Trunk
-	if dir == call.Outbound {
-		inSide = call.Household
 	}
 	ms, err := g.relay.Open()
 	if err != nil && !emergency {
@@ -244,9 +247,22 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, dir call.Dire
 	// An emergency call without relay ports still goes through, with media end to end.
 	if ms != nil {
 		ms.SetRemoteOffer(inSide, offer)
+		ms.Latch(call.Trunk, g.trunk.providerAddr) // symmetric RTP from the provider (nat.go)
+		if inSide == call.Trunk && g.cfg.SIP.BehindNAT() {
+			ms.Punch(call.Trunk) // the router maps the call's ports before the provider's audio comes
+		}
+		if _, _, err := ms.Secure(inSide, offer); err != nil { // SRTP (srtp.go in media)
+			if !emergency {
+				ms.Close()
+				_ = in.Respond(488, "Not Acceptable Here", nil, warning(err.Error()))
+				return nil, false
+			}
+			ms.Close() // an emergency call the relay cannot decrypt keeps its media end to end
+			ms = nil
+		}
 	}
 	_ = in.Respond(sip.StatusTrying, "Trying", nil)
-	b := &bridge{g: g, in: in, inSide: inSide, ms: ms}
+	b := &bridge{g: g, in: in, tx: tx, inSide: inSide, ms: ms}
 	b.c = call.Call{
 		ID:        newCallID(),
 		Household: g.cfg.Household.ID,
@@ -322,13 +338,11 @@ func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Reques
 		from.DisplayName, from.Address.User = of.DisplayName, of.Address.User
 	} else {
 		from.Address.User = g.presentedID(orig.From().Address.User)
-		from.Address.Host = g.trunk.addr.Addr().String()
+		from.Address.Host = g.trunk.host
 	}
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})
-	if t.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
+	req.SetTransport(sipTransport(t.transport))
 	return req
 }
 

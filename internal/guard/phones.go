@@ -29,6 +29,10 @@ type phone struct {
 type binding struct {
 	uri     sip.Uri
 	expires time.Time
+	// flow is the address a phone registered from over TCP or TLS: requests to it go back
+	// over that connection (RFC 5626 §5.3, RFC 3261 §18.2.2 in spirit), as a phone behind
+	// TLS usually cannot take a connection of the guard's.
+	flow string
 }
 
 // target is one place to ring.
@@ -36,6 +40,7 @@ type target struct {
 	user      string
 	uri       sip.Uri
 	transport string
+	flow      string // the connection to reuse (a phone's registration over TCP or TLS)
 	// username and password answer a digest challenge from the target (the trunk).
 	username, password string
 }
@@ -87,14 +92,15 @@ func (p *phones) targets(now time.Time) []target {
 		sort.Strings(keys)
 		for _, k := range keys {
 			u := ph.bindings[k].uri
-			ts = append(ts, target{user: user, uri: u, transport: uriTransport(u)})
+			ts = append(ts, target{user: user, uri: u, transport: uriTransport(u), flow: ph.bindings[k].flow})
 		}
 	}
 	return ts
 }
 
-// bind records (or with expires zero, removes) a contact for user.
-func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time) {
+// bind records (or with expires zero, removes) a contact for user, reached over flow if
+// that is not empty.
+func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time, flow string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ph := p.users[user]
@@ -103,7 +109,7 @@ func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Ti
 		delete(ph.bindings, key)
 		return
 	}
-	ph.bindings[key] = binding{uri: u, expires: now.Add(expires)}
+	ph.bindings[key] = binding{uri: u, expires: now.Add(expires), flow: flow}
 }
 
 func (p *phones) unbindAll(user string) {

@@ -69,7 +69,11 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if exp > 0 {
 			exp = min(max(exp, minExpiry), maxExpiry)
 		}
-		g.phones.bind(user, c.Address, exp, now)
+		flow := ""
+		if t := req.Transport(); t == "TCP" || t == "TLS" {
+			flow = req.Source()
+		}
+		g.phones.bind(user, c.Address, exp, now, flow)
 		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", req.Source())
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
@@ -83,12 +87,13 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 // (challenge, refusal, throttling) and returns false when the request must go no further.
 func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user string) bool {
 	src := sourceIP(req)
-	if retry, blocked := g.throttle.blocked(src, time.Now()); blocked {
+	if retry, blocked := g.throttle.refused(src, user, time.Now()); blocked {
 		respond(tx, req, sip.StatusForbidden, "Too Many Failed Attempts",
 			sip.NewHeader("Retry-After", strconv.Itoa(int(retry.Seconds())+1)),
 			warning("too many wrong passwords from this address; wait and try again"))
 		return false
 	}
+	req = withDigestOnly(req)
 	password, known := g.phones.password(user)
 	if !known {
 		// Challenge anyway, so that an unknown name looks like a wrong password.
@@ -96,7 +101,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	}
 	res, err := g.digest.AuthorizeRequest(req, diago.DigestAuth{Username: user, Password: password, Realm: g.cfg.SIP.Realm, Expire: 30 * time.Second})
 	if res.StatusCode == sip.StatusOK && known {
-		g.throttle.succeeded(src)
+		g.throttle.succeeded(src, user, time.Now())
 		return true
 	}
 	if errors.Is(err, diago.ErrDigestAuthNoChallenge) {
@@ -114,6 +119,29 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	}
 	_ = tx.Respond(res)
 	return false
+}
+
+// withDigestOnly drops credentials in schemes other than Digest, which the guard cannot
+// check: such a request is challenged like one without credentials (RFC 4475 §3.3.7).
+func withDigestOnly(req *sip.Request) *sip.Request {
+	hs := req.GetHeaders("Authorization")
+	keep := 0
+	for _, h := range hs {
+		if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); strings.EqualFold(scheme, "Digest") {
+			keep++
+		}
+	}
+	if keep == len(hs) {
+		return req
+	}
+	out := req.Clone()
+	out.RemoveHeader("Authorization")
+	for _, h := range hs {
+		if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); strings.EqualFold(scheme, "Digest") {
+			out.AppendHeader(h)
+		}
+	}
+	return out
 }
 
 func sourceIP(req *sip.Request) string {

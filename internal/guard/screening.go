@@ -112,15 +112,23 @@ func (g *Guard) announce(req *sip.Request, tx sip.ServerTransaction, prompt, why
 		return decline()
 	}
 	defer ms.Close()
-	sess, err := g.dialogUA(req.Transport()).ReadInvite(req, tx)
+	sess, err := g.uaFor(call.Trunk, req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		return decline()
 	}
 	ms.SetRemoteOffer(call.Trunk, offer)
+	local, secure, err := ms.Secure(call.Trunk, offer)
+	if err != nil {
+		return decline()
+	}
 	id := req.CallID().Value()
 	g.track(id, &leg{side: call.Trunk, srv: sess})
 	defer g.untrack(id)
-	if err := sess.RespondSDP(media.AnswerSDP(g.host, ms.Port(call.Trunk), pt, "sendonly")); err != nil {
+	answer := media.AnswerLike(req.Body(), media.AnswerSDP(g.mediaIP(call.Trunk).String(), ms.Port(call.Trunk), pt, "sendonly"))
+	if secure {
+		answer = media.Secured(answer, local)
+	}
+	if err := sess.RespondSDP(answer); err != nil {
 		return false
 	}
 	ctx, cancel := whileUp(g.ctx, sess) // ends if the caller hangs up during the announcement

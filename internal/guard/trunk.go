@@ -5,29 +5,44 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 )
 
 // trunk is the provider: where outbound calls go and whom inbound calls are taken from.
+// Its host is an IP address or a DNS name; a name is looked up again from time to time,
+// and the provider's calls are recognised by the addresses it had.
 type trunk struct {
-	addr      netip.AddrPort
+	host      string
+	port      int
+	addr      netip.AddrPort // when host is an IP address
 	transport string
 	from      []netip.Prefix
 	cfg       config.Trunk
+	resolved  *atomic.Pointer[[]netip.Addr] // host's addresses, when it is a name
 }
 
 func newTrunk(c config.Trunk) (trunk, error) {
-	ap, err := netip.ParseAddrPort(c.Address)
+	host, portStr, err := net.SplitHostPort(c.Address)
 	if err != nil {
 		return trunk{}, fmt.Errorf("guard: trunk.address: %w", err)
 	}
-	t := trunk{addr: ap, transport: c.Transport, cfg: c}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return trunk{}, fmt.Errorf("guard: trunk.address: %w", err)
+	}
+	t := trunk{host: host, port: port, transport: c.Transport, cfg: c, resolved: &atomic.Pointer[[]netip.Addr]{}}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.addr = netip.AddrPortFrom(ip, uint16(port))
+	}
 	for _, s := range c.InboundFrom {
 		p, err := config.ParsePrefix(s)
 		if err != nil {
@@ -45,25 +60,65 @@ func (t trunk) isSource(src string) bool {
 	if err != nil {
 		return false
 	}
-	if ap.Addr().Unmap() == t.addr.Addr() && ap.Port() == t.addr.Port() {
+	ip := ap.Addr().Unmap()
+	if ap.Port() == uint16(t.port) && slices.Contains(t.addrs(), ip) {
 		return true
 	}
 	for _, p := range t.from {
-		if p.Contains(ap.Addr().Unmap()) {
+		if p.Contains(ip) {
 			return true
 		}
 	}
 	return false
 }
 
+// addrs are the trunk's addresses: its IP address, or what its name was last found at.
+func (t trunk) addrs() []netip.Addr {
+	if t.addr.IsValid() {
+		return []netip.Addr{t.addr.Addr()}
+	}
+	if rs := t.resolved.Load(); rs != nil {
+		return *rs
+	}
+	return nil
+}
+
 // target is where an outbound call to number goes.
 func (t trunk) target(number string) target {
-	u := sip.Uri{Scheme: "sip", User: number, Host: t.addr.Addr().String(), Port: int(t.addr.Port())}
-	if t.transport == "tcp" {
+	u := sip.Uri{Scheme: "sip", User: number, Host: t.host, Port: t.port}
+	if t.transport != "udp" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", t.transport)
 	}
 	return target{uri: u, transport: t.transport, username: t.cfg.Username, password: t.cfg.Password}
+}
+
+// lookupTrunk keeps the addresses of a trunk named by DNS, every five minutes (every ten
+// seconds while the name cannot be found). SIP requests to the trunk are sent by name.
+func (g *Guard) lookupTrunk(ctx context.Context, lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)) {
+	if g.trunk.addr.IsValid() {
+		return
+	}
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		addrs, err := lookup(lctx, "ip", g.trunk.host)
+		cancel()
+		wait := 5 * time.Minute
+		if err != nil {
+			g.log.Error("the provider's address cannot be found", "trunk", g.trunk.host, "err", err)
+			wait = 10 * time.Second
+		} else {
+			for i, a := range addrs {
+				addrs[i] = a.Unmap()
+			}
+			g.trunk.resolved.Store(&addrs)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // registerTrunk keeps the guard registered to the trunk, as a home ATA would, refreshing
@@ -79,6 +134,10 @@ func (g *Guard) registerTrunk(ctx context.Context) {
 	retry := time.Second
 	for {
 		expiry, err := g.registerOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		g.registration(err)
 		wait := retry
 		if err != nil {
 			g.log.Error("trunk registration failed", "trunk", g.cfg.Trunk.Address, "err", err, "retry_in", retry)
@@ -98,21 +157,19 @@ func (g *Guard) registerTrunk(ctx context.Context) {
 
 func (g *Guard) registerOnce(ctx context.Context) (time.Duration, error) {
 	t := g.cfg.Trunk
-	recipient := sip.Uri{Scheme: "sip", User: t.Username, Host: g.trunk.addr.Addr().String(), Port: int(g.trunk.addr.Port())}
+	recipient := sip.Uri{Scheme: "sip", User: t.Username, Host: g.trunk.host, Port: g.trunk.port}
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.Username, Host: recipient.Host}}
 	from := &sip.FromHeader{Address: to.Address, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(to)
-	ua := g.dialogUA(g.trunk.transport)
+	ua := g.uaFor(call.Trunk, g.trunk.transport)
 	contact := ua.ContactHDR.Clone()
 	contact.Address.User = t.Username
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(t.RegisterExpiry.D().Seconds()))))
-	if g.trunk.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
+	req.SetTransport(sipTransport(g.trunk.transport))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := ua.Client.Do(ctx, req)

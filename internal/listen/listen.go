@@ -60,6 +60,7 @@ type Listener struct {
 	metrics Metrics
 	log     *slog.Logger
 	queue   int
+	up      speech.Upsampling
 }
 
 // QueueFrames is how much audio a tap holds while the recogniser catches up: 5 s of 20 ms
@@ -72,6 +73,10 @@ func New(rec speech.Recognizer, det *detect.Detector, p Policy, m Metrics, log *
 	l.SetPolicy(p)
 	return l
 }
+
+// SetUpsampling chooses how taps started from now on fill the band above 4 kHz (for
+// measuring; the default is speech.Decoder's).
+func (l *Listener) SetUpsampling(u speech.Upsampling) { l.up = u }
 
 // SetPolicy changes the interventions for calls from now on (the household's guardians
 // changed them).
@@ -219,7 +224,7 @@ func (t *Tap) run(st speech.Stream) {
 	for _, f := range t.known {
 		c.Know(f)
 	}
-	var dec speech.Decoder
+	dec := speech.Decoder{Upsampling: t.l.up}
 	fail := func(err error) {
 		t.l.metrics.Stream("failed")
 		t.l.log.Warn("call analysis stopped; the call goes on", "call", t.callID, "recogniser", t.l.rec.Name(), "err", err)
@@ -277,7 +282,7 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		if t.hooks.Heard != nil {
 			t.hooks.Heard(u)
 		}
-		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, T: u.End.Seconds()})
+		a := c.Feed(detect.Segment{Speaker: "caller", Text: heardText(u), T: u.End.Seconds()})
 		p := *t.l.policy.Load()
 		t.mu.Lock()
 		r := &t.risk
@@ -322,6 +327,15 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 			}
 		}
 	}
+}
+
+// heardText is what the detector reads of an utterance: the best reading, then any
+// alternatives the recogniser gave, so that a key word in second place still counts.
+func heardText(u speech.Utterance) string {
+	if len(u.Alternatives) == 0 {
+		return u.Text
+	}
+	return u.Text + " " + strings.Join(u.Alternatives, " ")
 }
 
 func (t *Tap) report() {

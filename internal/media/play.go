@@ -88,6 +88,7 @@ func (s *Session) Play(ctx context.Context, sd call.Side, ulaw []byte, pt int) e
 	seq := binary.BigEndian.Uint16(hdr[2:4])
 	ts := binary.BigEndian.Uint32(hdr[4:8])
 	pkt := make([]byte, 12+160)
+	sealed := make([]byte, 12+160+16)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	addr := net.UDPAddrFromAddrPort(*dst)
@@ -97,7 +98,14 @@ func (s *Session) Play(ctx context.Context, sd call.Side, ulaw []byte, pt int) e
 		binary.BigEndian.PutUint16(pkt[2:4], seq)
 		binary.BigEndian.PutUint32(pkt[4:8], ts)
 		n := copy(pkt[12:], frame)
-		if _, err := e.conn.WriteToUDP(pkt[:12+n], addr); err != nil {
+		out := pkt[:12+n]
+		if sec := e.secure.Load(); sec != nil {
+			var err error
+			if out, err = sec.seal(sealed[:0], out); err != nil {
+				return fmt.Errorf("media: play: %w", err)
+			}
+		}
+		if _, err := e.conn.WriteToUDP(out, addr); err != nil {
 			return fmt.Errorf("media: play: %w", err)
 		}
 		hdr[1] &^= 0x80

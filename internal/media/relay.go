@@ -100,6 +100,9 @@ type endpoint struct {
 	capture atomic.Pointer[capture]        // set while what this side says is recorded
 	dtmf    atomic.Pointer[dtmfWatch]      // set while key presses from this side are awaited
 	tap     atomic.Pointer[func([]byte)]   // given every RTP packet this side sends, for analysis
+	secure  atomic.Pointer[secureLeg]      // set when this side's media is SRTP (srtp.go)
+	offered atomic.Pointer[Crypto]         // the guard's key in an SRTP offer to this side
+	latch   atomic.Pointer[func(netip.Addr) bool]
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -149,6 +152,12 @@ func (s *Session) SetRemote(sd call.Side, addr netip.AddrPort) {
 // SetRemoteOffer takes side sd's RTP and RTCP addresses from its session description.
 func (s *Session) SetRemoteOffer(sd call.Side, o Offer) {
 	e := s.side(sd)
+	if o.Addr.Addr().IsUnspecified() {
+		// RFC 2543's hold (c=0.0.0.0): send the side nothing — 0.0.0.0 would be this host.
+		e.remote.Store(nil)
+		e.control.Store(nil)
+		return
+	}
 	e.remote.Store(&o.Addr)
 	ctl := o.RTCP
 	if !ctl.IsValid() {
@@ -170,6 +179,43 @@ func (s *Session) Stop(sd call.Side) { s.side(sd).stopped.Store(true) }
 
 // Resume lets side sd's media flow again after Stop.
 func (s *Session) Resume(sd call.Side) { s.side(sd).stopped.Store(false) }
+
+// Latch makes the relay send side sd's media where it really comes from (symmetric RTP:
+// a peer behind NAT, or an SBC sending from another port than it offered): to the source
+// of its packets when they come from the address its description gave, on another port,
+// or from an address provider says is its own.
+func (s *Session) Latch(sd call.Side, provider func(netip.Addr) bool) {
+	s.side(sd).latch.Store(&provider)
+}
+
+// latchTo moves e's remote to src, a source its packets came from, if e latches and src
+// may be trusted with the call's audio.
+func (e *endpoint) latchTo(src netip.AddrPort, remote *atomic.Pointer[netip.AddrPort]) {
+	l := e.latch.Load()
+	if l == nil {
+		return
+	}
+	cur := remote.Load()
+	if cur != nil && *cur == src {
+		return
+	}
+	if (cur != nil && cur.Addr() == src.Addr()) || (*l)(src.Addr()) {
+		remote.Store(&src)
+	}
+}
+
+// Punch sends an empty datagram (RFC 6263 §4.1) from side sd's RTP and RTCP ports to where
+// that side takes them, so that a router in front of the guard maps those ports before
+// the far side's media arrives; RTP receivers ignore it.
+func (s *Session) Punch(sd call.Side) {
+	e := s.side(sd)
+	if dst := e.remote.Load(); dst != nil {
+		_, _ = e.conn.WriteToUDPAddrPort(nil, *dst)
+	}
+	if dst := e.control.Load(); dst != nil && e.rtcp != nil {
+		_, _ = e.rtcp.WriteToUDPAddrPort(nil, *dst)
+	}
+}
 
 // Tap gives f every RTP packet side sd sends from now on, whatever is relayed; f must copy
 // what it keeps and must not block. Tap(sd, nil) stops it.
@@ -200,8 +246,10 @@ func (s *Session) Close() {
 func (s *Session) pump(side call.Side, from, to *endpoint) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	clear := make([]byte, 1500)
+	sealed := make([]byte, 1500+16) // room for the authentication tag
 	for {
-		n, _, err := from.conn.ReadFromUDPAddrPort(buf)
+		n, src, err := from.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -209,25 +257,38 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 			continue
 		}
 		from.packets.Add(1)
-		if n >= 12 && buf[0]>>6 == 2 {
-			if w := from.dtmf.Load(); w != nil {
-				w.see(buf[:n])
-			}
-			if c := from.capture.Load(); c != nil {
-				c.add(buf[:n])
-			}
-			if t := from.tap.Load(); t != nil && !from.stopped.Load() {
-				(*t)(buf[:n])
+		pkt := buf[:n]
+		if n < 12 || buf[0]>>6 != 2 {
+			continue // not RTP version 2
+		}
+		if sec := from.secure.Load(); sec != nil {
+			if pkt, err = sec.open(clear[:0], pkt); err != nil {
+				continue // not sealed with this side's key: nothing to relay
 			}
 		}
-		if n < 12 || buf[0]>>6 != 2 || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
-			continue // not RTP version 2, or a released side
+		from.latchTo(src, &from.remote) // only what opened under the side's key, if SRTP
+		if w := from.dtmf.Load(); w != nil {
+			w.see(pkt)
+		}
+		if c := from.capture.Load(); c != nil {
+			c.add(pkt)
+		}
+		if t := from.tap.Load(); t != nil && !from.stopped.Load() {
+			(*t)(pkt)
+		}
+		if from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
+			continue // a released side, or a prompt playing
 		}
 		dst := to.remote.Load()
 		if dst == nil {
 			continue
 		}
-		if _, err := to.conn.WriteToUDPAddrPort(buf[:n], *dst); err == nil {
+		if sec := to.secure.Load(); sec != nil {
+			if pkt, err = sec.seal(sealed[:0], pkt); err != nil {
+				continue
+			}
+		}
+		if _, err := to.conn.WriteToUDPAddrPort(pkt, *dst); err == nil {
 			s.relayed.Add(1)
 			s.stats.Packet(side)
 		}
@@ -239,8 +300,10 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 func (s *Session) pumpControl(from, to *endpoint) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	clear := make([]byte, 1500)
+	sealed := make([]byte, 1500+20) // room for the SRTCP index and tag
 	for {
-		n, _, err := from.rtcp.ReadFromUDPAddrPort(buf)
+		n, src, err := from.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -251,8 +314,20 @@ func (s *Session) pumpControl(from, to *endpoint) {
 		if n < 8 || buf[0]>>6 != 2 || buf[1] < 192 || buf[1] > 223 || from.stopped.Load() || to.stopped.Load() {
 			continue
 		}
+		pkt := buf[:n]
+		if sec := from.secure.Load(); sec != nil {
+			if pkt, err = sec.openRTCP(clear[:0], pkt); err != nil {
+				continue
+			}
+		}
+		from.latchTo(src, &from.control)
+		if sec := to.secure.Load(); sec != nil {
+			if pkt, err = sec.sealRTCP(sealed[:0], pkt); err != nil {
+				continue
+			}
+		}
 		if dst := to.control.Load(); dst != nil {
-			_, _ = to.rtcp.WriteToUDPAddrPort(buf[:n], *dst)
+			_, _ = to.rtcp.WriteToUDPAddrPort(pkt, *dst)
 		}
 	}
 }

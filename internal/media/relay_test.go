@@ -285,3 +285,72 @@ func TestRelayWithoutRTCP(t *testing.T) {
 		c.Close()
 	}
 }
+
+// Symmetric RTP: the relay sends to where a side's audio really comes from when that is the
+// address its description gave on another port, or an address the provider owns — never to
+// a stranger that sends first.
+func TestLatch(t *testing.T) {
+	rg := newRig(t, 41600)
+	rg.s.Latch(call.Trunk, func(ip netip.Addr) bool { return ip == netip.MustParseAddr("127.0.0.3") })
+	buf := make([]byte, 2000)
+	// send injects a packet on the trunk side and waits until the relay has passed it on.
+	send := func(c *net.UDPConn, seq byte) {
+		c.WriteToUDP(rtp(seq), rg.trunk)
+		rg.phone.SetReadDeadline(time.Now().Add(time.Second))
+		if _, _, err := rg.phone.ReadFromUDP(buf); err != nil {
+			t.Fatalf("packet %d not relayed: %v", seq, err)
+		}
+	}
+	hears := func(c *net.UDPConn) bool {
+		rg.phone.WriteToUDP(rtp(7), rg.house)
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, _, err := c.ReadFromUDP(buf)
+		return err == nil
+	}
+	// A stranger on another address sends first: nothing goes to it.
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	send(stranger, 1)
+	if hears(stranger) || !hears(rg.caller) {
+		t.Fatal("a stranger's packet moved the caller's audio")
+	}
+	// The caller's router sends from another port: the audio follows it.
+	moved := peer(t)
+	send(moved, 2)
+	if !hears(moved) {
+		t.Fatal("the audio did not follow the caller to its new port")
+	}
+	// The provider's other address may take the call's media over.
+	sbc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sbc.Close()
+	send(sbc, 3)
+	if !hears(sbc) {
+		t.Fatal("the audio did not follow the provider's media server")
+	}
+}
+
+// An RFC 2543 hold (c=IN IP4 0.0.0.0) stops what is sent to that side; it is never sent to
+// this host's own ports.
+func TestOldStyleHoldSendsNothing(t *testing.T) {
+	rg := newRig(t, 41950)
+	o, err := ParseSDP([]byte(strings.ReplaceAll(offer, "192.0.2.10", "0.0.0.0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg.s.SetRemoteOffer(call.Household, o)
+	rg.caller.WriteToUDP(rtp(1), rg.trunk)
+	buf := make([]byte, 2000)
+	rg.phone.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, _, err := rg.phone.ReadFromUDP(buf); err == nil {
+		t.Error("audio still reached the held side")
+	}
+	if n := rg.s.Relayed(); n != 0 {
+		t.Errorf("%d packets relayed to a held side", n)
+	}
+}

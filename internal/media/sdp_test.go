@@ -76,3 +76,62 @@ func FuzzParseSDP(f *testing.F) {
 		}
 	})
 }
+
+const videoOffer = "v=0\r\no=ann 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
+	"m=video 6402 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n" +
+	"m=audio 6400 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=candidate:0 1 UDP 2130706431 192.0.2.10 6400 typ host\r\na=rtcp-mux\r\n" +
+	"m=audio 6404 RTP/AVP 0\r\n" +
+	"m=application 6406 UDP/BFCP *\r\n"
+
+// RFC 3264: the relay carries the first audio stream; every other stream of the offer is
+// refused with port 0, in the offer's order, in what the guard sends on and answers.
+func TestSeveralStreams(t *testing.T) {
+	o, err := ParseSDP([]byte(videoOffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Audio != 1 || o.Addr.String() != "192.0.2.10:6400" || len(o.Streams) != 4 {
+		t.Fatalf("parsed %+v", o)
+	}
+	fwd := string(RewriteSDP([]byte(videoOffer), netip.MustParseAddr("127.0.0.1"), 20000))
+	for _, want := range []string{"m=video 0 RTP/AVP 96", "m=audio 20000 RTP/AVP 0 8 101", "m=audio 0 RTP/AVP 0", "m=application 0 UDP/BFCP *"} {
+		if !strings.Contains(fwd, want) {
+			t.Errorf("forwarded offer lacks %q:\n%s", want, fwd)
+		}
+	}
+	if strings.Contains(fwd, "a=candidate") || strings.Contains(fwd, "rtcp-mux") || strings.Contains(fwd, "192.0.2.10") {
+		t.Errorf("the peer's own transport leaked through:\n%s", fwd)
+	}
+	// A phone answering with audio alone; the answer to the caller has all four lines.
+	phone := "v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\na=sendrecv\r\n"
+	ans := string(AnswerLike([]byte(videoOffer), RewriteSDP([]byte(phone), netip.MustParseAddr("127.0.0.1"), 20002)))
+	var ms []string
+	for _, l := range strings.Split(ans, "\r\n") {
+		if strings.HasPrefix(l, "m=") {
+			ms = append(ms, l)
+		}
+	}
+	want := []string{"m=video 0 RTP/AVP 96", "m=audio 20002 RTP/AVP 0", "m=audio 0 RTP/AVP 0", "m=application 0 UDP/BFCP *"}
+	if strings.Join(ms, "|") != strings.Join(want, "|") {
+		t.Errorf("answer's streams %q; want %q", ms, want)
+	}
+	if a, err := ParseSDP([]byte(ans)); err != nil || a.Addr.String() != "127.0.0.1:20002" {
+		t.Errorf("the answer does not parse as relayed audio: %+v %v", a, err)
+	}
+	// Every audio stream refused: the offer is not one the relay can take.
+	if _, err := ParseSDP([]byte(strings.ReplaceAll(videoOffer, "m=audio 640", "m=audio 0 "))); err == nil {
+		t.Error("an offer with every audio stream refused was taken")
+	}
+}
+
+// A description without telephone events gets them on its audio stream, once.
+func TestWithTelephoneEvent(t *testing.T) {
+	plain := strings.Replace(offer, " 0 8 101", " 0 8", 1)
+	got := WithTelephoneEvent([]byte(plain))
+	if pt := TelephoneEventType(got); pt != 101 || !strings.Contains(string(got), "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000") {
+		t.Errorf("telephone events at %d:\n%s", pt, got)
+	}
+	if again := WithTelephoneEvent(got); string(again) != string(got) {
+		t.Errorf("added twice:\n%s", again)
+	}
+}

@@ -40,6 +40,34 @@ func TestDecodeUpsamplesTone(t *testing.T) {
 	}
 }
 
+// Each upsampling leaves in the band above 4 kHz what it says: a 1 kHz tone's image at
+// 7 kHz lies this far below the tone.
+func TestUpsamplingsImage(t *testing.T) {
+	for _, c := range []struct {
+		u        Upsampling
+		min, max float64 // dB below the tone
+	}{
+		{Hann, 30, 200}, {Blackman, 30, 200}, {Linear, 25, 32}, {Hold, 11, 17}, {Mirror, -1, 1},
+	} {
+		d := Decoder{Upsampling: c.u}
+		var out []int16
+		for f := range 50 {
+			frame := make([]byte, 160)
+			for i := range frame {
+				frame[i] = g711.EncodeUlawFrame(int16(8000 * math.Sin(2*math.Pi*1000*float64(f*160+i)/8000)))
+			}
+			out = append(out, d.Decode(PCMU, frame)...)
+		}
+		below := 10 * math.Log10(power(out, 1000, Rate)/power(out, 7000, Rate))
+		if below < c.min || below > c.max {
+			t.Errorf("%v: the 7 kHz image is %.1f dB below the tone, want %.0f-%.0f", c.u, below, c.min, c.max)
+		}
+		if _, err := ParseUpsampling(c.u.String()); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 func TestDecodeIgnoresOtherPayloads(t *testing.T) {
 	var d Decoder
 	if got := d.Decode(101, []byte{1, 0, 0, 160}); got != nil {

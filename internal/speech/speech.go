@@ -19,6 +19,9 @@ type Utterance struct {
 	// Start and End are offsets into the stream (by samples written, not wall clock).
 	Start time.Duration `json:"start"`
 	End   time.Duration `json:"end"`
+	// Alternatives are the recogniser's next-best readings of the same speech, best first,
+	// when it gives them: a word that came second still reaches the detector.
+	Alternatives []string `json:"alternatives,omitempty"`
 }
 
 // Recognizer starts streams. Implementations are safe for concurrent use.

@@ -129,11 +129,12 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// limiter refuses a key (address and e-mail) after five wrong passwords within 15 minutes,
-// for the rest of those 15 minutes.
+// limiter refuses a key (address and e-mail) after five wrong passwords (or max, when set)
+// within 15 minutes, for the rest of those 15 minutes.
 type limiter struct {
 	mu    sync.Mutex
 	fails map[string][]time.Time
+	max   int
 }
 
 const (
@@ -156,7 +157,11 @@ func (l *limiter) blocked(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	if f := l.recent(key, now); len(f) >= loginFails {
+	limit := loginFails
+	if l.max > 0 {
+		limit = l.max
+	}
+	if f := l.recent(key, now); len(f) >= limit {
 		return loginWindow - now.Sub(f[0])
 	}
 	return 0

@@ -413,6 +413,9 @@ var indicatorPhrases = map[string]string{
 	"card_or_pin_request": "ask for your PIN or bank card", "safe_account_transfer": "ask you to move money to a \"safe account\"",
 	"high_value_purchase": "ask you to buy gold, watches or gift cards", "secrecy": "tell you not to tell your bank or family",
 	"callback_trick": "tell you to ring 101 to check, but stay on the line", "urgency_or_threat": "threaten arrest or say you must act now",
+	"remote_access": "ask to get onto your computer or phone", "personal_details": "ask for passwords or codes sent by text",
+	"dictated_number": "give you a number to ring them back on", "unexpected_problem": "say there is an order, a charge, a virus or a refund you knew nothing about",
+	"call_to_action": "tell you to press 1 or ring them back", "unusual_payment": "ask to be paid in gift cards, vouchers, crypto or by money transfer",
 }
 
 func (s *Server) postConfirm(w http.ResponseWriter, r *http.Request, v viewer) {

@@ -52,7 +52,7 @@ var pages = func() map[string]*template.Template {
 			return ""
 		},
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html", "ui/partials/*.html"))
 	out := map[string]*template.Template{}
 	names, _ := fs.Glob(ui, "ui/pages/*.html")
 	for _, n := range names {
@@ -130,7 +130,7 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(ui, "ui/static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, http.StatusOK, "login", page{Title: "Log in"})
+		s.render(w, http.StatusOK, "login", page{Title: "Log in", Data: loginData{Setup: s.setupOpen(r.Context())}})
 	})
 	s.mux.HandleFunc("POST /login", s.postLogin)
 	s.mux.HandleFunc("POST /logout", s.page(s.postLogout))
@@ -149,6 +149,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /admin/users", s.page(s.postUser))
 	s.mux.HandleFunc("POST /admin/users/{id}/remove", s.page(s.postRemoveUser))
 	s.mux.HandleFunc("POST /admin/users/{id}/password", s.page(s.postSetPassword))
+	s.mux.HandleFunc("GET /admin/clearline.yaml", s.page(s.adminExport))
+	s.mux.HandleFunc("POST /line/ring", s.page(s.postRing))
+	s.mux.HandleFunc("POST /households/{id}/test-alert", s.page(s.postTestAlert))
 	s.apiRoutes()
 }
 
@@ -157,7 +160,11 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, viewer)) http.H
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, ok := s.who(r)
 		if !ok || v.operator {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			to := "/login"
+			if s.setupOpen(r.Context()) {
+				to = "/setup" // nobody can log in yet
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost && !v.csrfOK(r) {
@@ -176,13 +183,19 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	case errors.As(err, &th):
-		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email}})
 	case errors.Is(err, errBadLogin):
-		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: email})
+		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email, Setup: s.setupOpen(r.Context())}})
 	default:
 		s.log.Error("login", "err", err)
 		http.Error(w, "The dashboard cannot reach its database just now.", http.StatusServiceUnavailable)
 	}
+}
+
+// loginData is the login form's: the e-mail typed, and whether the first-run setup is open.
+type loginData struct {
+	Email string
+	Setup bool
 }
 
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -206,6 +219,11 @@ func (s *Server) visible(ctx context.Context, v viewer) ([]dash.Household, error
 		}
 	}
 	return out, nil
+}
+
+type overviewData struct {
+	Glances []glance
+	Line    *lineData
 }
 
 // glance is one household's day.
@@ -303,7 +321,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Data: gs})
+	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
+		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v)}})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -373,7 +392,7 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Data: as})
+	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Flash: r.URL.Query().Get("flash"), Data: as})
 }
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v viewer) {

@@ -33,6 +33,8 @@ type Server struct {
 	limiter  limiter
 	// reportLimit bounds anonymous reports to the hub per address.
 	reportLimit reportLimit
+	// setup is the first-run setup while it is open (nil when there was none to do).
+	setup *setupState
 }
 
 // Options are the dashboard's parts; without Dash only the API token can read calls.
@@ -48,6 +50,15 @@ type Options struct {
 	Hub *hub.Hub
 	// SettingsChanged is told when a household's settings were saved, so the guard applies them.
 	SettingsChanged func(dash.Household)
+	// Line is the running guard: its health on the Today page, the test call, the
+	// configuration's export, and the first-run setup.
+	Line Line
+	// SetupCode, when set (no admin exists yet), opens the first-run setup to whoever types
+	// it; SetupDone is told when the first admin has been made.
+	SetupCode string
+	SetupDone func()
+	// TestAlert sends a household's guardians a test alert and says how many it reached.
+	TestAlert func(ctx context.Context, household string) (int, error)
 }
 
 // New builds the handler. st may report ErrUnavailable on every call.
@@ -61,6 +72,11 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 	s.mux.HandleFunc("GET /api/v1/calls/{id}", s.oneCall)
 	if o.Dash != nil {
 		s.routes()
+		if o.Line != nil && o.SetupCode != "" {
+			s.setup = &setupState{code: o.SetupCode, sessions: map[string]string{}, expires: map[string]time.Time{},
+				byAddr: limiter{fails: map[string][]time.Time{}}, all: limiter{fails: map[string][]time.Time{}, max: setupFailsAll}, done: o.SetupDone}
+		}
+		s.setupRoutes()
 	}
 	if o.Hub != nil {
 		s.hubRoutes()

@@ -189,14 +189,32 @@ var scripts = []script{
 	}},
 }
 
-// fillKeys is fills' keys in a fixed order, so the random draws are repeatable.
-var fillKeys = func() []string {
-	keys := make([]string, 0, len(fills))
-	for k := range fills {
+// fillKeys and familyFillKeys are the fills' keys in a fixed order, so the random draws are
+// repeatable.
+var (
+	fillKeys       = sortedKeys(fills)
+	familyFillKeys = sortedKeys(familyFills)
+)
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// allScripts is every script in the order they are drawn: the courier and bank scripts the
+// corpus started with, then the families (families.go).
+var allScripts = append(scripts[:len(scripts):len(scripts)], families...)
+
+var isFamily = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range families {
+		m[s.name] = true
+	}
+	return m
 }()
 
 // mishears are what recognisers do to words; the last third are dev-only.
@@ -206,6 +224,9 @@ var mishears = [][2]string{
 	{"detective", "detect of"}, {"pin", "pen"}, {"teamviewer", "team viewer"}, {"envelope", "envelop"},
 	{"confidential", "confidentially"}, {"evidence", "evidences"}, {"investigation", "investigate shun"},
 	{"immediately", "immediate"},
+	{"microsoft", "micro soft"}, {"amazon", "amazing"}, {"warrant", "war and"}, {"refund", "re fund"},
+	{"bitcoin", "bit coin"}, {"disconnected", "disconnect it"}, {"arrested", "a rested"}, {"suspended", "suspend it"},
+	{"computer", "compute her"},
 }
 
 var digitWords = []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
@@ -234,7 +255,7 @@ func generate(dir string, perType int) error {
 		rng := rand.New(rand.NewPCG(split.seed, 2026))
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
-		for _, s := range scripts {
+		for _, s := range allScripts {
 			for i := range split.n {
 				id := fmt.Sprintf("%s-%s-%03d", split.name, s.name, i)
 				for _, l := range render(rng, s, id, split.dev) {
@@ -273,6 +294,11 @@ func render(rng *rand.Rand, s script, id string, dev bool) []line {
 	vals := map[string]string{}
 	for _, k := range fillKeys {
 		vals[k] = pick(rng, fills[k], dev)
+	}
+	if isFamily[s.name] {
+		for _, k := range familyFillKeys {
+			vals[k] = pick(rng, familyFills[k], dev)
+		}
 	}
 	var out []line
 	t := 0.5 + rng.Float64()

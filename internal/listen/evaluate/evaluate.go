@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clearline/clearline/internal/listen"
@@ -98,6 +99,7 @@ type Result struct {
 	Risk    float64 // the call's highest risk
 	Audio   time.Duration
 	Busy    time.Duration // wall time spent analysing
+	CPU     time.Duration // processor time the process spent meanwhile (one analysis at a time: its cost)
 	Err     error
 }
 
@@ -105,11 +107,15 @@ type Result struct {
 // for a benign call.
 func (r Result) Right() bool { return (r.Verdict == "scam") == (r.Label == "scam") }
 
-// Run analyses each recording with l, one after another.
-func Run(l *listen.Listener, recs []Recording) []Result {
+// Run analyses each recording with l, one after another, calling done (when not nil) after
+// each, for a progress line.
+func Run(l *listen.Listener, recs []Recording, done func(n int, r Result)) []Result {
 	out := make([]Result, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, One(l, rec))
+		if done != nil {
+			done(len(out), out[len(out)-1])
+		}
 	}
 	return out
 }
@@ -131,9 +137,9 @@ func One(l *listen.Listener, rec Recording) Result {
 	pt, g711 := listen.OnTheLine(a)
 	res.Audio = time.Duration(len(g711)) * time.Second / speech.LineRate
 	var heard []string
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	risk, err := l.Replay(rec.Name, pt, g711, listen.Hooks{Heard: func(u speech.Utterance) { heard = append(heard, u.Text) }})
-	res.Busy = time.Since(start)
+	res.Busy, res.CPU = time.Since(start), cpuTime()-cpu
 	if err != nil {
 		res.Err = err
 		return res
@@ -151,6 +157,7 @@ type Summary struct {
 	Tally         score.Tally
 	Right, Judged int // verdicts right, of the labelled recordings
 	Audio, Busy   time.Duration
+	CPU           time.Duration
 	Failed        int
 }
 
@@ -175,6 +182,7 @@ func Summarise(rs []Result, key func(Result) string) []Summary {
 		s.Tally.Words += r.Words
 		s.Audio += r.Audio
 		s.Busy += r.Busy
+		s.CPU += r.CPU
 		if r.Label != "" {
 			s.Judged++
 			if r.Right() {
@@ -219,7 +227,7 @@ func Write(w io.Writer, rs []Result) {
 	}
 	fmt.Fprintf(w, "worst voice: %s, %.0f%% word accuracy\n", worst.Name, 100*worst.Tally.Accuracy())
 	if a := all[0]; a.Audio > 0 {
-		fmt.Fprintf(w, "real-time factor (analysis time / audio time, one call at a time): %.3f\n", a.Busy.Seconds()/a.Audio.Seconds())
+		fmt.Fprintf(w, "real-time factor (analysis time / audio time, one call at a time): %.3f wall, %.3f processor\n", a.Busy.Seconds()/a.Audio.Seconds(), a.CPU.Seconds()/a.Audio.Seconds())
 	}
 }
 
@@ -236,6 +244,15 @@ func section(w io.Writer, by string, ss []Summary) {
 		}
 		fmt.Fprintf(w, "%-36s %5d %7d %7.0f%% %15s%s\n", s.Name, s.Files, s.Tally.Words, 100*s.Tally.Accuracy(), v, failed)
 	}
+}
+
+// cpuTime is the processor time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func dash(s string) string {

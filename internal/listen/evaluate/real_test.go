@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/speech/sphinx"
@@ -15,15 +14,17 @@ import (
 	"github.com/clearline/clearline/internal/speech/wav"
 )
 
-// RealFloor is the word accuracy the shipped recogniser must keep on Debian's recorded
-// voices through the telephone path. It sits a little under what was measured (README,
-// "Listening in the call"), so that a front-end or model change that hurts real speech
-// fails the build.
-const RealFloor = 0.40
+// RealFloor is the word accuracy the telephone path must keep on Debian's recorded voices
+// with pocketsphinx's general English model. It sits a little under what was measured
+// (README, "Listening in the call"), so that a change to the front end — the line's band,
+// G.711, the upsampler, the decoder's settings — that hurts real speech fails the build.
+const RealFloor = 0.45
 
 // Real people's voices — Debian's pocketsphinx-testdata, put through the telephone path as
 // `clearline listen` puts a recording (band-limited to 8 kHz, µ-law, the tap's upsampler,
-// the shipped recogniser) — are heard at least as well as RealFloor.
+// pocketsphinx) — are heard at least as well as RealFloor. The recordings (playing cards,
+// Jane Austen, digits) are far from the domain model's calls, so the general model hears
+// them: what is measured is the front end, not the language model.
 func TestRealVoicesThroughTheTelephonePath(t *testing.T) {
 	recs, err := voices.Real(voices.TestData)
 	if err != nil {
@@ -55,18 +56,13 @@ func TestRealVoicesThroughTheTelephonePath(t *testing.T) {
 	if len(files) != 12 {
 		t.Fatalf("%d recordings, want 12", len(files))
 	}
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc := cfg.Listening
-	rec, err := sphinx.New(sphinx.Options{Mode: sphinx.Mode(lc.Mode), ModelDir: lc.ModelDir, Decoders: 1})
+	rec, err := sphinx.New(sphinx.Options{Mode: sphinx.General, Decoders: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rec.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rs := Run(listen.New(rec, detect.New(), listen.DefaultPolicy, listen.NoMetrics{}, quiet), files)
+	rs := Run(listen.New(rec, detect.New(), listen.DefaultPolicy, listen.NoMetrics{}, quiet), files, nil)
 	all := Summarise(rs, func(Result) string { return "" })[0]
 	for _, r := range rs {
 		if r.Err != nil {

@@ -9,8 +9,10 @@
 //     standard input).
 //  3. The recogniser sends one line of JSON per utterance as each ends, offsets in seconds
 //     from the start of the stream: {"text":"we need you to withdraw cash","start":3.1,"end":5.4}
-//     and closes its side once it has sent the last. A line {"error":"..."} reports a
-//     failure; the guard logs it and the call goes on unanalysed.
+//     and closes its side once it has sent the last. A result may carry the recogniser's
+//     next-best readings, best first: "alternatives":["we need you to withdraw cash", ...];
+//     the detector reads them too. A line {"error":"..."} reports a failure; the guard logs
+//     it and the call goes on unanalysed.
 //
 // A recogniser that stops reading for longer than the write timeout is given up on for that
 // call; the call itself is never held up. `clearline asr` is a reference recogniser
@@ -49,7 +51,9 @@ type Result struct {
 	Text  string  `json:"text,omitempty"`
 	Start float64 `json:"start,omitempty"`
 	End   float64 `json:"end,omitempty"`
-	Error string  `json:"error,omitempty"`
+	// Alternatives are next-best readings of the same speech (optional).
+	Alternatives []string `json:"alternatives,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // Options choose the recogniser: Address (host:port) or Command (program and arguments).
@@ -212,7 +216,7 @@ func (s *stream) collect() ([]speech.Utterance, error) {
 }
 
 func utterance(r Result) speech.Utterance {
-	return speech.Utterance{Text: r.Text, Start: seconds(r.Start), End: seconds(r.End)}
+	return speech.Utterance{Text: r.Text, Start: seconds(r.Start), End: seconds(r.End), Alternatives: r.Alternatives}
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
@@ -273,7 +277,7 @@ func Serve(rw io.ReadWriter, rec speech.Recognizer) error {
 	}
 	send := func(us []speech.Utterance) error {
 		for _, u := range us {
-			if err := enc.Encode(Result{Text: u.Text, Start: u.Start.Seconds(), End: u.End.Seconds()}); err != nil {
+			if err := enc.Encode(Result{Text: u.Text, Start: u.Start.Seconds(), End: u.End.Seconds(), Alternatives: u.Alternatives}); err != nil {
 				return err
 			}
 		}

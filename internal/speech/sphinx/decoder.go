@@ -6,6 +6,7 @@ package sphinx
 #cgo pkg-config: pocketsphinx
 #include <stdlib.h>
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 
 static ps_decoder_t *clearline_init(int argc, char **argv) {
 	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, 1);
@@ -13,6 +14,35 @@ static ps_decoder_t *clearline_init(int argc, char **argv) {
 	ps_decoder_t *ps = ps_init(cfg);
 	cmd_ln_free_r(cfg);
 	return ps;
+}
+
+// clearline_cmn_save copies the decoder's running cepstral mean.
+static mfcc_t *clearline_cmn_save(ps_decoder_t *ps) {
+	cmn_t *cmn = ps_get_feat(ps)->cmn_struct;
+	if (cmn == NULL) return NULL;
+	mfcc_t *v = malloc(sizeof(mfcc_t) * cmn->veclen);
+	cmn_live_get(cmn, v);
+	return v;
+}
+
+// clearline_cmn_restore sets the decoder's running cepstral mean to a saved one.
+static void clearline_cmn_restore(ps_decoder_t *ps, mfcc_t *v) {
+	cmn_t *cmn = ps_get_feat(ps)->cmn_struct;
+	if (cmn != NULL && v != NULL) cmn_live_set(cmn, v);
+}
+
+// clearline_read_lm reads a language model on its own, for looking words up.
+static ngram_model_t *clearline_read_lm(const char *path, logmath_t **lmath) {
+	err_set_logfp(NULL); // as every decoder's -logfn /dev/null does
+	*lmath = logmath_init(1.0001, 0, 0);
+	return ngram_model_read(NULL, path, NGRAM_AUTO, *lmath);
+}
+
+// clearline_unigram is the log probability of word in lm, or 1 if it has none.
+static int32 clearline_unigram(ngram_model_t *lm, const char *word) {
+	int32 wid = ngram_wid(lm, word), n;
+	if (wid == ngram_unknown_wid(lm)) return 1;
+	return ngram_ng_score(lm, wid, NULL, 0, &n);
 }
 
 // clearline_mix makes the decoder search a linear interpolation of the domain and general
@@ -42,12 +72,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/clearline/clearline/internal/speech"
 )
+
+// Built says whether this build has pocketsphinx in it: it has.
+const Built = true
 
 // Recognizer is a pool of pocketsphinx decoders.
 type Recognizer struct {
@@ -64,7 +99,47 @@ type Recognizer struct {
 	closed bool
 }
 
-type decoder struct{ ps *C.ps_decoder_t }
+type decoder struct {
+	ps   *C.ps_decoder_t
+	mean *C.mfcc_t // the cepstral mean after the warm-up, for Options.FreshMean
+}
+
+func (d *decoder) free() {
+	C.ps_free(d.ps)
+	C.free(unsafe.Pointer(d.mean))
+}
+
+// commonWords returns the n words of the language model at path that it finds most
+// likely on their own, among candidates.
+func commonWords(path string, candidates []string, n int) ([]string, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var lmath *C.logmath_t
+	lm := C.clearline_read_lm(cpath, &lmath)
+	if lm == nil {
+		return nil, fmt.Errorf("pocketsphinx cannot read the language model %s", path)
+	}
+	defer C.logmath_free(lmath)
+	defer C.ngram_model_free(lm)
+	type scored struct {
+		w string
+		s int32
+	}
+	var ws []scored
+	for _, w := range candidates {
+		cw := C.CString(w)
+		if sc := int32(C.clearline_unigram(lm, cw)); sc <= 0 {
+			ws = append(ws, scored{w, sc})
+		}
+		C.free(unsafe.Pointer(cw))
+	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].s > ws[j].s })
+	out := make([]string, 0, min(n, len(ws)))
+	for _, w := range ws[:min(n, len(ws))] {
+		out = append(out, w.w)
+	}
+	return out, nil
+}
 
 // New loads one decoder at once, so that a missing model is reported at start-up; the rest
 // are loaded when first needed.
@@ -74,6 +149,12 @@ func New(o Options) (speech.Recognizer, error) {
 	}
 	if o.Decoders <= 0 {
 		o.Decoders = 1
+	}
+	switch {
+	case o.Alternatives == 0:
+		o.Alternatives = DefaultAlternatives
+	case o.Alternatives < 0:
+		o.Alternatives = 0
 	}
 	dir, err := os.MkdirTemp("", "clearline-sphinx-")
 	if err != nil {
@@ -148,6 +229,9 @@ func (r *Recognizer) load() (*decoder, error) {
 		C.ps_free(ps)
 		return nil, err
 	}
+	if r.opts.FreshMean {
+		d.mean = C.clearline_cmn_save(ps)
+	}
 	return d, nil
 }
 
@@ -181,6 +265,7 @@ func (r *Recognizer) Start(string) (speech.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	C.clearline_cmn_restore(d.ps, d.mean) // nothing without FreshMean
 	if C.ps_start_utt(d.ps) < 0 {
 		r.put(d)
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
@@ -217,7 +302,7 @@ func (r *Recognizer) put(d *decoder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		C.ps_free(d.ps)
+		d.free()
 		r.made--
 		return
 	}
@@ -233,7 +318,7 @@ func (r *Recognizer) Close() error {
 	}
 	r.closed = true
 	for _, d := range r.free {
-		C.ps_free(d.ps)
+		d.free()
 		r.made--
 	}
 	r.free = nil
@@ -285,7 +370,11 @@ func (s *stream) cut() (*speech.Utterance, error) {
 	var score C.int32
 	text := ""
 	if h := C.ps_get_hyp(s.d.ps, &score); h != nil {
-		text = strings.Join(strings.Fields(C.GoString(h)), " ")
+		text = words(C.GoString(h))
+	}
+	var alts []string
+	if text != "" && s.r.opts.Alternatives > 0 {
+		alts = s.d.nbest(text, s.r.opts.Alternatives)
 	}
 	if C.ps_start_utt(s.d.ps) < 0 {
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
@@ -293,7 +382,42 @@ func (s *stream) cut() (*speech.Utterance, error) {
 	if text == "" {
 		return nil, nil
 	}
-	return &speech.Utterance{Text: text, Start: speech.SampleTime(s.start), End: speech.SampleTime(s.written)}, nil
+	return &speech.Utterance{Text: text, Start: speech.SampleTime(s.start), End: speech.SampleTime(s.written), Alternatives: alts}, nil
+}
+
+// nbest reads up to n readings of the last utterance other than best from its lattice.
+func (d *decoder) nbest(best string, n int) []string {
+	var out []string
+	nb := C.ps_nbest(d.ps)
+	for tries := 0; nb != nil && len(out) < n && tries < 4*n; tries++ {
+		var score C.int32
+		if h := C.ps_nbest_hyp(nb, &score); h != nil {
+			if t := words(C.GoString(h)); t != "" && t != best && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+		nb = C.ps_nbest_next(nb) // frees the iterator at the end
+	}
+	if nb != nil {
+		C.ps_nbest_free(nb)
+	}
+	return out
+}
+
+// words is a hypothesis without pocketsphinx's markers (<s>, <sil>, [NOISE]) and
+// alternative-pronunciation suffixes ("the(2)").
+func words(hyp string) string {
+	var out []string
+	for _, w := range strings.Fields(hyp) {
+		if strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") {
+			continue
+		}
+		if i := strings.IndexByte(w, '('); i > 0 {
+			w = w[:i]
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
 }
 
 func (s *stream) Close() ([]speech.Utterance, error) {

@@ -106,3 +106,46 @@ func TestMissingModelIsReported(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the Debian package", err)
 	}
 }
+
+// With Alternatives, utterances carry other readings than their best one, each once; with
+// FreshMean, a decoder hears the same call the same way whatever it heard before.
+func TestAlternativesAndFreshMean(t *testing.T) {
+	r, err := sphinx.New(sphinx.Options{Decoders: 1, Alternatives: 3, FreshMean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	a, err := speechtest.Speak(scripts(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := recognise(t, r, a)
+	alts := 0
+	for _, u := range first {
+		seen := map[string]bool{u.Text: true}
+		for _, alt := range u.Alternatives {
+			if seen[alt] || alt == "" {
+				t.Errorf("utterance %q: alternative %q repeated or empty", u.Text, alt)
+			}
+			seen[alt] = true
+		}
+		alts += len(u.Alternatives)
+	}
+	if alts == 0 {
+		t.Errorf("no alternatives in %d utterances", len(first))
+	}
+	other, err := speechtest.Speak(scripts(t)[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	recognise(t, r, other) // another caller, another voice level and line
+	again := recognise(t, r, a)
+	if len(again) != len(first) {
+		t.Fatalf("%d utterances the second time, %d the first", len(again), len(first))
+	}
+	for i := range first {
+		if first[i].Text != again[i].Text {
+			t.Errorf("utterance %d: %q, then %q after another call", i, first[i].Text, again[i].Text)
+		}
+	}
+}

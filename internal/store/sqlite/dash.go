@@ -492,3 +492,9 @@ func (s *Store) MarkDelivery(ctx context.Context, d dash.Delivery) error {
 		d.State, d.Attempts, micros(d.NextAt), d.LastError, nullMicros(d.DeliveredAt), d.AlertID, d.UserID, d.Channel)
 	return affected(res, err)
 }
+
+// RenameHousehold changes the name the dashboard shows for a household.
+func (s *Store) RenameHousehold(ctx context.Context, id, name string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE households SET name = ? WHERE id = ?`, name, id)
+	return affected(res, err)
+}

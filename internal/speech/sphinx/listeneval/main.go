@@ -4,8 +4,12 @@
 // word accuracy per voice, the worst voice, verdicts right, and the real-time factor.
 // `make listen-eval` runs it with today's shipped setting beside the others.
 //
-// A setting is NAME=MODE[,WEIGHT][,-ARG,VALUE...]: a pocketsphinx mode, the domain model's
-// weight for mode mixed, and further pocketsphinx arguments.
+// A setting is NAME=MODE[,OPTION...], a pocketsphinx mode and options (sphinx.Options):
+// weight=W and vocab=N, the domain model's share and the general words kept in mode mixed;
+// fresh, each call starting from the warm-up's cepstral mean; nbest=N, alternatives handed
+// to the detector (default sphinx.DefaultAlternatives; nbest=0 for none, as shipped until
+// 2026-12); up=U, the tap's upsampling (speech.Upsampling); and last, pocketsphinx's
+// own arguments (-vad_threshold,3,...).
 package main
 
 import (
@@ -23,6 +27,7 @@ import (
 	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/listen/evaluate"
+	"github.com/clearline/clearline/internal/speech"
 	"github.com/clearline/clearline/internal/speech/score"
 	"github.com/clearline/clearline/internal/speech/sphinx"
 )
@@ -53,24 +58,43 @@ func main() {
 type setting struct {
 	name string
 	opts sphinx.Options
+	up   speech.Upsampling
 }
 
 func parse(spec string) (setting, error) {
 	name, rest, ok := strings.Cut(spec, "=")
 	if !ok || name == "" {
-		return setting{}, fmt.Errorf("setting %q: want NAME=MODE[,WEIGHT][,-ARG,VALUE...]", spec)
+		return setting{}, fmt.Errorf("setting %q: want NAME=MODE[,OPTION...]", spec)
 	}
 	parts := strings.Split(rest, ",")
 	s := setting{name: name, opts: sphinx.Options{Mode: sphinx.Mode(parts[0]), Decoders: 1}}
-	parts = parts[1:]
-	if len(parts) > 0 && !strings.HasPrefix(parts[0], "-") {
-		w, err := strconv.ParseFloat(parts[0], 64)
-		if err != nil {
-			return setting{}, fmt.Errorf("setting %q: weight: %w", spec, err)
+	for i := 1; i < len(parts); i++ {
+		p := parts[i]
+		key, val, _ := strings.Cut(p, "=")
+		var err error
+		switch {
+		case strings.HasPrefix(p, "-"): // pocketsphinx's own arguments, to the end
+			s.opts.Args = parts[i:]
+			return s, nil
+		case p == "fresh":
+			s.opts.FreshMean = true
+		case key == "weight":
+			s.opts.DomainWeight, err = strconv.ParseFloat(val, 64)
+		case key == "vocab":
+			s.opts.Vocabulary, err = strconv.Atoi(val)
+		case key == "nbest":
+			if s.opts.Alternatives, err = strconv.Atoi(val); s.opts.Alternatives == 0 {
+				s.opts.Alternatives = -1 // none (0 is sphinx's default)
+			}
+		case key == "up":
+			s.up, err = speech.ParseUpsampling(val)
+		default:
+			err = fmt.Errorf("unknown option %q", p)
 		}
-		s.opts.DomainWeight, parts = w, parts[1:]
+		if err != nil {
+			return setting{}, fmt.Errorf("setting %q: %w", spec, err)
+		}
 	}
-	s.opts.Args = parts
 	return s, nil
 }
 
@@ -204,15 +228,21 @@ func run(specs []string, bench, real, only, out string, jobs int) error {
 			}
 			return fmt.Sprintf("%d / %d", miss, fp)
 		})
-		row("real-time factor", func(rs []evaluate.Result) string {
+		row("real-time factor, wall", func(rs []evaluate.Result) string {
 			a := all(rs)
 			return fmt.Sprintf("%.3f", a.Busy.Seconds()/a.Audio.Seconds())
 		})
+		if jobs == 1 {
+			row("cores per call (processor)", func(rs []evaluate.Result) string {
+				a := all(rs)
+				return fmt.Sprintf("%.3f", a.CPU.Seconds()/a.Audio.Seconds())
+			})
+		}
 		row("failed", func(rs []evaluate.Result) string { return strconv.Itoa(all(rs).Failed) })
 	}
 	fmt.Println()
 	for _, s := range ss {
-		fmt.Printf("%s: %s %v (full report: %s)\n", s.name, s.opts.Mode, s.opts.Args, filepath.Join(out, s.name+".txt"))
+		fmt.Printf("%s: %s, weight %v, vocabulary %d, alternatives %d, upsampling %s, %v (full report: %s)\n", s.name, s.opts.Mode, s.opts.DomainWeight, s.opts.Vocabulary, s.opts.Alternatives, s.up, s.opts.Args, filepath.Join(out, s.name+".txt"))
 	}
 	return nil
 }
@@ -225,6 +255,7 @@ func measure(s setting, sets []set, out string) ([][]evaluate.Result, error) {
 	defer rec.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l := listen.New(rec, detect.New(), listen.DefaultPolicy, listen.NoMetrics{}, quiet)
+	l.SetUpsampling(s.up)
 	f, err := os.Create(filepath.Join(out, s.name+".txt"))
 	if err != nil {
 		return nil, err
@@ -232,7 +263,7 @@ func measure(s setting, sets []set, out string) ([][]evaluate.Result, error) {
 	defer f.Close()
 	var res [][]evaluate.Result
 	for _, st := range sets {
-		rs := evaluate.Run(l, st.recs)
+		rs := evaluate.Run(l, st.recs, nil)
 		fmt.Fprintf(f, "== %s (%s)\n", st.name, rec.Name())
 		evaluate.Write(f, rs)
 		fmt.Fprintln(f)

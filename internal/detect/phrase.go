@@ -1,0 +1,333 @@
+package detect
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Rules are written as phrase patterns over words, the unit a speech recogniser writes, and
+// matched against a segment's words rather than its characters. A pattern is a sequence of
+// elements separated by spaces:
+//
+//	word            that word
+//	a|b|c           one of these words
+//	{x y|z}         one of these phrases; inside, a/b is one of two words at that place
+//	[x y|z]         an optional phrase
+//	~4              up to four words of anything
+//	_               any one word
+//	#  #3           a number; a number of at least three digits
+//	*shire  pre*    a word ending in "shire"; a word starting with "pre"
+//
+// Every word a pattern names is in one vocabulary; each segment's words are looked up in it
+// once, so matching compares small integers. A pattern whose first element is a word (or a
+// choice of words) is tried only where the text has one of them.
+
+// matcher matches one word of the text.
+type matcher struct {
+	kind matcherKind
+	ids  []int32 // mWords: the vocabulary ids of the words
+	s    string  // mSuffix, mPrefix
+	min  int     // mNumber: fewest digits
+	// minor: the word is a small one (the, to, of…) a phrase still matches without.
+	minor bool
+}
+
+// minorWords are the words a recogniser most often drops or mishears, and that carry little
+// of a phrase's meaning.
+var minorWords = map[string]bool{"the": true, "a": true, "an": true, "to": true, "of": true, "on": true, "for": true,
+	"in": true, "your": true, "my": true, "our": true, "is": true, "be": true, "and": true, "it": true,
+	"this": true, "that": true, "at": true, "with": true, "from": true, "has": true, "have": true, "been": true, "will": true, "are": true}
+
+type matcherKind uint8
+
+const (
+	mWords matcherKind = iota
+	mNumber
+	mSuffix
+	mPrefix
+	mAny
+)
+
+// element is one part of a pattern: a choice of phrases, or a gap.
+type element struct {
+	alts     [][]matcher // the phrases, each a sequence of word matchers; nil for a gap
+	gap      int         // a gap: up to this many words
+	optional bool
+}
+
+// pattern is a compiled phrase pattern.
+type pattern struct {
+	src   string
+	elems []element
+}
+
+// token is one word of a segment, looked up in the vocabulary.
+type token struct {
+	w      string
+	id     int32 // the word's vocabulary id, or -1
+	alike  int32 // the key word this word sounds like (see soundalike.go), or -1
+	digits int   // len(w) when w is all digits, else 0
+}
+
+// vocab numbers every word the patterns name.
+type vocab struct {
+	ids   map[string]int32
+	words []string
+}
+
+func (v *vocab) id(w string) int32 {
+	if id, ok := v.ids[w]; ok {
+		return id
+	}
+	id := int32(len(v.words))
+	v.ids[w] = id
+	v.words = append(v.words, w)
+	return id
+}
+
+// compile parses a pattern, adding its words to v.
+func compile(src string, v *vocab) (*pattern, error) {
+	p := &pattern{src: src}
+	rest := strings.TrimSpace(src)
+	for rest != "" {
+		var part string
+		switch rest[0] {
+		case '{', '[':
+			close := map[byte]byte{'{': '}', '[': ']'}[rest[0]]
+			end := strings.IndexByte(rest, close)
+			if end < 0 {
+				return nil, fmt.Errorf("pattern %q: %q is not closed", src, rest[0])
+			}
+			part, rest = rest[:end+1], strings.TrimSpace(rest[end+1:])
+			e := element{optional: part[0] == '['}
+			for _, phrase := range strings.Split(part[1:len(part)-1], "|") {
+				seq, err := compileSeq(phrase, "/", v)
+				if err != nil {
+					return nil, fmt.Errorf("pattern %q: %w", src, err)
+				}
+				e.alts = append(e.alts, seq)
+			}
+			p.elems = append(p.elems, e)
+			continue
+		}
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			part, rest = rest[:i], strings.TrimSpace(rest[i+1:])
+		} else {
+			part, rest = rest, ""
+		}
+		if n, ok := strings.CutPrefix(part, "~"); ok {
+			g, err := strconv.Atoi(n)
+			if err != nil || g < 1 {
+				return nil, fmt.Errorf("pattern %q: bad gap %q", src, part)
+			}
+			p.elems = append(p.elems, element{gap: g})
+			continue
+		}
+		seq, err := compileSeq(part, "|", v)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", src, err)
+		}
+		p.elems = append(p.elems, element{alts: [][]matcher{seq}})
+	}
+	if len(p.elems) == 0 {
+		return nil, fmt.Errorf("pattern %q is empty", src)
+	}
+	if p.elems[0].alts == nil || p.elems[len(p.elems)-1].alts == nil {
+		return nil, fmt.Errorf("pattern %q starts or ends with a gap", src)
+	}
+	return p, nil
+}
+
+// compileSeq reads the words of one phrase; choice separates one-word choices.
+func compileSeq(phrase, choice string, v *vocab) ([]matcher, error) {
+	var seq []matcher
+	for _, w := range strings.Fields(phrase) {
+		m, err := compileWord(w, choice, v)
+		if err != nil {
+			return nil, err
+		}
+		seq = append(seq, m)
+	}
+	if len(seq) == 0 {
+		return nil, fmt.Errorf("empty phrase")
+	}
+	return seq, nil
+}
+
+func compileWord(w, choice string, v *vocab) (matcher, error) {
+	switch {
+	case w == "_":
+		return matcher{kind: mAny}, nil
+	case w == "#":
+		return matcher{kind: mNumber, min: 1}, nil
+	case strings.HasPrefix(w, "#"):
+		n, err := strconv.Atoi(w[1:])
+		if err != nil || n < 1 {
+			return matcher{}, fmt.Errorf("bad number %q", w)
+		}
+		return matcher{kind: mNumber, min: n}, nil
+	case len(w) > 1 && strings.HasPrefix(w, "*"):
+		return matcher{kind: mSuffix, s: w[1:]}, nil
+	case len(w) > 1 && strings.HasSuffix(w, "*"):
+		return matcher{kind: mPrefix, s: w[:len(w)-1]}, nil
+	}
+	m := matcher{kind: mWords, minor: true}
+	for _, c := range strings.Split(w, choice) {
+		m.minor = m.minor && minorWords[c]
+		if c == "" || strings.ContainsAny(c, "{}[]~#*_/|") {
+			return matcher{}, fmt.Errorf("bad word %q", w)
+		}
+		m.ids = append(m.ids, v.id(c))
+	}
+	return m, nil
+}
+
+func (m *matcher) match(t *token) bool {
+	switch m.kind {
+	case mWords:
+		for _, id := range m.ids {
+			if t.id == id || t.alike == id {
+				return true
+			}
+		}
+		return false
+	case mNumber:
+		return t.digits >= m.min
+	case mSuffix:
+		return len(t.w) > len(m.s) && strings.HasSuffix(t.w, m.s)
+	case mPrefix:
+		return len(t.w) > len(m.s) && strings.HasPrefix(t.w, m.s)
+	}
+	return true
+}
+
+// matchAt matches the pattern at toks[j] and returns where the match ends.
+func (p *pattern) matchAt(toks []token, j int) (int, bool) { return matchElems(p.elems, toks, j) }
+
+func matchElems(es []element, toks []token, j int) (int, bool) {
+	if len(es) == 0 {
+		return j, true
+	}
+	e := &es[0]
+	if e.alts == nil {
+		// Shortest gap first, so evidence stays tight.
+		for g := 0; g <= e.gap && j+g <= len(toks); g++ {
+			if end, ok := matchElems(es[1:], toks, j+g); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	for _, seq := range e.alts {
+		if k, ok := matchSeq(seq, toks, j); ok {
+			if end, ok := matchElems(es[1:], toks, k); ok {
+				return end, true
+			}
+		}
+	}
+	if e.optional {
+		return matchElems(es[1:], toks, j)
+	}
+	return 0, false
+}
+
+func matchSeq(seq []matcher, toks []token, j int) (int, bool) {
+	if end, ok := matchExact(seq, toks, j); ok || !fuzzy || len(seq) < 3 {
+		return end, ok
+	}
+	// A recogniser gets about every third word wrong on a telephone line, the short ones
+	// most: a phrase of three words or more still matches with one small word inside it
+	// misheard or missing ("stay on a line", "stay on line"). Its first and last words, and
+	// every word that carries its meaning, must be right.
+	for _, misheard := range []bool{true, false} {
+		for i := 1; i < len(seq)-1; i++ {
+			if !seq[i].minor {
+				continue
+			}
+			if end, ok := matchExcept(seq, toks, j, i, misheard); ok {
+				return end, true
+			}
+		}
+	}
+	return 0, false
+}
+
+var fuzzy = true
+
+func matchExact(seq []matcher, toks []token, j int) (int, bool) {
+	if j+len(seq) > len(toks) {
+		return 0, false
+	}
+	for i := range seq {
+		if !seq[i].match(&toks[j+i]) {
+			return 0, false
+		}
+	}
+	return j + len(seq), true
+}
+
+// matchExcept matches seq with its word skip taken by any word of the text (misheard), or
+// absent from it.
+func matchExcept(seq []matcher, toks []token, j, skip int, misheard bool) (int, bool) {
+	n := len(seq)
+	if !misheard {
+		n--
+	}
+	if j+n > len(toks) {
+		return 0, false
+	}
+	k := j
+	for i := range seq {
+		if i == skip {
+			if misheard {
+				k++
+			}
+			continue
+		}
+		if !seq[i].match(&toks[k]) {
+			return 0, false
+		}
+		k++
+	}
+	return k, true
+}
+
+// start is one way a match of a pattern can begin: an alternative of its first element,
+// or (alt -1) the whole pattern, for one whose first element is optional.
+type start struct {
+	rule, alt int
+}
+
+// starts lists the ways a match of p, rule number rule, can begin: by the vocabulary id of
+// the first word for alternatives that begin with a word, and the rest apart, to be tried at
+// every word of the text.
+func (p *pattern) starts(rule int, byWord map[int32][]start) (anywhere []start) {
+	e := p.elems[0]
+	if e.optional {
+		return []start{{rule, -1}}
+	}
+	for a, seq := range e.alts {
+		if seq[0].kind != mWords {
+			anywhere = append(anywhere, start{rule, a})
+			continue
+		}
+		for _, id := range seq[0].ids {
+			byWord[id] = append(byWord[id], start{rule, a})
+		}
+	}
+	return anywhere
+}
+
+// matchFrom matches p at toks[j] beginning with alternative alt of its first element (-1:
+// any way) and returns where the match ends.
+func (p *pattern) matchFrom(alt int, toks []token, j int) (int, bool) {
+	if alt < 0 {
+		return matchElems(p.elems, toks, j)
+	}
+	k, ok := matchSeq(p.elems[0].alts[alt], toks, j)
+	if !ok {
+		return 0, false
+	}
+	return matchElems(p.elems[1:], toks, k)
+}
