@@ -170,17 +170,21 @@ hub:
 			t.Logf("guard log:\n%s", tail(g.logs.String(), 60))
 		}
 	})
+	// Ready when both the SIP and the web listener take connections: the web server starts
+	// beside the guard, a moment after it.
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", g.sip)
-		if err == nil {
-			c.Close()
-			break
+	for _, addr := range []string{g.sip, g.http} {
+		for {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("guard did not start (%s): %v\n%s", addr, err, g.logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("guard did not start: %v\n%s", err, g.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return g
 }
