@@ -26,17 +26,17 @@ say test_call "This is a test call from your call guard. This phone rings throug
 say scam_warning "Call guard warning. This call has signs of a scam. The police and your bank never ask you to withdraw cash or hand over your card. Hang up now."
 
 # Asking the caller who they are (internal/guard/ask.go) comes before the phones ring, so its
-# prompts are spoken a little faster and without the synthesiser's leading and trailing
-# silence. The questions to the caller...
-say() { # name text
-	espeak-ng -v en-gb -s 160 -w "$tmp/$1.wav" "$2"
+# prompts are spoken a little faster (the questions to the caller faster still) and without
+# the synthesiser's leading and trailing silence. The questions to the caller...
+say() { # name text [words a minute]
+	espeak-ng -v en-gb -s "${3:-160}" -w "$tmp/$1.wav" "$2"
 	sox -D "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul" \
 		silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse pad 0 0.1
 	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 80 )) cs)"
 }
-say ask_who "Call guard. Which organisation are you calling from?"
-say ask_id "Your I D number, please: say each digit, or key it in."
-say ask_hold "Thank you. Please hold."
+say ask_who "Call guard. Which organisation are you calling from?" 175
+say ask_id "Your I D number, digit by digit, or key it in." 175
+say ask_hold "Thank you. Please hold." 175
 # ...and what the resident hears: who the caller says they are, their own words, the ID
 # number they gave, the advice for such callers and the keys to press.
 say claim_police "Call guard. The caller says they are the police. They said:"
