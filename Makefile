@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval package package-deps install-test clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval package package-deps install-test claim-eval claim-dict clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
@@ -84,6 +84,15 @@ voice-bench: test-deps
 LISTEN_SETTINGS ?= -setting shipped-2026-11=domain,nbest=0 -setting shipped=domain -setting mixed=mixed
 listen-eval: test-deps
 	$(GO) run ./internal/speech/sphinx/listeneval $(LISTEN_SETTINGS) | tee artifacts/listen-eval.txt
+
+## claim-eval: asking callers who they are, on the voice bench: organisations, ID numbers,
+## answers outside the grammar, CPU and the time before the phone rings
+claim-eval: test-deps
+	$(GO) run ./internal/claim/claimeval
+
+## claim-dict: rebuild the British pronunciations of the claim grammars' words (espeak-ng)
+claim-dict:
+	$(GO) run ./internal/claim/britishgen
 
 ## detect-eval: the detector's figures on the dev split (never trained on)
 detect-eval:

@@ -147,6 +147,8 @@ media:
 data_dir: %s
 listening:
   recogniser: none
+screening:
+  ask: never          # the tests of asking callers (ask_test.go) turn it on
 hub:
   run: false
 `, g.sip, trunkIP, g.trunkPort, trunkIP, phoneIP, g.phonePort, g.http, g.mediaLo, g.mediaHi, filepath.Join(g.dir, "data"))
@@ -168,17 +170,21 @@ hub:
 			t.Logf("guard log:\n%s", tail(g.logs.String(), 60))
 		}
 	})
+	// Ready when both the SIP and the web listener take connections: the web server starts
+	// beside the guard, a moment after it.
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", g.sip)
-		if err == nil {
-			c.Close()
-			break
+	for _, addr := range []string{g.sip, g.http} {
+		for {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("guard did not start (%s): %v\n%s", addr, err, g.logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("guard did not start: %v\n%s", err, g.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return g
 }
@@ -472,9 +478,9 @@ func (g *guard) callerAs(number, name, scenario string, args ...string) *sipp {
 }
 
 // trunk runs a SIPp provider (UAS) at the trunk's address.
-func (g *guard) trunk(scenario string) *sipp {
-	return runSIPp(g.t, "trunk", scenario, "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)))
+func (g *guard) trunk(scenario string, args ...string) *sipp {
+	return runSIPp(g.t, "trunk", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
+		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP))}, args...)...)
 }
 
 // dial runs a SIPp phone (UAC) placing a call to number through the guard.

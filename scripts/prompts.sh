@@ -25,6 +25,39 @@ say dictated_number "Call guard. A caller whose call had signs of a scam gave yo
 say test_call "This is a test call from your call guard. This phone rings through it. Goodbye."
 say scam_warning "Call guard warning. This call has signs of a scam. The police and your bank never ask you to withdraw cash or hand over your card. Hang up now."
 
+# Asking the caller who they are (internal/guard/ask.go) comes before the phones ring, so its
+# prompts are spoken a little faster (the questions to the caller faster still) and without
+# the synthesiser's leading and trailing silence. The questions to the caller...
+say() { # name text [words a minute]
+	espeak-ng -v en-gb -s "${3:-160}" -w "$tmp/$1.wav" "$2"
+	sox -D "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul" \
+		silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse pad 0 0.1
+	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 80 )) cs)"
+}
+say ask_who "Call guard. Which organisation are you calling from?" 175
+say ask_id "Your I D number, digit by digit, or key it in." 175
+say ask_hold "Thank you. Please hold." 175
+# ...and what the resident hears: who the caller says they are, their own words, the ID
+# number they gave, the advice for such callers and the keys to press.
+say claim_police "Call guard. The caller says they are the police. They said:"
+say claim_bank "Call guard. The caller says they are from a bank. They said:"
+say claim_government "Call guard. The caller says they are from a government office or a public service. They said:"
+say claim_company "Call guard. The caller says they are from a company. They said:"
+say claim_family "Call guard. The caller says they are family. They said:"
+say claim_unknown "Call guard. The caller did not name an organisation I know. They said:"
+say claim_silent "Call guard. The caller would not answer when I asked who they are."
+say claim_id "They gave the I D number"
+say claim_no_id "They gave no I D number."
+for d in 0:zero 1:one 2:two 3:three 4:four 5:five 6:six 7:seven 8:eight 9:nine; do say "digit_${d%%:*}" "${d#*:}"; done
+say advice_police "The police never ask you for money, your card or your PIN."
+say advice_bank "Your bank never asks you to move your money, or for your card or your PIN."
+say advice_government "The tax office and the government never ask for payment over the phone."
+say advice_company "Never let a caller onto your computer, or give them your bank details."
+say advice_family "If you are not sure it is them, hang up, and ring them on the number you know."
+say choice_police "Press 1 to talk to them. Press 2, and I will ring the police on 1 0 1 for you now. Press 3 to refuse the call."
+say choice_bank "Press 1 to talk to them. Press 2, and I will ring your bank for you now. Press 3 to refuse the call."
+say choice_other "Press 1 to talk to them, or 3 to refuse the call."
+
 # The speech recogniser's warm-up: a few seconds of telephone-band speech each pocketsphinx
 # decoder hears once when it is loaded, so that its cepstral mean is that of a phone line
 # before the first caller's first words (which are usually who they claim to be).

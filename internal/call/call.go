@@ -145,6 +145,28 @@ type Call struct {
 	Legs    []Leg    `json:"legs"`
 	// Risk is what listening to the call found; nil for calls that were not listened to.
 	Risk *Risk `json:"risk,omitempty"`
+	// Claim is who the caller said they were when the guard asked them; nil for calls the
+	// guard did not ask.
+	Claim *Claim `json:"claim,omitempty"`
+}
+
+// Claim is who an asked caller said they were, heard against the guard's grammars.
+type Claim struct {
+	// Kind is police, bank, government, company, family or unknown.
+	Kind string `json:"kind"`
+	// Organisation is the organisation's name ("Metropolitan Police"), empty if none.
+	Organisation string `json:"organisation"`
+	// IDNumber is the ID or collar number the caller gave, as digits, empty if none.
+	IDNumber string `json:"id_number"`
+	// NameAudio says the caller's answers were recorded (and played to the resident).
+	NameAudio bool `json:"name_audio"`
+	// Answered says the caller answered the question; false for silence or a recording
+	// that did not stop to listen.
+	Answered bool `json:"answered"`
+	// Words are what the grammars heard, the answers separated by " | ".
+	Words string `json:"words,omitempty"`
+	// Choice is what the resident chose: talk, ring_police, ring_bank, refuse, or none.
+	Choice string `json:"choice,omitempty"`
 }
 
 // Risk is the running analysis of what the caller says: the detector's risk after each

@@ -9,7 +9,9 @@
 //     numbers), within RangeWindow, sharing at least one script indicator;
 //   - the same district and the same claimed authority (the same force, or "bank"), sharing
 //     at least two script indicators, within ScriptWindow — doorstep visits and withheld
-//     numbers have no number to match on.
+//     numbers have no number to match on;
+//   - the same ID number the caller gave ("my collar number is 4721"), or the same officer's
+//     name, within IDWindow: fraudsters reuse their fake identities from call to call.
 //
 // A campaign is a group of at least two reports, or one report with a loss.
 package campaign
@@ -29,7 +31,11 @@ type Report struct {
 	// Number is the caller's number in E.164 (+441632960123); empty when withheld or in person.
 	Number string
 	// Claimed is who the caller said they were, normalised: a force name, "police", "bank"...
-	Claimed    string
+	Claimed string
+	// IDNumber is the ID or collar number the caller gave, as digits (IDNumber), and
+	// Officer the name they gave, normalised (Officer); empty when none.
+	IDNumber   string
+	Officer    string
 	Indicators []string
 	// Loss is money lost, in pence.
 	Loss int64
@@ -40,6 +46,7 @@ const (
 	NumberWindow = 14 * 24 * time.Hour
 	RangeWindow  = 3 * 24 * time.Hour
 	ScriptWindow = 48 * time.Hour
+	IDWindow     = 30 * 24 * time.Hour
 	// ActiveFor is how long after its latest report a campaign counts as active.
 	ActiveFor = 14 * 24 * time.Hour
 )
@@ -60,6 +67,9 @@ type Campaign struct {
 	// Indicators counts the script indicators across its reports.
 	Indicators map[string]int
 	Loss       int64
+	// IDNumbers and Officers are the ID numbers and officers' names the callers gave.
+	IDNumbers []string
+	Officers  []string
 }
 
 // DistrictDay is the districts a campaign reached on one day (UTC date).
@@ -92,6 +102,8 @@ func Detect(reports []Report, now time.Time) []Campaign {
 		}
 		return [2]string{r.District, r.Claimed}
 	}, ScriptWindow, func(a, b *Report) bool { return shared(a.Indicators, b.Indicators) >= 2 })
+	link(reports, order, u, func(r *Report) string { return r.IDNumber }, IDWindow, nil)
+	link(reports, order, u, func(r *Report) string { return r.Officer }, IDWindow, nil)
 
 	// Group by root, keeping time order within each group; only groups that can be
 	// campaigns are summarised.
@@ -146,7 +158,7 @@ func link[K comparable](reports []Report, order []int, u *union, key func(*Repor
 func build(reports []Report, members []int, now time.Time) Campaign {
 	first := &reports[members[0]]
 	c := Campaign{ID: first.ID, First: first.At, Indicators: map[string]int{}}
-	numbers, ranges, reached := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	numbers, ranges, reached, ids, officers := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, i := range members {
 		r := &reports[i]
 		c.Reports = append(c.Reports, r.ID)
@@ -162,6 +174,14 @@ func build(reports []Report, members []int, now time.Time) Campaign {
 		}
 		for _, k := range r.Indicators {
 			c.Indicators[k]++
+		}
+		if r.IDNumber != "" && !ids[r.IDNumber] {
+			ids[r.IDNumber] = true
+			c.IDNumbers = append(c.IDNumbers, r.IDNumber)
+		}
+		if r.Officer != "" && !officers[r.Officer] {
+			officers[r.Officer] = true
+			c.Officers = append(c.Officers, r.Officer)
 		}
 		day := r.At.UTC().Truncate(24 * time.Hour)
 		if len(c.Districts) == 0 || !c.Districts[len(c.Districts)-1].Day.Equal(day) {
@@ -182,6 +202,8 @@ func build(reports []Report, members []int, now time.Time) Campaign {
 	}
 	slices.Sort(c.Numbers)
 	slices.Sort(c.Ranges)
+	slices.Sort(c.IDNumbers)
+	slices.Sort(c.Officers)
 	c.Active = now.Sub(c.Latest) <= ActiveFor
 	return c
 }

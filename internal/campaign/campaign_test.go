@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -65,6 +66,11 @@ func TestLinkingRules(t *testing.T) {
 		{"doorstep, other district", Report{District: "Andover", Claimed: "hampshire police", At: at(0, 0), Indicators: courier},
 			Report{District: "Romsey", Claimed: "hampshire police", At: at(0, 1), Indicators: courier}, false},
 		{"short numbers have no block", Report{Number: "101", At: at(0, 0), Indicators: courier}, Report{Number: "105", At: at(0, 1), Indicators: courier}, false},
+		{"same fake ID number, other numbers and districts", Report{Number: "+441632960001", District: "Andover", IDNumber: "4721", At: at(0, 0)},
+			Report{Number: "+447700900123", District: "Romsey", IDNumber: "4721", At: at(25, 0)}, true},
+		{"same ID number 40 days apart", Report{IDNumber: "4721", At: at(0, 0)}, Report{IDNumber: "4721", At: at(40, 0)}, false},
+		{"other ID numbers", Report{IDNumber: "4721", At: at(0, 0)}, Report{IDNumber: "4722", At: at(0, 1)}, false},
+		{"same officer's name", Report{Officer: "detective sergeant miller", At: at(0, 0)}, Report{Officer: "detective sergeant miller", At: at(3, 0)}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,4 +153,23 @@ func BenchmarkDetect1M(b *testing.B) {
 		n = len(Detect(rs, at(40, 0)))
 	}
 	b.ReportMetric(float64(n), "campaigns")
+}
+
+func TestIdentities(t *testing.T) {
+	for in, want := range map[string]string{"4721": "4721", "PC 4721": "4721", "47 21": "4721", "12": "", "none": "", "": ""} {
+		if got := IDNumber(in); got != want {
+			t.Errorf("IDNumber(%q) = %q; want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"DS Miller": "detective sergeant miller", "Detective Sergeant Miller": "detective sergeant miller",
+		"Paul Carter": "paul carter", "Miller": "", "the sergeant": "", "": ""} {
+		if got := Officer(in); got != want {
+			t.Errorf("Officer(%q) = %q; want %q", in, got, want)
+		}
+	}
+	cs := Detect([]Report{{ID: "a", At: at(0, 0), IDNumber: "4721", Officer: "detective sergeant miller"},
+		{ID: "b", At: at(1, 0), IDNumber: "4721"}, {ID: "c", At: at(2, 0), Officer: "detective sergeant miller", IDNumber: "5050"}}, at(2, 0))
+	if len(cs) != 1 || len(cs[0].Reports) != 3 || !slices.Equal(cs[0].IDNumbers, []string{"4721", "5050"}) || !slices.Equal(cs[0].Officers, []string{"detective sergeant miller"}) {
+		t.Errorf("campaigns %+v", cs)
+	}
 }

@@ -189,11 +189,16 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		return err
 	}
 	defer asr.Close()
+	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}
+	if gr := askGrammar(cfg, log); gr != nil {
+		defer gr.Close()
+		o.Grammar = gr
+	}
 	// The guard answers calls from here on; the hub and the web server start beside it, so
 	// neither can delay a call (an external NATS cluster may take seconds to answer).
 	ctx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
-	ln := &line{parent: ctx, log: log, opts: guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}}
+	ln := &line{parent: ctx, log: log, opts: o}
 	first, err := ln.start(cfg)
 	if err != nil {
 		return err

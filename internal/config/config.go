@@ -26,6 +26,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/screen"
 )
@@ -157,6 +158,10 @@ type Screening struct {
 	// Unknown is what happens to callers no rule allowed or judged: allow (default) rings
 	// through; screen announces them first (announce-and-screen).
 	Unknown string `yaml:"unknown"`
+	// Ask is which callers the guard asks who they are before the phones ring: never,
+	// unknown (callers not on the allow-list the household has not rung lately), warned
+	// (default: callers screening warned about) or always (every caller but trusted contacts).
+	Ask string `yaml:"ask"`
 	// StirTrustStore is a directory with roots.pem and the providers' signing certificates
 	// (named as the end of their x5u URLs), for checking STIR/SHAKEN signatures offline.
 	StirTrustStore string `yaml:"stir_trust_store"`
@@ -403,7 +408,7 @@ func defaults() *Config {
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
-		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow"},
+		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow", Ask: "warned"},
 		Callback:  Callback{Police: "101"},
 		Household: Household{ID: "home", Name: "Home"},
 		Hub:       Hub{Run: true, Listen: "127.0.0.1:4222", Replicas: 1, Report: true},
@@ -538,6 +543,9 @@ func (c *Config) check() []fieldError {
 	}
 	if u := c.Screening.Unknown; u != "allow" && u != "screen" {
 		bad("$.screening.unknown", "must be allow or screen, not %q", u)
+	}
+	if _, err := claim.ParseAsking(c.Screening.Ask); err != nil {
+		bad("$.screening.ask", "%v", err)
 	}
 	if a := c.Screening.DoNotOriginate; a != "block" && a != "warn" {
 		bad("$.screening.do_not_originate", "must be block or warn, not %q", a)

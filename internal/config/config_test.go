@@ -32,6 +32,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad quiet hours", "screening:\n  quiet_hours: late\n", []string{"screening.quiet_hours (line 2)", "22:00-07:00"}},
 		{"bad do_not_originate", "screening:\n  do_not_originate: ignore\n", []string{"screening.do_not_originate (line 2)", "block or warn"}},
 		{"bad unknown", "screening:\n  unknown: ring\n", []string{"screening.unknown (line 2)", "allow or screen"}},
+		{"bad ask", "screening:\n  ask: sometimes\n", []string{"screening.ask (line 2)", "never, unknown, warned or always"}},
 		{"bad timezone", "screening:\n  timezone: Mars/Olympus\n", []string{"screening.timezone (line 2)"}},
 		{"bad recogniser", "listening:\n  recogniser: whisper\n", []string{"listening.recogniser (line 2)", "auto, pocketsphinx, external or none"}},
 		{"external without address", "listening:\n  recogniser: external\n", []string{"listening.external", "exactly one of address"}},
@@ -105,6 +106,9 @@ func TestDefaultAndEmpty(t *testing.T) {
 	}
 	if c.SIP.Listen != "127.0.0.1:5060" {
 		t.Errorf("listen = %q", c.SIP.Listen)
+	}
+	if c.Screening.Ask != "warned" {
+		t.Errorf("screening.ask = %q; the default asks callers screening warned about", c.Screening.Ask)
 	}
 }
 

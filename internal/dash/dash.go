@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/screen"
 )
 
@@ -70,11 +71,14 @@ type Settings struct {
 	Bank   string `json:"bank"`
 	Police string `json:"police"`
 	// QuietHours like 22:00-07:00 keeps unknown callers from ringing at night.
-	QuietHours string  `json:"quiet_hours"`
-	Warn       bool    `json:"warn"`
-	WarnAt     float64 `json:"warn_at"`
-	Alert      bool    `json:"alert"`
-	AlertAt    float64 `json:"alert_at"`
+	QuietHours string `json:"quiet_hours"`
+	// Ask is which callers the guard asks who they are before the phone rings: never,
+	// unknown, warned or always (screening.ask); empty keeps the configuration's.
+	Ask     string  `json:"ask,omitempty"`
+	Warn    bool    `json:"warn"`
+	WarnAt  float64 `json:"warn_at"`
+	Alert   bool    `json:"alert"`
+	AlertAt float64 `json:"alert_at"`
 }
 
 // Default thresholds: only a call in which the detector found signs can reach the warning
@@ -122,6 +126,11 @@ func (s Settings) Check() FieldErrors {
 	if s.QuietHours != "" {
 		if _, err := screen.ParseQuietHours(s.QuietHours, time.UTC); err != nil {
 			errs["quiet_hours"] = err.Error()
+		}
+	}
+	if s.Ask != "" {
+		if _, err := claim.ParseAsking(s.Ask); err != nil {
+			errs["ask"] = err.Error()
 		}
 	}
 	for _, t := range []struct {

@@ -22,11 +22,14 @@ const byeTimeout = 2 * time.Second
 // bridge is one call: the dialog the guard received, the dialog it placed, and the relay
 // between them.
 type bridge struct {
-	g      *Guard
-	in     *sipgo.DialogServerSession
-	tx     sip.ServerTransaction // the received INVITE's, for resending reliable provisional responses
-	inSide call.Side
-	ms     *media.Session // nil only for an emergency call that found no free ports
+	g  *Guard
+	in *sipgo.DialogServerSession
+	tx sip.ServerTransaction // the received INVITE's, for resending reliable provisional responses
+	// resident is set instead of in for a call the guard places for the resident from
+	// within another call (they chose to have the police rung): their leg of that call.
+	resident *sipgo.DialogClientSession
+	inSide   call.Side
+	ms       *media.Session // nil only for an emergency call that found no free ports
 	// warning is the prompt the resident hears before being connected (warned calls).
 	warning string
 	// info carries key presses sent by SIP INFO while the resident decides on a screened call.
@@ -45,6 +48,20 @@ type bridge struct {
 	out *sipgo.DialogClientSession
 
 	sipIDs []string // the Call-IDs of this call's dialogs in g.legs; guarded by g.mu
+}
+
+// dialog is what a bridge needs of a leg's SIP dialog, whichever way it was placed.
+type dialog interface {
+	Context() context.Context
+	Bye(context.Context) error
+}
+
+// first is the leg on inSide: the dialog the guard received, or the resident's.
+func (b *bridge) first() dialog {
+	if b.resident != nil {
+		return b.resident
+	}
+	return b.in
 }
 
 func other(s call.Side) call.Side {
@@ -341,7 +358,7 @@ func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
 	relayed, flowing := uint64(0), time.Now()
 	for {
 		select {
-		case <-b.in.Context().Done():
+		case <-b.first().Context().Done():
 			b.end(endedBy(b.inSide), b.inSide, "")
 			return
 		case <-cs.Context().Done():
@@ -417,7 +434,7 @@ func (b *bridge) release(ctx context.Context, s call.Side) {
 	var err error
 	switch {
 	case s == b.inSide:
-		err = b.in.Bye(ctx)
+		err = b.first().Bye(ctx)
 	case out != nil:
 		err = out.Bye(ctx)
 	}

@@ -55,6 +55,23 @@ func (g *Guard) untrack(sipCallID string) {
 	g.mu.Unlock()
 }
 
+// handOver moves the dialog with this Call-ID from one call to another (the resident's leg,
+// when they choose to have the guard ring the police from within an asked call).
+func (g *Guard) handOver(sipCallID string, from, to *bridge) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, id := range from.sipIDs {
+		if id == sipCallID {
+			from.sipIDs = append(from.sipIDs[:i], from.sipIDs[i+1:]...)
+			break
+		}
+	}
+	if l := g.legs[sipCallID]; l != nil {
+		g.legs[sipCallID] = &leg{b: to, side: l.side, srv: l.srv, cli: l.cli}
+		to.sipIDs = append(to.sipIDs, sipCallID)
+	}
+}
+
 // remove forgets a finished call and its dialogs.
 func (g *Guard) remove(b *bridge) {
 	g.mu.Lock()

@@ -29,10 +29,12 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
+	"github.com/clearline/clearline/internal/speech"
 )
 
 // Recorder takes call events for storage; it must not block.
@@ -74,6 +76,13 @@ type Guard struct {
 	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
 	house     atomic.Pointer[rules]
 	listener  *listen.Listener
+	// grammar hears asked callers' answers; nil when there is no recogniser for it, and
+	// then no caller is asked.
+	grammar speech.Grammar
+	claims  *claim.Catalogue
+	asks    atomic.Pointer[askRules]
+	// rang holds the numbers the household's phones rang: canonical number → when.
+	rang      sync.Map
 	emergency map[string]bool
 	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
 	// dictated holds numbers callers gave to ring back on in calls that sounded like a
@@ -106,6 +115,21 @@ func (g *Guard) SetRules(chain screen.Chain, callback config.Callback) {
 
 func (g *Guard) rules() *rules { return g.house.Load() }
 
+// askRules are the household's choices about asking callers who they are.
+type askRules struct {
+	ask claim.Asking
+	// unknownScreened is screening.unknown: screen. A caller who will not answer is then
+	// offered to the resident as an unknown caller is; otherwise they ring through.
+	unknownScreened bool
+}
+
+// SetAsking sets which callers are asked who they are; the next call uses it.
+func (g *Guard) SetAsking(a claim.Asking, unknownScreened bool) {
+	g.asks.Store(&askRules{ask: a, unknownScreened: unknownScreened})
+}
+
+func (g *Guard) asking() *askRules { return g.asks.Load() }
+
 // Options are what New needs besides the configuration.
 type Options struct {
 	Log      *slog.Logger
@@ -116,6 +140,8 @@ type Options struct {
 	Screening screen.Chain
 	// Listener analyses what callers say in answered calls; nil listens to nothing.
 	Listener *listen.Listener
+	// Grammar hears the answers of callers the guard asks who they are; nil asks no one.
+	Grammar speech.Grammar
 }
 
 // udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
@@ -203,6 +229,8 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
 		listener:  o.Listener,
+		grammar:   o.Grammar,
+		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},
@@ -215,6 +243,11 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		g.public.Store(&ip)
 	}
 	g.SetRules(o.Screening, cfg.Callback)
+	ask, err := claim.ParseAsking(cfg.Screening.Ask)
+	if err != nil {
+		return nil, fmt.Errorf("guard: screening.ask: %w", err)
+	}
+	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
 	srv.OnBye(g.safe(g.onBye))

@@ -8,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
@@ -157,6 +158,10 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
+	if g.grammar != nil && g.asking().ask.ShouldAsk(claim.Caller{Verdict: v, Rang: g.rangLately(screeningCall(req, time.Now()).Number)}) {
+		b.askCall(req, targets, g.cfg.SIP.RingTimeout.D(), v.Action == screen.Screen)
+		return
+	}
 	if v.Action == screen.Screen {
 		b.screenCall(req, targets, g.cfg.SIP.RingTimeout.D())
 		return
@@ -164,11 +169,35 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 	b.run(req, targets, g.cfg.SIP.RingTimeout.D())
 }
 
+// rangFor is how long a number the household rang counts as one it knows (screening.ask:
+// unknown does not ask it).
+const rangFor = 30 * 24 * time.Hour
+
+// noteRang remembers a number the household's phones rang.
+func (g *Guard) noteRang(number string) {
+	if n, err := screen.Canonical(number); err == nil {
+		g.rang.Store(n, time.Now())
+	}
+}
+
+// rangLately says whether the household rang number within rangFor.
+func (g *Guard) rangLately(number string) bool {
+	n, err := screen.Canonical(number)
+	if err != nil {
+		return false
+	}
+	at, ok := g.rang.Load(n)
+	return ok && time.Since(at.(time.Time)) < rangFor
+}
+
 // outbound places a phone's call on the trunk.
 func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number string, emergency bool) {
 	if number == "" {
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no number dialled"))
 		return
+	}
+	if !emergency {
+		g.noteRang(number)
 	}
 	b, ok := g.accept(req, tx, call.Outbound, emergency, nil)
 	if !ok {

@@ -33,7 +33,10 @@ func (b *bridge) listen(cs *sipgo.DialogClientSession) {
 	if !ok {
 		return
 	}
-	tap := g.listener.Listen(b.c.ID, listenHooks(b, cs, pt))
+	b.mu.Lock()
+	facts := known(b.c.Claim)
+	b.mu.Unlock()
+	tap := g.listener.Listen(b.c.ID, listenHooks(b, cs, pt), facts...)
 	b.mu.Lock()
 	b.tap = tap // the record gets the analysis once the caller is heard
 	b.mu.Unlock()

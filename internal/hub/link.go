@@ -205,8 +205,15 @@ func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 		r.Reasons = append(r.Reasons, c.Reasons...)
 	case c.Risk != nil && (c.Risk.Verdict == "suspicious" || c.Risk.Verdict == "scam"):
 		r.Verdict = c.Risk.Verdict
+	case authorityClaim(c.Claim):
+		// Asked who they were, the caller claimed an authority: what they claimed and the ID
+		// number they gave go to the hub, where the same fake identity links calls.
+		r.Verdict = "screen"
 	default:
 		return Report{}, false
+	}
+	if authorityClaim(c.Claim) {
+		r.Reasons = append(r.Reasons, claimReason(c.Claim))
 	}
 	var said []string
 	if c.Risk != nil {
@@ -225,10 +232,49 @@ func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 		}
 	}
 	r.Claimed = claimed(append(said, r.Reasons...))
+	if cl := c.Claim; cl != nil && cl.Answered {
+		r.ClaimKind, r.BadgeNumber = cl.Kind, cl.IDNumber
+		if cl.Organisation != "" {
+			r.Claimed = strings.ToLower(cl.Organisation)
+		} else if cl.Kind != "unknown" {
+			r.Claimed = cl.Kind
+		}
+		if cl.Kind == "police" && cl.Organisation != "Police" {
+			r.Force = cl.Organisation
+		}
+	}
 	if len(r.Reasons) > maxReasons {
 		r.Reasons = r.Reasons[:maxReasons]
 	}
 	return r, true
+}
+
+// authorityClaim says an asked caller said they were the police, a bank or the government.
+func authorityClaim(c *call.Claim) bool {
+	return c != nil && c.Answered && (c.Kind == "police" || c.Kind == "bank" || c.Kind == "government")
+}
+
+// claimReason says in words what an asked caller claimed and what the resident chose.
+func claimReason(c *call.Claim) string {
+	who := c.Organisation
+	if who == "" {
+		who = c.Kind
+	}
+	s := "asked who they were, the caller said " + who
+	if c.IDNumber != "" {
+		s += ", ID number " + c.IDNumber
+	} else {
+		s += ", and gave no ID number"
+	}
+	switch c.Choice {
+	case "ring_police", "ring_bank":
+		s += "; the resident had the guard ring " + map[string]string{"ring_police": "the police", "ring_bank": "their bank"}[c.Choice] + " instead"
+	case "refuse":
+		s += "; the resident refused the call"
+	case "talk":
+		s += "; the resident took the call"
+	}
+	return s
 }
 
 // claimed guesses who the caller pretended to be from the evidence and reasons.

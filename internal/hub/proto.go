@@ -47,6 +47,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clearline/clearline/internal/campaign"
+	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/screen"
 )
@@ -116,6 +117,9 @@ type Report struct {
 	Indicators []string `json:"indicators,omitempty"`
 	// Claimed is who the caller said they were: police, bank, or a force's name.
 	Claimed string `json:"claimed,omitempty"`
+	// ClaimKind, from guards that asked the caller who they were, is what sort of
+	// organisation they named: police, bank, government, company, family or unknown.
+	ClaimKind string `json:"claim_kind,omitempty"`
 	// Officer, Force and BadgeNumber are the name, force and ID number the caller gave.
 	Officer     string `json:"officer,omitempty"`
 	Force       string `json:"force,omitempty"`
@@ -278,9 +282,19 @@ func (r *Report) Check(now time.Time) error {
 	}
 	text("claimed", &r.Claimed, maxShort, false)
 	r.Claimed = strings.ToLower(r.Claimed)
+	text("claim_kind", &r.ClaimKind, maxShort, false)
+	if r.ClaimKind != "" {
+		var k claim.Kind
+		if err := k.UnmarshalText([]byte(r.ClaimKind)); err != nil {
+			bad("claim_kind", "%q is not one of unknown, police, bank, government, company, family", r.ClaimKind)
+		}
+	}
 	text("officer", &r.Officer, maxShort, false)
 	text("force", &r.Force, maxShort, false)
 	text("badge_number", &r.BadgeNumber, maxShort, false)
+	if r.BadgeNumber != "" && campaign.IDNumber(r.BadgeNumber) == "" {
+		bad("badge_number", "%q has no ID number in it: give the digits the caller said, like 4721", r.BadgeNumber)
+	}
 	text("asked_for", &r.AskedFor, 500, false)
 	text("words", &r.Words, maxWords, false)
 	if r.LossPence < 0 || r.LossPence > maxLoss {
@@ -299,7 +313,7 @@ func (r Report) Campaign() campaign.Report {
 		claimed = strings.ToLower(r.Force)
 	}
 	return campaign.Report{ID: r.ID, At: r.At, District: r.District, Number: r.Number, Claimed: claimed,
-		Indicators: r.Indicators, Loss: r.LossPence}
+		IDNumber: campaign.IDNumber(r.BadgeNumber), Officer: campaign.Officer(r.Officer), Indicators: r.Indicators, Loss: r.LossPence}
 }
 
 // Block is one number on the shared block-list.

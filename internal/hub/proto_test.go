@@ -60,6 +60,8 @@ func TestParseReportRefusesBadReports(t *testing.T) {
 		{"negative loss", edit(func(m map[string]any) { m["loss_pence"] = -5 }), "loss_pence", "not an amount"},
 		{"doorstep number", edit(func(m map[string]any) { m["contact"] = "doorstep" }), "number", "doorstep"},
 		{"nothing said", edit(func(m map[string]any) { delete(m, "number"); delete(m, "words") }), "words", "say what happened"},
+		{"bad claim kind", edit(func(m map[string]any) { m["claim_kind"] = "spies" }), "claim_kind", "not one of"},
+		{"ID number without digits", edit(func(m map[string]any) { m["badge_number"] = "wouldn't say" }), "badge_number", "no ID number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,5 +138,32 @@ func TestReportFor(t *testing.T) {
 	}
 	if _, ok := hub.ReportFor(endedCall("c6", "sip:+441632960555@trunk", "warn", "display-name", nil), "", false); ok {
 		t.Error("reported without a district")
+	}
+}
+
+// A caller the guard asked who they were, who claimed an authority, is reported with the
+// organisation and the ID number they gave, whatever else screening thought of the call.
+func TestReportForAskedCaller(t *testing.T) {
+	ev := endedCall("c7", "sip:+441632960556@trunk", "allow", "", nil)
+	ev.Call.Reasons = nil
+	ev.Call.Claim = &call.Claim{Kind: "police", Organisation: "Metropolitan Police", IDNumber: "4721", Answered: true, Choice: "ring_police"}
+	r, ok := hub.ReportFor(ev, "Winchester", false)
+	if !ok || r.Verdict != "screen" || r.ClaimKind != "police" || r.Claimed != "metropolitan police" || r.Force != "Metropolitan Police" ||
+		r.BadgeNumber != "4721" || len(r.Reasons) != 1 || !strings.Contains(r.Reasons[0], "ID number 4721; the resident had the guard ring the police instead") {
+		t.Fatalf("asked police caller: %+v, %v", r, ok)
+	}
+	if err := r.Check(now); err != nil {
+		t.Errorf("the report fails its own check: %v", err)
+	}
+	if c := r.Campaign(); c.IDNumber != "4721" {
+		t.Errorf("clustering sees %+v", c)
+	}
+	ev.Call.Claim = &call.Claim{Kind: "company", Organisation: "Amazon", Answered: true}
+	if r, ok := hub.ReportFor(ev, "Winchester", false); ok {
+		t.Errorf("a caller from a company, on an otherwise ordinary call, reported: %+v", r)
+	}
+	ev.Call.Claim = &call.Claim{Kind: "police", Organisation: "Kent Police"}
+	if r, ok := hub.ReportFor(ev, "Winchester", false); ok {
+		t.Errorf("a caller who did not answer reported as claiming: %+v", r)
 	}
 }

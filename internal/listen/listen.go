@@ -106,6 +106,7 @@ type Tap struct {
 	started  atomic.Bool // the recogniser was started (or the call ended before any audio)
 	gotAudio atomic.Bool // audio came from the caller
 	exited   chan struct{}
+	known    []detect.Finding // the detector's facts from before the call was connected
 
 	mu   sync.Mutex
 	risk call.Risk
@@ -116,8 +117,12 @@ type Tap struct {
 // an external recogniser takes time the call must not wait for), and packets queue
 // meanwhile; a call that carries no audio never takes a decoder. When the recogniser has no
 // room or cannot be reached, the call is marked unanalysed and its audio is ignored.
-func (l *Listener) Listen(callID string, h Hooks) *Tap {
-	return l.tap(callID, h, l.queue)
+// known are facts the call's detector starts with, established before the call was
+// connected (who the caller said they were when the guard asked them).
+func (l *Listener) Listen(callID string, h Hooks, known ...detect.Finding) *Tap {
+	t := l.tap(callID, h, l.queue)
+	t.known = known
+	return t
 }
 
 // tap makes a Tap whose queue holds queue packets.
@@ -216,6 +221,9 @@ func (t *Tap) Risk() *call.Risk {
 func (t *Tap) run(st speech.Stream) {
 	defer close(t.exited)
 	c := t.l.det.NewCall()
+	for _, f := range t.known {
+		c.Know(f)
+	}
 	dec := speech.Decoder{Upsampling: t.l.up}
 	fail := func(err error) {
 		t.l.metrics.Stream("failed")

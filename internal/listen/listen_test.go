@@ -277,3 +277,40 @@ func TestBusyRecogniserLeavesCallUnanalysed(t *testing.T) {
 		t.Errorf("streams %v", m.streams)
 	}
 }
+
+// What the caller said they were when the guard asked them is a fact the call's detector
+// starts with: the first sentence asking for cash is then heard from "the police".
+func TestKnownClaimStartsTheCall(t *testing.T) {
+	rec, err := sphinx.New(sphinx.Options{Decoders: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	s := speechtest.Script{Name: "cash", Label: "scam", Lines: []string{"We need you to withdraw five thousand pounds in cash as evidence."}}
+	a, err := speechtest.Speak(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(known ...detect.Finding) *call.Risk {
+		l := New(rec, detect.New(), Policy{}, newCounts(), quiet())
+		l.queue = len(a.Ulaw)/160 + 1
+		tap := l.Listen("cash", Hooks{}, known...)
+		for i := 0; i*160 < len(a.Ulaw); i++ {
+			tap.Packet(rtp(i, a.Ulaw[i*160:min((i+1)*160, len(a.Ulaw))]))
+		}
+		for len(tap.queue) > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		tap.Close()
+		tap.wait(10 * time.Second)
+		return tap.Risk()
+	}
+	plain := run()
+	claimed := run(detect.Finding{Kind: detect.AuthorityClaim, Evidence: "metropolitan police", T: 0})
+	if len(claimed.Indicators) < 2 || claimed.Indicators[0] != (call.Finding{Kind: "authority_claim", Evidence: "metropolitan police", T: 0}) {
+		t.Fatalf("indicators %+v; want the claim first, then what was said", claimed.Indicators)
+	}
+	if claimed.Level <= plain.Level {
+		t.Errorf("risk with the claim %.2f, without %.2f", claimed.Level, plain.Level)
+	}
+}

@@ -48,12 +48,23 @@ func ChooseCodec(formats []string) (int, bool) {
 // AnswerSDP is the guard's own answer when it, not a phone, takes a call: sendonly to play a
 // prompt, sendrecv to listen as well.
 func AnswerSDP(ip string, port, pt int, mode string) []byte {
+	return AnswerSDPKeys(ip, port, pt, -1, mode)
+}
+
+// AnswerSDPKeys is AnswerSDP taking key presses too, as RFC 4733 telephone events of payload
+// type te (the caller's offer's); te -1 leaves them out.
+func AnswerSDPKeys(ip string, port, pt, te int, mode string) []byte {
 	name := "PCMU"
 	if pt == PCMA {
 		name = "PCMA"
 	}
-	return fmt.Appendf(nil, "v=0\r\no=clearline 1 1 IN IP4 %s\r\ns=clearline\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\na=%s\r\n",
-		ip, ip, port, pt, pt, name, mode)
+	formats, events := fmt.Sprint(pt), ""
+	if te >= 0 {
+		formats += fmt.Sprintf(" %d", te)
+		events = fmt.Sprintf("a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", te, te)
+	}
+	return fmt.Appendf(nil, "v=0\r\no=clearline 1 1 IN IP4 %s\r\ns=clearline\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %s\r\na=rtpmap:%d %s/8000\r\n%sa=%s\r\n",
+		ip, ip, port, formats, pt, name, events, mode)
 }
 
 // Play sends samples (mu-law) to side sd as RTP in 20 ms packets, in real time, from the

@@ -59,6 +59,19 @@ func (c *capture) add(pkt []byte) {
 	}
 }
 
+// RTPPayload splits an RTP packet into its payload type and payload; ok is false for a
+// packet that is not RTP version 2 or carries no payload.
+func RTPPayload(pkt []byte) (pt byte, payload []byte, ok bool) {
+	if len(pkt) < 12 || pkt[0]>>6 != 2 {
+		return 0, nil, false
+	}
+	off := rtpPayloadOffset(pkt)
+	if off < 0 || off >= len(pkt) {
+		return 0, nil, false
+	}
+	return pkt[1] & 0x7f, pkt[off:], true
+}
+
 // rtpPayloadOffset skips the fixed header, CSRCs and any header extension.
 func rtpPayloadOffset(pkt []byte) int {
 	off := 12 + 4*int(pkt[0]&0x0f)

@@ -152,7 +152,8 @@ func TestAnalystPages(t *testing.T) {
 	base := time.Now().UTC().Add(-48 * time.Hour)
 	for i, d := range []string{"Winchester", "Winchester", "Test Valley", "Eastleigh"} {
 		rep := hub.Report{V: 1, ID: "r" + itoa(int64(i)), Source: hub.FromPerson, At: base.Add(time.Duration(i) * 12 * time.Hour), District: d,
-			Contact: "call", Number: "+441632960555", Verdict: "reported", Claimed: "police", Words: "=HYPERLINK(\"http://evil\")", LossPence: 1000}
+			Contact: "call", Number: "+441632960555", Verdict: "reported", Claimed: "police", Words: "=HYPERLINK(\"http://evil\")", LossPence: 1000,
+			BadgeNumber: "4721"}
 		if _, err := h.Submit(ctx, rep); err != nil {
 			t.Fatal(err)
 		}
@@ -178,14 +179,15 @@ func TestAnalystPages(t *testing.T) {
 		t.Errorf("analyst's home = %d; want a redirect to /hub", code)
 	}
 	code, page := a.do("GET", "/hub", nil, nil, "")
-	if code != http.StatusOK || !strings.Contains(page, `href="/hub/campaigns/`+id+`"`) {
-		t.Fatalf("/hub: %d", code)
+	if code != http.StatusOK || !strings.Contains(page, `href="/hub/campaigns/`+id+`"`) || !strings.Contains(page, "<td>4721</td>") {
+		t.Fatalf("/hub: %d, or the fake ID number in use is not shown", code)
 	}
 	code, page = a.do("GET", "/hub/campaigns/"+id, nil, nil, "")
 	if code != http.StatusOK {
 		t.Fatalf("campaign page: %d", code)
 	}
-	for _, want := range []string{`class="chart map"`, `tile hit stage1`, "Reports per district per day", "Test Valley", "£40.00", "441632960555", "Confirm: block these numbers"} {
+	for _, want := range []string{`class="chart map"`, `tile hit stage1`, "Reports per district per day", "Test Valley", "£40.00", "441632960555", "Confirm: block these numbers",
+		`ID number <strong class="id-number">4721</strong>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("campaign page lacks %q", want)
 		}

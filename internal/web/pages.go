@@ -42,6 +42,9 @@ var pages = func() map[string]*template.Template {
 			}
 			return c.Districts[len(c.Districts)-1].Total
 		},
+		"claimWho":       claimWho,
+		"claimAuthority": func(c *call.Claim) bool { return c.Kind == "police" || c.Kind == "bank" || c.Kind == "government" },
+		"claimChoice":    claimChoice,
 		"checked": func(b bool) template.HTMLAttr {
 			if b {
 				return "checked"
@@ -66,6 +69,31 @@ var london = func() *time.Location {
 	}
 	return l
 }()
+
+// claimWho says in words who an asked caller said they were.
+func claimWho(c *call.Claim) string {
+	switch {
+	case c.Organisation != "" && c.Kind == "family":
+		return "the resident's " + strings.ToLower(c.Organisation)
+	case c.Organisation != "":
+		return "from " + c.Organisation
+	case c.Kind == "unknown":
+		return "from no organisation the guard knows"
+	}
+	return "from " + c.Kind
+}
+
+// claimChoice says what the resident chose after hearing who was calling.
+func claimChoice(choice string) string {
+	return map[string]string{
+		"talk":        "chose to talk to them",
+		"ring_police": "had the guard ring the police on 101 instead, on a fresh line (the caller was cut off)",
+		"ring_bank":   "had the guard ring their bank instead, on a fresh line (the caller was cut off)",
+		"refuse":      "refused the call",
+		"none":        "did not choose, and the call was refused",
+		"":            "was put through without a choice (the caller would not answer, and the household lets unknown callers ring)",
+	}[choice]
+}
 
 // party shows a SIP address as the number or name in it.
 func party(uri string) string {
@@ -389,16 +417,16 @@ func (s *Server) ack(ctx context.Context, v viewer, idText string) error {
 
 // settingsForm is the settings page's form as typed, so a rejected form shows what was typed.
 type settingsForm struct {
-	Household                         dash.Household
-	Allow, Block, Bank, Police, Quiet string
-	Warn, Alert                       bool
-	WarnAt, AlertAt                   string
+	Household                              dash.Household
+	Allow, Block, Bank, Police, Quiet, Ask string
+	Warn, Alert                            bool
+	WarnAt, AlertAt                        string
 }
 
 func formOf(h dash.Household) settingsForm {
 	st := h.Settings
 	return settingsForm{Household: h, Allow: contactsText(st.Allow), Block: contactsText(st.Block), Bank: st.Bank, Police: st.Police,
-		Quiet: st.QuietHours, Warn: st.Warn, Alert: st.Alert, WarnAt: strconv.FormatFloat(st.WarnAt, 'f', -1, 64), AlertAt: strconv.FormatFloat(st.AlertAt, 'f', -1, 64)}
+		Quiet: st.QuietHours, Ask: st.Ask, Warn: st.Warn, Alert: st.Alert, WarnAt: strconv.FormatFloat(st.WarnAt, 'f', -1, 64), AlertAt: strconv.FormatFloat(st.AlertAt, 'f', -1, 64)}
 }
 
 func contactsText(cs []dash.Contact) string {
@@ -459,7 +487,7 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) 
 		return
 	}
 	f := settingsForm{Household: h, Allow: r.PostFormValue("allow"), Block: r.PostFormValue("block"), Bank: strings.TrimSpace(r.PostFormValue("bank")),
-		Police: strings.TrimSpace(r.PostFormValue("police")), Quiet: strings.TrimSpace(r.PostFormValue("quiet_hours")),
+		Police: strings.TrimSpace(r.PostFormValue("police")), Quiet: strings.TrimSpace(r.PostFormValue("quiet_hours")), Ask: r.PostFormValue("ask"),
 		Warn: r.PostFormValue("warn") == "on", Alert: r.PostFormValue("alert") == "on", WarnAt: r.PostFormValue("warn_at"), AlertAt: r.PostFormValue("alert_at")}
 	set, errs := settingsOf(f)
 	if len(errs) > 0 {
@@ -476,7 +504,7 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) 
 // settingsOf checks a settings form; every field with a bad value gets its message.
 func settingsOf(f settingsForm) (dash.Settings, dash.FieldErrors) {
 	errs := dash.FieldErrors{}
-	set := dash.Settings{Bank: f.Bank, Police: f.Police, QuietHours: f.Quiet, Warn: f.Warn, Alert: f.Alert}
+	set := dash.Settings{Bank: f.Bank, Police: f.Police, QuietHours: f.Quiet, Ask: f.Ask, Warn: f.Warn, Alert: f.Alert}
 	var err error
 	if set.Allow, err = parseContacts(f.Allow); err != nil {
 		errs["allow"] = err.Error()

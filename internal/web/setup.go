@@ -510,7 +510,7 @@ func (s *Server) setupYouPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postSetupYou(w http.ResponseWriter, r *http.Request) {
 	f := map[string]string{}
-	for _, k := range []string{"name", "email", "password", "ntfy", "by_email"} {
+	for _, k := range []string{"name", "email", "password", "ntfy", "by_email", "ask"} {
 		f[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	f["password"] = r.PostFormValue("password") // as typed
@@ -563,6 +563,15 @@ func (s *Server) postSetupYou(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		err = s.o.Dash.SaveChannels(ctx, u.ID, ch)
+	}
+	if err == nil && f["ask"] != "" {
+		// Callers not in the contacts are asked who they are (screening.ask: unknown).
+		var h dash.Household
+		if h, err = s.o.Dash.Household(ctx, household); err == nil {
+			set := h.Settings
+			set.Ask = "unknown"
+			err = s.saveSettings(ctx, h, set)
+		}
 	}
 	if err != nil {
 		s.fail(w, err)

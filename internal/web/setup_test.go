@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,5 +252,62 @@ func TestLineFormPrefill(t *testing.T) {
 	f = lineForm(set, r)
 	if f["provider"] != "sipgate" || f["address"] != "" || f["username"] != "u" || f["number"] != "01632960123" || f["phones"] != "hall" {
 		t.Errorf("over a saved setup: %v", f)
+	}
+}
+
+// The last step offers asking callers the household does not know who they are: ticked,
+// the household's screening.ask is unknown, applied to the guard at once; left alone, the
+// default (asking only the callers screening warns about) stays.
+func TestSetupOffersAskingUnknownCallers(t *testing.T) {
+	for _, ticked := range []bool{true, false} {
+		code := NewSetupCode()
+		srv, db, _, _ := setupRig(t, code)
+		res := postCode(t, srv, "", code)
+		cookies := res.Cookies()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/setup/you", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		page, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if !strings.Contains(string(body), `name="ask"`) {
+			t.Fatal("the last step does not offer asking callers who they are")
+		}
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(body))
+		if m == nil {
+			t.Fatal("no CSRF token on the last step")
+		}
+		form := url.Values{"csrf": {m[1]}, "name": {"Sam"}, "email": {"sam@example.org"}, "password": {"correct horse battery"}, "ntfy": {"https://ntfy.sh/mum-calls-5f2c"}}
+		if ticked {
+			form.Set("ask", "on")
+		}
+		req, _ = http.NewRequest(http.MethodPost, srv.URL+"/setup/you", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		res, err = noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("finishing setup (ask ticked %v): %d", ticked, res.StatusCode)
+		}
+		h, err := db.Household(context.Background(), "home")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if ticked {
+			want = "unknown"
+		}
+		if h.Settings.Ask != want {
+			t.Errorf("ask ticked %v: the household's screening.ask is %q, want %q", ticked, h.Settings.Ask, want)
+		}
 	}
 }

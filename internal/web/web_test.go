@@ -68,7 +68,8 @@ func newRig(t *testing.T) *rig {
 			Outcome: call.Completed, EndedBy: call.ByCaller, Verdict: "warn", Reasons: []string{`the caller's name says "Police"`},
 			Risk: &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.95, Verdict: "scam", Timeline: []call.RiskPoint{{T: 5, Risk: 0.1, Text: "this is the police"}, {T: 20, Risk: 0.95, Text: "withdraw the cash"}},
 				Indicators: []call.Finding{{Kind: "cash_withdrawal", Evidence: "withdraw the cash", T: 20}}, Dictated: []string{"+441632960555"},
-				Interventions: []call.Intervention{{Kind: "alert", T: 20, Risk: 0.95, Reason: "risk 0.95: cash withdrawal"}}}},
+				Interventions: []call.Intervention{{Kind: "alert", T: 20, Risk: 0.95, Reason: "risk 0.95: cash withdrawal"}}},
+			Claim: &call.Claim{Kind: "police", Organisation: "Metropolitan Police", IDNumber: "4721", NameAudio: true, Answered: true, Choice: "talk"}},
 		{ID: "call-gran", Household: "gran", Direction: call.Inbound, From: "sip:+442085550111@trunk", StartedAt: now, Outcome: call.Blocked, Verdict: "block"},
 	} {
 		kind := call.CallEnded
@@ -168,7 +169,8 @@ func TestGuardianSeesOnlyTheirHousehold(t *testing.T) {
 	r := newRig(t)
 	son := r.client()
 	son.login("son@example.org")
-	if code, page := son.do("GET", "/calls/call-mum", nil, nil, ""); code != 200 || !strings.Contains(page, "cash withdrawal") || !strings.Contains(page, "441632960555 — the household") || !strings.Contains(page, `the caller&#39;s name says &#34;Police&#34;`) {
+	if code, page := son.do("GET", "/calls/call-mum", nil, nil, ""); code != 200 || !strings.Contains(page, "cash withdrawal") || !strings.Contains(page, "441632960555 — the household") || !strings.Contains(page, `the caller&#39;s name says &#34;Police&#34;`) ||
+		!strings.Contains(page, "<strong>from Metropolitan Police</strong>, and gave the ID number <strong class=\"id-number\">4721</strong>") || !strings.Contains(page, "chose to talk to them") {
 		t.Errorf("own call: %d\n%s", code, page)
 	}
 	if code, _ := son.do("GET", "/calls/call-gran", nil, nil, ""); code != http.StatusNotFound {
@@ -252,12 +254,12 @@ func TestSettingsFormRejectsBadValues(t *testing.T) {
 	son.login("son@example.org")
 	before, _ := r.db.Household(context.Background(), "mum")
 	form := url.Values{"csrf": {son.csrf}, "allow": {"01632 960 001, Daughter\ngrandson"}, "block": {""}, "bank": {"the bank"}, "police": {"101"},
-		"quiet_hours": {"late"}, "warn": {"on"}, "warn_at": {"7"}, "alert": {"on"}, "alert_at": {"lots"}}
+		"quiet_hours": {"late"}, "ask": {"sometimes"}, "warn": {"on"}, "warn_at": {"7"}, "alert": {"on"}, "alert_at": {"lots"}}
 	code, page := son.do("POST", "/households/mum/settings", form, nil, "")
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad form: %d", code)
 	}
-	for _, id := range []string{"allow-error", "bank-error", "quiet_hours-error", "warn_at-error", "alert_at-error"} {
+	for _, id := range []string{"allow-error", "bank-error", "quiet_hours-error", "ask-error", "warn_at-error", "alert_at-error"} {
 		if !strings.Contains(page, `id="`+id+`"`) {
 			t.Errorf("no message %s on the page", id)
 		}
@@ -273,12 +275,12 @@ func TestSettingsFormRejectsBadValues(t *testing.T) {
 		t.Errorf("a rejected form changed the settings: %s", mustJSON(after.Settings))
 	}
 	form = url.Values{"csrf": {son.csrf}, "allow": {"01632 960 001, Daughter"}, "block": {""}, "bank": {"0345 300 0000"}, "police": {"101"},
-		"quiet_hours": {"22:00-07:00"}, "warn": {"on"}, "warn_at": {"0.6"}, "alert_at": {"0.9"}}
+		"quiet_hours": {"22:00-07:00"}, "ask": {"unknown"}, "warn": {"on"}, "warn_at": {"0.6"}, "alert_at": {"0.9"}}
 	if code, _ := son.do("POST", "/households/mum/settings", form, nil, ""); code != http.StatusSeeOther {
 		t.Fatalf("good form: %d", code)
 	}
 	h, _ := r.db.Household(context.Background(), "mum")
-	if s := h.Settings; len(s.Allow) != 1 || s.Allow[0].Name != "Daughter" || s.Bank != "0345 300 0000" || s.WarnAt != 0.6 || s.Alert || s.QuietHours != "22:00-07:00" {
+	if s := h.Settings; len(s.Allow) != 1 || s.Allow[0].Name != "Daughter" || s.Bank != "0345 300 0000" || s.WarnAt != 0.6 || s.Alert || s.QuietHours != "22:00-07:00" || s.Ask != "unknown" {
 		t.Errorf("saved %+v", s)
 	}
 }
@@ -299,8 +301,8 @@ func TestAPISettingsAndAck(t *testing.T) {
 	if code, _ := son.do("PUT", "/api/v1/households/mum/settings", nil, map[string]string{"Content-Type": "application/json"}, `{"warn_at":0.5,"alert_at":0.8}`); code != http.StatusForbidden {
 		t.Errorf("without CSRF: %d", code)
 	}
-	code, body := son.do("PUT", "/api/v1/households/mum/settings", nil, hdr, `{"warn_at":2,"alert_at":0.8,"bank":"x"}`)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "warn_at") || !strings.Contains(body, "bank") {
+	code, body := son.do("PUT", "/api/v1/households/mum/settings", nil, hdr, `{"warn_at":2,"alert_at":0.8,"bank":"x","ask":"sometimes"}`)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "warn_at") || !strings.Contains(body, "bank") || !strings.Contains(body, `"ask": "must be never, unknown, warned or always`) {
 		t.Errorf("bad settings: %d %s", code, body)
 	}
 	if code, body := son.do("PUT", "/api/v1/households/mum/settings", nil, hdr, `{"warn_at":"high"}`); code != http.StatusBadRequest {

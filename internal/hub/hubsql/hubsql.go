@@ -133,17 +133,18 @@ func (s *Store) AddReports(ctx context.Context, reports []hub.Report, received t
 		for len(reports) > 0 {
 			chunk := reports[:min(len(reports), perStatement)]
 			reports = reports[len(chunk):]
-			args := make([]any, 0, 10*len(chunk))
+			args := make([]any, 0, 12*len(chunk))
 			for _, r := range chunk {
 				body, err := json.Marshal(r)
 				if err != nil {
 					return err
 				}
-				args = append(args, r.ID, received.UnixMicro(), r.At.UnixMicro(), r.Source, r.District, r.Number, r.Campaign().Claimed,
-					strings.Join(r.Indicators, ","), r.LossPence, string(body))
+				cr := r.Campaign()
+				args = append(args, r.ID, received.UnixMicro(), r.At.UnixMicro(), r.Source, r.District, r.Number, cr.Claimed,
+					strings.Join(r.Indicators, ","), r.LossPence, string(body), cr.IDNumber, cr.Officer)
 			}
-			q := `INSERT INTO hub_reports (id, received_at, at, source, district, number, claimed, indicators, loss, body) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + ` ON CONFLICT (id) DO NOTHING`
+			q := `INSERT INTO hub_reports (id, received_at, at, source, district, number, claimed, indicators, loss, body, id_number, officer) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + ` ON CONFLICT (id) DO NOTHING`
 			res, err := tx.ExecContext(ctx, s.q(q), args...)
 			if err != nil {
 				return err
@@ -164,7 +165,7 @@ func (s *Store) AddReports(ctx context.Context, reports []hub.Report, received t
 
 // CampaignReports returns reports made at or after since, as the clustering needs them.
 func (s *Store) CampaignReports(ctx context.Context, since time.Time) ([]campaign.Report, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, district, number, claimed, indicators, loss FROM hub_reports WHERE at >= ?`), since.UnixMicro())
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, district, number, claimed, indicators, loss, id_number, officer FROM hub_reports WHERE at >= ?`), since.UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("hub store: %w", err)
 	}
@@ -174,7 +175,7 @@ func (s *Store) CampaignReports(ctx context.Context, since time.Time) ([]campaig
 		var r campaign.Report
 		var at int64
 		var ind string
-		if err := rows.Scan(&r.ID, &at, &r.District, &r.Number, &r.Claimed, &ind, &r.Loss); err != nil {
+		if err := rows.Scan(&r.ID, &at, &r.District, &r.Number, &r.Claimed, &ind, &r.Loss, &r.IDNumber, &r.Officer); err != nil {
 			return nil, fmt.Errorf("hub store: %w", err)
 		}
 		r.At = time.UnixMicro(at).UTC()

@@ -46,7 +46,8 @@ var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 func report(i int, district string) hub.Report {
 	return hub.Report{V: 1, ID: fmt.Sprintf("r-%04d", i), Source: hub.FromGuard, At: t0.Add(time.Duration(i) * time.Minute),
 		District: district, Contact: "call", Number: fmt.Sprintf("+4416329605%02d", i%100), Verdict: "warn",
-		Indicators: []string{"authority_claim", "cash_withdrawal"}, Claimed: "police", LossPence: int64(i)}
+		Indicators: []string{"authority_claim", "cash_withdrawal"}, Claimed: "police", LossPence: int64(i),
+		BadgeNumber: fmt.Sprintf("PC %d", 4720+i), Officer: "DS Miller"}
 }
 
 func TestStore(t *testing.T) {
@@ -72,7 +73,8 @@ func TestStore(t *testing.T) {
 				t.Fatalf("CampaignReports since minute 2 = %d, %v; want 3", len(cr), err)
 			}
 			for _, r := range cr {
-				if r.Claimed != "police" || len(r.Indicators) != 2 || r.District == "" || !r.At.After(t0) {
+				if r.Claimed != "police" || len(r.Indicators) != 2 || r.District == "" || !r.At.After(t0) ||
+					r.IDNumber != fmt.Sprint(4720+r.Loss) || r.Officer != "detective sergeant miller" {
 					t.Errorf("campaign report %+v lost a field", r)
 				}
 			}

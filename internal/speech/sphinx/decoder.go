@@ -81,12 +81,17 @@ import (
 	"github.com/clearline/clearline/internal/speech"
 )
 
+// Built says whether this build has pocketsphinx in it: it has.
+const Built = true
+
 // Recognizer is a pool of pocketsphinx decoders.
 type Recognizer struct {
 	opts Options
 	args []string
 	mix  *mix
 	dir  string
+	// setup, when set, prepares each decoder after it is loaded (grammar.go's searches).
+	setup func(*decoder) error
 
 	mu     sync.Mutex
 	free   []*decoder
@@ -214,6 +219,12 @@ func (r *Recognizer) load() (*decoder, error) {
 			return nil, fmt.Errorf("pocketsphinx would not mix %s with %s", r.mix.domain, r.mix.general)
 		}
 	}
+	if r.setup != nil {
+		if err := r.setup(d); err != nil {
+			C.ps_free(ps)
+			return nil, err
+		}
+	}
 	if err := d.warmUp(); err != nil {
 		C.ps_free(ps)
 		return nil, err
@@ -250,37 +261,41 @@ func (r *Recognizer) Name() string { return "pocketsphinx/" + string(r.opts.Mode
 
 // Start takes a free decoder, loading one if fewer than Decoders exist.
 func (r *Recognizer) Start(string) (speech.Stream, error) {
-	r.mu.Lock()
-	var d *decoder
-	switch {
-	case r.closed:
-		r.mu.Unlock()
-		return nil, errors.New("speech: recogniser closed")
-	case len(r.free) > 0:
-		d = r.free[len(r.free)-1]
-		r.free = r.free[:len(r.free)-1]
-	case r.made < r.opts.Decoders:
-		r.made++
-		r.mu.Unlock()
-		var err error
-		if d, err = r.load(); err != nil {
-			r.mu.Lock()
-			r.made--
-			r.mu.Unlock()
-			return nil, err
-		}
-		r.mu.Lock()
-	default:
-		r.mu.Unlock()
-		return nil, speech.ErrBusy
+	d, err := r.take()
+	if err != nil {
+		return nil, err
 	}
-	r.mu.Unlock()
 	C.clearline_cmn_restore(d.ps, d.mean) // nothing without FreshMean
 	if C.ps_start_utt(d.ps) < 0 {
 		r.put(d)
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
 	}
 	return &stream{r: r, d: d}, nil
+}
+
+// take takes a free decoder, loading one if fewer than Decoders exist; put gives it back.
+func (r *Recognizer) take() (*decoder, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return nil, errors.New("speech: recogniser closed")
+	case len(r.free) > 0:
+		d := r.free[len(r.free)-1]
+		r.free = r.free[:len(r.free)-1]
+		return d, nil
+	case r.made < r.opts.Decoders:
+		r.made++
+		r.mu.Unlock()
+		d, err := r.load()
+		r.mu.Lock()
+		if err != nil {
+			r.made--
+			return nil, err
+		}
+		return d, nil
+	}
+	return nil, speech.ErrBusy
 }
 
 func (r *Recognizer) put(d *decoder) {

@@ -252,3 +252,34 @@ func openTemp(t *testing.T) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// Who an asked caller said they were is kept with the call, and a call that was not asked
+// has no claim.
+func TestClaimStoredWithCall(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	asked := sampleCall("asked", t0)
+	asked.Claim = &call.Claim{Kind: "police", Organisation: "Metropolitan Police", IDNumber: "4721", NameAudio: true, Answered: true,
+		Words: "i'm calling from the metropolitan police | four seven two one", Choice: "ring_police"}
+	plain := sampleCall("plain", t0.Add(time.Second))
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "asked", Kind: call.CallEnded, At: t0, Call: asked},
+		{CallID: "plain", Kind: call.CallEnded, At: t0, Call: plain}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Call(ctx, "asked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Claim == nil || *got.Claim != *asked.Claim {
+		t.Errorf("claim read back as %+v", got.Claim)
+	}
+	list, err := s.Calls(ctx, store.Query{})
+	if err != nil || len(list) != 2 || list[0].Claim != nil || list[1].Claim == nil || list[1].Claim.IDNumber != "4721" {
+		t.Errorf("calls %+v, %v", list, err)
+	}
+}
