@@ -109,6 +109,14 @@ func TestRead(t *testing.T) {
 	if id := c.ReadID(Claim{Kind: Police, Organisation: "Kent Police"}, said); id.IDNumber != "4721" || id.Words != "(keyed 4721)" {
 		t.Errorf("keyed in, ReadID = %+v", id)
 	}
+	// Too few or too many keys are no ID number (the hub would refuse the report), but are
+	// kept in the words.
+	for _, keys := range []string{"12", "12345678901234567890"} {
+		said.Keyed = keys
+		if id := c.ReadID(Claim{Kind: Police}, said); id.IDNumber != "" || id.Words != "(keyed "+keys+")" {
+			t.Errorf("keyed %q, ReadID = %+v", keys, id)
+		}
+	}
 }
 
 func TestDigits(t *testing.T) {

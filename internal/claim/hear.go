@@ -96,7 +96,10 @@ func Hear(ctx context.Context, g speech.Grammar, grammar string, frames <-chan F
 		now := time.Now()
 		done := false
 		switch {
-		case h.Keyed != "" && now.Sub(lastKey) >= keyPause:
+		case h.Keyed != "" && (now.Sub(lastKey) >= keyPause || len(h.Keyed) >= MaxIDDigits || now.Sub(start) >= lim.Start+lim.Longest):
+			// Keying ends at a pause, at the longest ID number, or when the time for
+			// starting and giving an answer is up: a caller pressing a key now and then
+			// cannot hold the decoder.
 			done, h.Spoke, h.Finished = true, true, true
 		case h.Keyed != "":
 			// keying: the speech heard meanwhile is not the answer

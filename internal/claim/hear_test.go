@@ -132,6 +132,39 @@ func TestHearKeyedIn(t *testing.T) {
 	}
 }
 
+// A caller pressing a key now and then cannot hold the decoder: keying ends when the time
+// for starting and giving an answer is up, or at the longest ID number.
+func TestHearKeyingIsLimited(t *testing.T) {
+	g := grammar(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys := make(chan byte)
+	go func() {
+		for {
+			select {
+			case keys <- '7':
+			case <-ctx.Done():
+				return
+			}
+			time.Sleep(time.Second) // under keyPause: each key keeps the answer open
+		}
+	}()
+	lim := claim.Limits{Start: time.Second, Longest: 2 * time.Second, Pause: 500 * time.Millisecond}
+	start := time.Now()
+	h, err := claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, lim)
+	if took := time.Since(start); err != nil || took > 4*time.Second || h.Keyed == "" {
+		t.Errorf("keys every second: %+v, %v after %v; want the answer over within Start+Longest", h, err, took)
+	}
+	fast := make(chan byte, 20)
+	for range 20 {
+		fast <- '3'
+	}
+	h, err = claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), fast, claim.DefaultLimits)
+	if err != nil || h.Keyed != "3333333" {
+		t.Errorf("twenty keys at once: %+v, %v; want the answer over at %d digits", h, err, claim.MaxIDDigits)
+	}
+}
+
 // The grammar decoder's work for one asked call: the caller's answer to "which organisation"
 // and their ID number, each with the hiss before it, decoded as the guard decodes them.
 // speech-s/op is the audio each call brings; ns/op over it is the CPU per second of speech.

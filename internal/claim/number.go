@@ -40,13 +40,21 @@ func Digits(words string) string {
 	return best.String()
 }
 
+// MinIDDigits and MaxIDDigits bound an ID number: police collar and warrant numbers, bank
+// and government staff numbers are three to seven digits.
+const MinIDDigits, MaxIDDigits = 3, 7
+
 // ReadID adds the answer to "your ID number" to the claim: the digits keyed in, or else
-// those the grammar heard.
+// those the grammar heard. An ID number has MinIDDigits to MaxIDDigits digits; other keys
+// are kept in the words only.
 func (c *Catalogue) ReadID(cl Claim, h Heard) Claim {
 	words := h.Words
 	cl.IDNumber = Digits(words)
 	if h.Keyed != "" {
 		cl.IDNumber, words = h.Keyed, "(keyed "+h.Keyed+")"
+	}
+	if n := len(cl.IDNumber); n < MinIDDigits || n > MaxIDDigits {
+		cl.IDNumber = ""
 	}
 	if cl.Words != "" && words != "" {
 		words = cl.Words + " | " + words

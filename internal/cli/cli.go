@@ -190,9 +190,10 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	}
 	defer asr.Close()
 	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}
-	if gr := askGrammar(cfg, log); gr != nil {
-		defer gr.Close()
-		o.Grammar = gr
+	grammar := askGrammar(cfg, log)
+	if grammar != nil {
+		defer grammar.Close()
+		o.Grammar = grammar
 	}
 	// The guard answers calls from here on; the hub and the web server start beside it, so
 	// neither can delay a call (an external NATS cluster may take seconds to answer).
@@ -202,6 +203,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	first, err := ln.start(cfg)
 	if err != nil {
 		return err
+	}
+	if grammar != nil && cfg.Screening.Ask != "never" {
+		grammar.warm() // now that calls are answered
 	}
 	ln.cur = first
 	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}

@@ -106,11 +106,11 @@ func applyHousehold(cfg *config.Config, h dash.Household, shared screen.List, g 
 		cb.Police = s.Police
 	}
 	g.SetRules(chain, cb)
+	lis.SetPolicy(listen.Policy{Warn: s.Warn, WarnAt: s.WarnAt, Alert: s.Alert, AlertAt: s.AlertAt})
 	ask, err := claim.ParseAsking(cmp.Or(s.Ask, cfg.Screening.Ask))
 	if err != nil {
 		return fmt.Errorf("settings: ask: %w", err)
 	}
 	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
-	lis.SetPolicy(listen.Policy{Warn: s.Warn, WarnAt: s.WarnAt, Alert: s.Alert, AlertAt: s.AlertAt})
 	return nil
 }

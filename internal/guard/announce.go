@@ -64,7 +64,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 	digits, stopDTMF := b.ms.WatchDTMF(call.Household, media.TelephoneEventType(cs.InviteResponse.Body()))
 	defer stopDTMF()
 	b.mu.Lock()
-	b.info = make(chan byte, 4)
+	b.info, b.infoFrom = make(chan byte, 4), call.Household
 	info := b.info
 	b.mu.Unlock()
 

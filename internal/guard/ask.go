@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -45,7 +46,8 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	}
 	defer g.remove(b)
 	te := media.TelephoneEventType(req.Body()) // the caller may key their ID number in
-	if err := b.in.RespondSDP(media.AnswerSDPKeys(g.host, b.ms.Port(call.Trunk), pt, te, "sendrecv")); err != nil {
+	answer := media.AnswerSDPKeys(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, te, "sendrecv")
+	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), answer))); err != nil {
 		b.finish(call.Cancelled, call.ByCaller, call.Trunk, "the caller left before being asked who they are")
 		return
 	}
@@ -66,15 +68,21 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 			b.ms.Play(ctx, call.Trunk, hold, pt)
 		}
 	}()
-	body := media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))
+	// The phones are offered telephone events whatever the caller offered: the resident
+	// answers with a key.
+	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
 	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
 	if cs == nil {
-		b.end(call.ByGuard, 0, fail)
+		if ctx.Err() != nil {
+			b.end(call.ByCaller, call.Trunk, "the caller hung up while the phones rang")
+		} else {
+			b.end(call.ByGuard, 0, fail)
+		}
 		return
 	}
 	ans, _ := media.ParseSDP(cs.InviteResponse.Body())
 	housePT, _ := media.ChooseCodec(ans.Formats)
-	if cl.RingThrough(g.asking().unknownScreened) {
+	if cl.RingThrough(g.asking().unknownScreened || screened) {
 		// A caller who would not answer, where the household lets unknown callers ring:
 		// connected as if not asked, after the call's warning if it has one.
 		if w, err := media.Prompt(b.warning); err == nil {
@@ -109,7 +117,7 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	case choice == claim.Talk:
 		b.connect(cs)
 	case choice == claim.RingPolice:
-		b.ringFresh(cs, g.rules().callback.Police, "callback_police", housePT, "the police")
+		b.ringFresh(cs, cmp.Or(g.rules().callback.Police, "101"), "callback_police", housePT, "the police") // 101 everywhere in the UK
 	case choice == claim.RingBank:
 		b.ringFresh(cs, g.rules().callback.Bank, "callback_bank", housePT, "the bank")
 	case choice == claim.NoChoice:
@@ -173,7 +181,7 @@ func (b *bridge) ask(ctx context.Context, pt, te int) (claim.Claim, []byte) {
 		// The number may be said or keyed in: RFC 4733 events or SIP INFO from the caller.
 		keys, stopKeys := b.ms.WatchDTMF(call.Trunk, te)
 		b.mu.Lock()
-		b.info = make(chan byte, 16)
+		b.info, b.infoFrom = make(chan byte, 16), call.Trunk
 		info := b.info
 		b.mu.Unlock()
 		pressed := make(chan byte, 16)
@@ -245,7 +253,7 @@ func (b *bridge) offer(ctx context.Context, cs *sipgo.DialogClientSession, promp
 	digits, stopDTMF := b.ms.WatchDTMF(call.Household, media.TelephoneEventType(cs.InviteResponse.Body()))
 	defer stopDTMF()
 	b.mu.Lock()
-	b.info = make(chan byte, 4)
+	b.info, b.infoFrom = make(chan byte, 4), call.Household
 	info := b.info
 	b.mu.Unlock()
 	playCtx, stopPlay := context.WithCancel(ctx)
@@ -343,7 +351,7 @@ func (b *bridge) ringFresh(phone *sipgo.DialogClientSession, number, prompt stri
 	}
 	defer g.remove(nb)
 	g.handOver(phone.InviteRequest.CallID().Value(), b, nb)
-	b.ms = nil // the media session goes on with the new call
+	b.handedOver.Store(true) // the media session goes on with the new call
 	b.finish(call.Blocked, call.ByHousehold, 0, "the resident had the guard ring "+who+" on a fresh line; the caller was released")
 	g.log.Info("safe call-back from an asked call", "call", nb.c.ID, "to", number)
 	g.metrics.CallStarted(call.Outbound)
@@ -367,7 +375,7 @@ func (b *bridge) placeFor(phone *sipgo.DialogClientSession, number, prompt strin
 	// The trunk sees the household's number, as on any call the resident places.
 	from := sip.NewRequest(sip.INVITE, phone.InviteRequest.Recipient)
 	from.AppendHeader(&sip.FromHeader{Address: phone.InviteRequest.Recipient, Params: sip.NewParams()})
-	body := media.AnswerSDP(g.host, b.ms.Port(call.Trunk), pt, "sendrecv")
+	body := media.AnswerSDP(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, "sendrecv")
 	cs, fail := b.ringAnswered(ctx, from, []target{g.trunk.target(number)}, outboundRingLimit, body, call.Trunk)
 	if cs == nil {
 		if ctx.Err() != nil {

@@ -34,6 +34,11 @@ type bridge struct {
 	warning string
 	// info carries key presses sent by SIP INFO while the resident decides on a screened call.
 	info chan byte
+	// handedOver says the media session went on with another call (an asked call's resident
+	// chose a fresh call to the police): this call's end leaves it open.
+	handedOver atomic.Bool
+	// infoFrom is the side whose INFO key presses go to info.
+	infoFrom call.Side
 	// tap analyses what the party on the trunk side says, once the call is answered.
 	tap *listen.Tap
 	// offering is set while a new offer from one side is being passed to the other.
@@ -469,7 +474,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	}
 	c := b.c
 	b.mu.Unlock()
-	if b.ms != nil {
+	if b.ms != nil && !b.handedOver.Load() {
 		b.ms.Close()
 	}
 	if tap != nil {

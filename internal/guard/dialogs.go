@@ -166,6 +166,9 @@ func (g *Guard) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if l.b != nil {
 		l.b.mu.Lock()
 		info := l.b.info
+		if l.b.infoFrom != l.side {
+			info = nil // keys from the other leg: the caller cannot answer the resident's question
+		}
 		l.b.mu.Unlock()
 		if d := infoDigit(req.Body()); d != 0 && info != nil {
 			select {

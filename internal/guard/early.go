@@ -12,9 +12,11 @@ import (
 // is not available" — on a phone's outbound call is relayed to the phone before the call
 // is answered: the phone gets a 183 with the relay's address and the audio flows through
 // the relay. Inbound calls ring several phones at once and may be warned before the
-// caller hears anything, so their early media is not relayed.
+// caller hears anything, so their early media is not relayed; nor is it on a call the guard
+// placed for the resident from within an asked call (b.in is nil: the phone's leg is the
+// guard's own dialog, already answered).
 func (b *bridge) onProvisional(r *sip.Response) {
-	if b.inSide != call.Household || b.ms == nil || len(r.Body()) == 0 {
+	if b.inSide != call.Household || b.in == nil || b.ms == nil || len(r.Body()) == 0 {
 		return
 	}
 	if r.StatusCode != sip.StatusSessionInProgress && r.StatusCode != sip.StatusRinging {

@@ -168,8 +168,10 @@ func (b *bridge) sendOffer(ctx context.Context, to call.Side, body []byte, heade
 	var d dialog
 	var target sip.Uri
 	switch {
-	case to == b.inSide:
+	case to == b.inSide && b.in != nil:
 		d, target = b.in, b.in.InviteRequest.Contact().Address
+	case to == b.inSide && b.resident != nil && b.resident.InviteResponse != nil && b.resident.InviteResponse.Contact() != nil:
+		d, target = b.resident, b.resident.InviteResponse.Contact().Address
 	case out != nil && out.InviteResponse != nil && out.InviteResponse.Contact() != nil:
 		d, target = out, out.InviteResponse.Contact().Address
 	default:
