@@ -190,8 +190,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	}
 	defer asr.Close()
 	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}
-	grammar := askGrammar(cfg, log)
-	if grammar != nil {
+	if grammar := askGrammar(cfg, log); grammar != nil {
 		defer grammar.Close()
 		o.Grammar = grammar
 	}
@@ -203,9 +202,6 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	first, err := ln.start(cfg)
 	if err != nil {
 		return err
-	}
-	if grammar != nil && cfg.Screening.Ask != "never" {
-		grammar.warm() // now that calls are answered
 	}
 	ln.cur = first
 	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}

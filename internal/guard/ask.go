@@ -45,6 +45,9 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 		return
 	}
 	defer g.remove(b)
+	if w, ok := g.grammar.(interface{ Warm() }); ok {
+		w.Warm() // a grammar loaded on demand loads while the question plays
+	}
 	te := media.TelephoneEventType(req.Body()) // the caller may key their ID number in
 	answer := media.AnswerSDPKeys(g.mediaIP(call.Trunk).String(), b.ms.Port(call.Trunk), pt, te, "sendrecv")
 	if err := b.in.RespondSDP(b.shapeFor(call.Trunk, media.AnswerLike(req.Body(), answer))); err != nil {
