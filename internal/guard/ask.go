@@ -86,8 +86,9 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	ans, _ := media.ParseSDP(cs.InviteResponse.Body())
 	housePT, _ := media.ChooseCodec(ans.Formats)
 	if cl.RingThrough(g.asking().unknownScreened || screened) {
-		// A caller who would not answer, where the household lets unknown callers ring:
-		// connected as if not asked, after the call's warning if it has one.
+		// A caller who would not answer, where the household lets unknown callers ring
+		// and screening would not have announced this one (a withheld number): connected
+		// as if not asked, after the call's warning if it has one.
 		if w, err := media.Prompt(b.warning); err == nil {
 			wctx, done := whileUp(ctx, cs)
 			if b.ms.Play(wctx, call.Household, w, housePT) == nil {
