@@ -2,8 +2,11 @@ package guard
 
 import (
 	"bytes"
+	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/claim"
@@ -51,5 +54,31 @@ func TestTell(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("told %d bytes; want %d", len(got), len(want))
+	}
+}
+
+type noStats struct{}
+
+func (noStats) SessionOpened()        {}
+func (noStats) SessionClosed()        {}
+func (noStats) Packet(from call.Side) {}
+
+// The fresh call the guard places for a resident who chose to have the police rung has no
+// received dialog (the phone's leg is the guard's own): the provider's early media on it
+// (a 183 with SDP, as many UK trunks send) is not relayed, and must not be read through
+// that missing dialog — it ran in sipgo's response callback, where a panic ends the process.
+func TestEarlyMediaOnFreshCallFromAskedCall(t *testing.T) {
+	relay := media.NewRelay(netip.MustParseAddr("127.0.0.1"), 46000, 46100, noStats{})
+	ms, err := relay.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	b := &bridge{g: &Guard{relay: relay}, inSide: call.Household, ms: ms}
+	res := sip.NewResponse(sip.StatusSessionInProgress, "Session Progress")
+	res.SetBody(media.AnswerSDP("127.0.0.2", 40000, media.PCMU, "sendrecv"))
+	b.onProvisional(res) // panicked before
+	if b.early.Load() {
+		t.Error("early media relayed to a phone whose leg is already answered")
 	}
 }
