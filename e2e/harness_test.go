@@ -26,6 +26,7 @@ import (
 	"github.com/clearline/clearline/internal/cli"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/testutil/pgtest"
+	"github.com/clearline/clearline/internal/testutil/ports"
 )
 
 // apiToken is the operator's token the tests read calls with.
@@ -57,21 +58,7 @@ func TestMain(m *testing.M) {
 // freePort finds a UDP port free on ip (and TCP too, for the SIP listener).
 func freePort(t *testing.T, ip string) int {
 	t.Helper()
-	for range 50 {
-		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		tc, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		u.Close()
-		if err == nil {
-			tc.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
+	return ports.Free(t, ip)
 }
 
 var mediaBase = 30000

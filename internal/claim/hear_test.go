@@ -37,31 +37,6 @@ func say(t testing.TB, voice, text string) []byte {
 	return sp.Ulaw[:int(sp.Ends[0].Seconds()*8000)]
 }
 
-// feed sends audio as a call's RTP brings it, 20 ms a packet in real time, then silence.
-func feed(ctx context.Context, ulaw []byte) <-chan claim.Frame {
-	frames := make(chan claim.Frame, 100)
-	go func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for off := 0; ; off += 160 {
-			f := bytes.Repeat([]byte{0xff}, 160)
-			if off < len(ulaw) {
-				f = ulaw[off:min(off+160, len(ulaw))]
-			}
-			select {
-			case frames <- claim.Frame{PT: speech.PCMU, Payload: f}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return frames
-}
 
 // An answer is heard whole and ends shortly after the caller stops speaking; the words are
 // the grammar's.
@@ -71,7 +46,7 @@ func TestHearEndsAtThePause(t *testing.T) {
 	defer cancel()
 	audio := append(bytes.Repeat([]byte{0xff}, 4000), say(t, "flite-kal", "I'm calling from the Metropolitan Police.")...)
 	start := time.Now()
-	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, audio), nil, claim.DefaultLimits)
+	h, err := claim.Hear(ctx, g, claim.WhoGrammar, claim.Play(ctx, audio), nil, claim.DefaultLimits)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +68,7 @@ func TestHearSilenceAndRecordings(t *testing.T) {
 	defer cancel()
 	lim := claim.Limits{Start: time.Second, Longest: 2 * time.Second, Pause: 500 * time.Millisecond}
 	start := time.Now()
-	h, err := claim.Hear(ctx, g, claim.WhoGrammar, feed(ctx, nil), nil, lim)
+	h, err := claim.Hear(ctx, g, claim.WhoGrammar, claim.Play(ctx, nil), nil, lim)
 	if err != nil || h.Spoke || h.Answered() {
 		t.Errorf("silence heard as %+v, %v", h, err)
 	}
@@ -103,7 +78,7 @@ func TestHearSilenceAndRecordings(t *testing.T) {
 	talk := say(t, "espeak-en-us-s150-p50", "This is an important message about your account, please stay on the line to speak to an adviser about it")
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	h, err = claim.Hear(ctx2, g, claim.WhoGrammar, feed(ctx2, talk), nil, lim)
+	h, err = claim.Hear(ctx2, g, claim.WhoGrammar, claim.Play(ctx2, talk), nil, lim)
 	if err != nil || !h.Spoke || h.Finished || h.Answered() {
 		t.Errorf("a recording talking on heard as %+v, %v", h, err)
 	}
@@ -119,14 +94,14 @@ func TestHearKeyedIn(t *testing.T) {
 	for _, k := range []byte("4721#") {
 		keys <- k
 	}
-	h, err := claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, claim.DefaultLimits)
+	h, err := claim.Hear(ctx, g, claim.IDGrammar, claim.Play(ctx, nil), keys, claim.DefaultLimits)
 	if err != nil || h.Keyed != "4721" || !h.Answered() {
 		t.Errorf("keyed in: %+v, %v", h, err)
 	}
 	keys <- '5'
 	keys <- '0'
 	start := time.Now()
-	h, err = claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, claim.DefaultLimits)
+	h, err = claim.Hear(ctx, g, claim.IDGrammar, claim.Play(ctx, nil), keys, claim.DefaultLimits)
 	if err != nil || h.Keyed != "50" || !h.Answered() || time.Since(start) > 3*time.Second {
 		t.Errorf("keyed in without #: %+v, %v after %v", h, err, time.Since(start))
 	}
@@ -151,7 +126,7 @@ func TestHearKeyingIsLimited(t *testing.T) {
 	}()
 	lim := claim.Limits{Start: time.Second, Longest: 2 * time.Second, Pause: 500 * time.Millisecond}
 	start := time.Now()
-	h, err := claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), keys, lim)
+	h, err := claim.Hear(ctx, g, claim.IDGrammar, claim.Play(ctx, nil), keys, lim)
 	if took := time.Since(start); err != nil || took > 4*time.Second || h.Keyed == "" {
 		t.Errorf("keys every second: %+v, %v after %v; want the answer over within Start+Longest", h, err, took)
 	}
@@ -159,7 +134,7 @@ func TestHearKeyingIsLimited(t *testing.T) {
 	for range 20 {
 		fast <- '3'
 	}
-	h, err = claim.Hear(ctx, g, claim.IDGrammar, feed(ctx, nil), fast, claim.DefaultLimits)
+	h, err = claim.Hear(ctx, g, claim.IDGrammar, claim.Play(ctx, nil), fast, claim.DefaultLimits)
 	if err != nil || h.Keyed != "3333333" {
 		t.Errorf("twenty keys at once: %+v, %v; want the answer over at %d digits", h, err, claim.MaxIDDigits)
 	}

@@ -91,13 +91,7 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 	case cs.Context().Err() != nil:
 		b.endAs(call.Blocked, call.ByHousehold, call.Household, "the resident hung up after hearing who was calling")
 	case digit == '1':
-		b.ms.Resume(call.Trunk)
-		b.mu.Lock()
-		b.c.AnsweredAt = time.Now().UTC()
-		b.mu.Unlock()
-		b.record(call.CallAnswered)
-		b.listen(cs) // an unknown caller the resident let through is listened to like any other
-		b.hold(cs, call.Household)
+		b.connect(cs) // listened to like any other caller
 	case digit == 0:
 		b.endAs(call.Blocked, call.ByGuard, 0, "the resident did not choose within "+decisionLimit.String())
 	default:

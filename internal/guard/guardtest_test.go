@@ -25,6 +25,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
+	"github.com/clearline/clearline/internal/testutil/ports"
 )
 
 // A guard running in the test on loopback addresses of its own: the guard and its phone on
@@ -198,21 +199,7 @@ func (g *testGuard) waitIdle(t testing.TB) {
 
 func freeSIPPort(t testing.TB, ip string) int {
 	t.Helper()
-	for range 50 {
-		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		u.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
+	return ports.Free(t, ip)
 }
 
 // testPhone is a household phone written with sipgo: it answers every INVITE with 200 OK,

@@ -309,7 +309,7 @@ func timing(g speech.Grammar, c *claim.Catalogue, bench []voices.Voice, snr floa
 		}{{whoQ, claim.WhoGrammar, who.Ulaw}, {idQ, claim.IDGrammar, id.Ulaw}} {
 			time.Sleep(time.Duration(len(q.prompt))*time.Second/8000 + tone)
 			ctx, cancel := context.WithCancel(context.Background())
-			frames := play(ctx, append(quiet(reply), q.said...))
+			frames := claim.Play(ctx, append(quiet(reply), q.said...))
 			_, err := claim.Hear(ctx, g, q.grammar, frames, nil, claim.DefaultLimits)
 			cancel()
 			if err != nil {
@@ -324,35 +324,6 @@ func timing(g speech.Grammar, c *claim.Catalogue, bench []voices.Voice, snr floa
 	return nil
 }
 
-// play sends recorded audio as RTP brings it, 20 ms a frame in real time, then silence.
-func play(ctx context.Context, ulaw []byte) <-chan claim.Frame {
-	frames := make(chan claim.Frame, 100)
-	go func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		silence := make([]byte, 160)
-		for i := range silence {
-			silence[i] = 0xff
-		}
-		for off := 0; ; off += 160 {
-			f := silence
-			if off < len(ulaw) {
-				f = ulaw[off:min(off+160, len(ulaw))]
-			}
-			select {
-			case frames <- claim.Frame{PT: speech.PCMU, Payload: f}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return frames
-}
 
 // quiet is d of mu-law silence.
 func quiet(d time.Duration) []byte {
