@@ -37,7 +37,6 @@ func say(t testing.TB, voice, text string) []byte {
 	return sp.Ulaw[:int(sp.Ends[0].Seconds()*8000)]
 }
 
-
 // An answer is heard whole and ends shortly after the caller stops speaking; the words are
 // the grammar's.
 func TestHearEndsAtThePause(t *testing.T) {

@@ -324,7 +324,6 @@ func timing(g speech.Grammar, c *claim.Catalogue, bench []voices.Voice, snr floa
 	return nil
 }
 
-
 // quiet is d of mu-law silence.
 func quiet(d time.Duration) []byte {
 	b := make([]byte, int(d.Seconds()*8000))
