@@ -42,9 +42,10 @@ Usage:
                                   PCM at any rate) through the path a call takes: the
                                   words heard with their times, then the verdict as
                                   clearline detect gives it
-  clearline listen [--config FILE] --eval DIR
+  clearline listen [--config FILE] --eval DIR [--heard FILE]
                                   word accuracy and verdicts over DIR/VOICE/NAME.wav with
-                                  NAME.txt, the words said
+                                  NAME.txt, the words said; --heard keeps what was heard
+                                  for clearline detect --eval
   clearline asr [--listen ADDR]   a speech recogniser speaking clearline-asr/1 (for
                                   listening.external), on stdin/stdout or TCP
   clearline admin add-user --email E --name N [--role admin|guardian|analyst] [--household ID]

@@ -27,11 +27,16 @@ func runListen(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "YAML configuration file: its listening section chooses the recogniser (default: the embedded defaults)")
 	transcript := fs.Bool("transcript", false, "print only the words heard, one utterance a line")
 	eval := fs.String("eval", "", "directory of NAME.wav with NAME.txt (the words said): print word accuracy per file, per voice and overall, and the verdicts")
+	heard := fs.String("heard", "", "with --eval: also write what was heard, with the recogniser's alternatives, to this file as JSON Lines that `clearline detect --eval` replays")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if (*eval == "") == (fs.NArg() == 0) {
 		fmt.Fprintln(stderr, "clearline listen: give recordings (FILE.wav ...) or --eval DIR")
+		return 2
+	}
+	if *heard != "" && *eval == "" {
+		fmt.Fprintln(stderr, "clearline listen: --heard goes with --eval DIR")
 		return 2
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -60,6 +65,13 @@ func runListen(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "clearline listen: %v\n", err)
 			return 1
 		}
+		var heardTo *os.File // opened first: a path that cannot be written fails before the long run
+		if *heard != "" {
+			if heardTo, err = os.Create(*heard); err != nil {
+				fmt.Fprintf(stderr, "clearline listen: %v\n", err)
+				return 1
+			}
+		}
 		fmt.Fprintf(stdout, "recogniser: %s; %d recordings in %s\n\n", rec.Name(), len(recs), *eval)
 		rs := evaluate.Run(l, recs, func(n int, r evaluate.Result) {
 			fmt.Fprintf(stderr, "\rclearline listen: %d of %d recordings heard (%s)\x1b[K", n, len(recs), r.Name)
@@ -69,6 +81,16 @@ func runListen(args []string, stdout, stderr io.Writer) int {
 		})
 		evaluate.Write(stdout, rs)
 		code := 0
+		if heardTo != nil {
+			err := evaluate.WriteHeard(heardTo, rs)
+			if cerr := heardTo.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "clearline listen: %s: %v\n", *heard, err)
+				code = 1
+			}
+		}
 		for _, r := range rs {
 			if r.Err != nil {
 				fmt.Fprintf(stderr, "clearline listen: %s: %v\n", r.Path, r.Err)

@@ -211,3 +211,58 @@ type countDrops struct {
 }
 
 func (c *countDrops) AudioDropped(n int) { c.n += n }
+
+// `listen --eval DIR --heard FILE` writes what was heard, alternatives and all, in the
+// detector's format, and `detect --eval FILE` replays it to the same verdicts the listening
+// gave: the detector can be measured again on recorded readings without the audio.
+func TestHeardReadingsReplayToTheSameVerdicts(t *testing.T) {
+	dir := t.TempDir()
+	for name, label := range map[string]string{"bank_safe_account": "scam", "gp_surgery": "benign"} {
+		s := script(t, name)
+		a, err := speechtest.Speak(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name+".wav"), func(w io.Writer) error { return wav.WriteG711(w, wav.ULaw, a.Ulaw) })
+		words := "# " + label + ": " + name + "\n" + strings.Join(s.Lines, "\n") + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(words), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heard := filepath.Join(t.TempDir(), "heard.jsonl")
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"listen", "--eval", dir, "--heard", heard}, &out, &errOut); code != 0 {
+		t.Fatalf("listen --eval: exit %d: %s", code, errOut.String())
+	}
+	verdicts := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) >= 6 && (f[0] == "bank_safe_account" || f[0] == "gp_surgery") {
+			verdicts[f[0]] = f[4]
+		}
+	}
+	if verdicts["bank_safe_account"] != "scam" || verdicts["gp_surgery"] == "scam" {
+		t.Fatalf("listen verdicts %v:\n%s", verdicts, out.String())
+	}
+	b, err := os.ReadFile(heard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"alternatives":[`) || !strings.Contains(string(b), `"label":"ok"`) {
+		t.Errorf("heard file without alternatives or the benign label as ok:\n%s", b)
+	}
+	out.Reset()
+	if code := Main([]string{"detect", "--eval", heard}, &out, &errOut); code != 0 {
+		t.Fatalf("detect --eval: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "calls: 2 (scam 1, ok 1)") || !strings.Contains(out.String(), "precision 1.000  recall 1.000") {
+		t.Errorf("the replay did not give listening's verdicts:\n%s", out.String())
+	}
+	// --heard without --eval, and a file that cannot be written, fail before anything is heard.
+	if code := Main([]string{"listen", "--heard", heard, filepath.Join(dir, "bank_safe_account.wav")}, &out, &errOut); code != 2 {
+		t.Errorf("--heard without --eval: exit %d", code)
+	}
+	errOut.Reset()
+	if code := Main([]string{"listen", "--eval", dir, "--heard", filepath.Join(dir, "no", "such", "heard.jsonl")}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no such file") {
+		t.Errorf("an unwritable --heard: exit %d, %s", code, errOut.String())
+	}
+}

@@ -11,12 +11,15 @@ import (
 // Line is one transcript segment as `clearline detect` reads it: JSON Lines with the call it
 // belongs to, and for evaluation and training, the call's label and scam type.
 type Line struct {
-	Call    string   `json:"call"`
-	Speaker string   `json:"speaker,omitempty"`
-	Text    *string  `json:"text"`
-	T       *float64 `json:"t,omitempty"`
-	Label   string   `json:"label,omitempty"`
-	Type    string   `json:"type,omitempty"`
+	Call    string  `json:"call"`
+	Speaker string  `json:"speaker,omitempty"`
+	Text    *string `json:"text"`
+	// Alternatives are a recogniser's next-best readings of the same words, as
+	// `clearline listen --eval DIR --heard FILE` writes them.
+	Alternatives []string `json:"alternatives,omitempty"`
+	T            *float64 `json:"t,omitempty"`
+	Label        string   `json:"label,omitempty"`
+	Type         string   `json:"type,omitempty"`
 }
 
 // Transcript is one call's segments in order, with its label when known.
@@ -77,7 +80,7 @@ func ReadTranscripts(r io.Reader, labelled bool) ([]Transcript, []LineError) {
 			calls = append(calls, Transcript{Call: l.Call})
 		}
 		t := &calls[i]
-		seg := Segment{Speaker: l.Speaker, Text: *l.Text}
+		seg := Segment{Speaker: l.Speaker, Text: *l.Text, Alternatives: l.Alternatives}
 		if l.T != nil {
 			seg.T = *l.T
 		}

@@ -146,9 +146,13 @@ const (
 
 // Segment is one stretch of speech.
 type Segment struct {
-	Speaker string  `json:"speaker,omitempty"`
-	Text    string  `json:"text"`
-	T       float64 `json:"t,omitempty"`
+	Speaker string `json:"speaker,omitempty"`
+	Text    string `json:"text"`
+	// Alternatives are other readings of the same speech, as a recogniser's n-best list
+	// gives them. A sign found in one counts as a sign heard, but only Text adds to the
+	// learned part's words, and no phrase is matched across two readings.
+	Alternatives []string `json:"alternatives,omitempty"`
+	T            float64  `json:"t,omitempty"`
 }
 
 // Finding is one indicator found, with the words that showed it and when.
@@ -189,6 +193,7 @@ type Call struct {
 	words    map[string]struct{} // n-grams of the call so far
 	ngramZ   float64             // the model's log-odds from those n-grams
 	window   []token             // the previous segment's last words, then this segment's
+	spare    []token             // room to keep the window in while alternatives are read
 }
 
 // NewCall starts assessing a call.
@@ -213,6 +218,27 @@ func (c *Call) Feed(s Segment) Assessment {
 		return c.Assessment()
 	}
 	text := normalize(s.Text)
+	var before []token // the words carried from the last segment, read again with each alternative
+	if len(s.Alternatives) > 0 {
+		before = append(c.spare[:0], c.window...)
+	}
+	c.read(text, s.T)
+	if len(s.Alternatives) > 0 {
+		best := c.window
+		alt := make([]token, 0, len(before)+32)
+		for _, a := range s.Alternatives {
+			c.window = append(alt[:0], before...)
+			c.read(normalize(a), s.T)
+			alt = c.window
+		}
+		c.window, c.spare = best, before
+	}
+	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
+	return c.Assessment()
+}
+
+// read adds a reading of a segment to the window and finds the signs it shows.
+func (c *Call) read(text string, t float64) {
 	from := max(0, len(c.window)-joinWords)
 	carried := len(c.window) - from
 	if carried > 0 {
@@ -227,11 +253,9 @@ func (c *Call) Feed(s Segment) Assessment {
 	// was looked for with the previous segment. Words merged across the cut ("gift | cards")
 	// belong to both.
 	merged := carried + countWords(text) - (len(c.window) - from)
-	c.find(from+carried-max(merged, 0), s.T)
+	c.find(from+carried-max(merged, 0), t)
 	keep := c.window[max(from, len(c.window)-carryWords):]
 	c.window = append(c.window[:0], keep...)
-	addNgrams(c.words, text, func(g string) { c.ngramZ += c.d.model.ngram(g) })
-	return c.Assessment()
 }
 
 // Know adds a finding established outside the transcript — what the caller said they were

@@ -299,3 +299,51 @@ func TestKnownClaimCounts(t *testing.T) {
 		t.Errorf("known company claim, threat: %v %.2f %+v", a.Verdict, a.Risk, a.Indicators)
 	}
 }
+
+// A recogniser's next-best readings of a sentence are read as well as its best one: a sign
+// heard in either counts, with the words carried over from the sentence before.
+func TestSignHeardInAnAlternative(t *testing.T) {
+	c := New().NewCall()
+	c.Feed(Segment{Text: "this is the fraud team at your bank", T: 2})
+	a := c.Feed(Segment{Text: "you must move your many to a safe face", Alternatives: []string{"you must move your money to a safe account"}, T: 5})
+	if !has(a, SafeAccountTransfer) {
+		t.Fatalf("a safe-account transfer heard only in the alternative was not found: %v", a.Indicators)
+	}
+	// The words carried across the cut are read again with the alternative too.
+	c = New().NewCall()
+	c.Feed(Segment{Text: "you must move your money to a", T: 2})
+	if a := c.Feed(Segment{Text: "save face", Alternatives: []string{"safe account"}, T: 4}); !has(a, SafeAccountTransfer) {
+		t.Fatalf("a phrase cut by the recogniser and finished in an alternative was not found: %v", a.Indicators)
+	}
+}
+
+// Alternatives are readings of the same words, not more of them: no phrase is matched
+// across the best reading and an alternative, and only the best reading adds to the
+// learned part.
+func TestAlternativesAreReadApart(t *testing.T) {
+	a := New().NewCall().Feed(Segment{Text: "you must move your money to a safe", Alternatives: []string{"account today"}})
+	if has(a, SafeAccountTransfer) {
+		t.Fatalf("a phrase was matched across the best reading and an alternative: %v", a.Indicators)
+	}
+	plain, withAlts := New().NewCall(), New().NewCall()
+	plain.Feed(Segment{Text: "thank you for calling"})
+	withAlts.Feed(Segment{Text: "thank you for calling", Alternatives: []string{"bank you for falling", "thank you four calling"}})
+	if plain.ngramZ != withAlts.ngramZ || len(plain.words) != len(withAlts.words) {
+		t.Errorf("alternatives changed the learned part: %v/%d words against %v/%d", withAlts.ngramZ, len(withAlts.words), plain.ngramZ, len(plain.words))
+	}
+	// The best reading's window is kept for the next sentence, not the alternative's.
+	c := New().NewCall()
+	c.Feed(Segment{Text: "you must move your money to a", Alternatives: []string{"you must hello there"}})
+	if a := c.Feed(Segment{Text: "safe account"}); !has(a, SafeAccountTransfer) {
+		t.Fatalf("the best reading's last words were not carried to the next sentence: %v", a.Indicators)
+	}
+}
+
+func has(a Assessment, k Indicator) bool {
+	for _, f := range a.Indicators {
+		if f.Kind == k {
+			return true
+		}
+	}
+	return false
+}

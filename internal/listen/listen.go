@@ -282,7 +282,7 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		if t.hooks.Heard != nil {
 			t.hooks.Heard(u)
 		}
-		a := c.Feed(detect.Segment{Speaker: "caller", Text: heardText(u), T: u.End.Seconds()})
+		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, Alternatives: u.Alternatives, T: u.End.Seconds()})
 		p := *t.l.policy.Load()
 		t.mu.Lock()
 		r := &t.risk
@@ -327,15 +327,6 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 			}
 		}
 	}
-}
-
-// heardText is what the detector reads of an utterance: the best reading, then any
-// alternatives the recogniser gave, so that a key word in second place still counts.
-func heardText(u speech.Utterance) string {
-	if len(u.Alternatives) == 0 {
-		return u.Text
-	}
-	return u.Text + " " + strings.Join(u.Alternatives, " ")
 }
 
 func (t *Tap) report() {

@@ -314,3 +314,45 @@ func TestKnownClaimStartsTheCall(t *testing.T) {
 		t.Errorf("risk with the claim %.2f, without %.2f", claimed.Level, plain.Level)
 	}
 }
+
+// heard is a recogniser that hears the same utterances whatever it is given: a stand-in for
+// a real recogniser's n-best list, which no test can make it write word for word.
+type heard []speech.Utterance
+
+func (h heard) Start(string) (speech.Stream, error) { return heardStream(h), nil }
+func (h heard) Name() string                        { return "heard" }
+func (h heard) Close() error                        { return nil }
+
+type heardStream heard
+
+func (h heardStream) Write([]int16) ([]speech.Utterance, error) { return nil, nil }
+func (h heardStream) Close() ([]speech.Utterance, error)        { return h, nil }
+
+// The recogniser's next-best readings reach the detector as readings of the same words: a
+// sign only an alternative heard is on the call's record, and the best reading is what the
+// transcript shows.
+func TestAlternativesReachTheDetector(t *testing.T) {
+	u := speech.Utterance{Text: "you must move your many to a safe face", End: 3 * time.Second,
+		Alternatives: []string{"you must move your money to a safe account"}}
+	run := func(u speech.Utterance) *call.Risk {
+		l := New(heard{u}, detect.New(), Policy{}, newCounts(), quiet())
+		tap := l.Listen("alts", Hooks{})
+		tap.Packet(rtp(0, make([]byte, 160)))
+		tap.Close()
+		if !tap.wait(5 * time.Second) {
+			t.Fatal("tap did not finish")
+		}
+		return tap.Risk()
+	}
+	r := run(u)
+	if len(r.Indicators) != 1 || r.Indicators[0].Kind != "safe_account_transfer" {
+		t.Fatalf("indicators %+v; want the safe-account transfer the alternative heard", r.Indicators)
+	}
+	if len(r.Timeline) != 1 || r.Timeline[0].Text != u.Text {
+		t.Errorf("timeline %+v; want the best reading only", r.Timeline)
+	}
+	u.Alternatives = nil
+	if r := run(u); len(r.Indicators) != 0 {
+		t.Errorf("without the alternative: indicators %+v", r.Indicators)
+	}
+}

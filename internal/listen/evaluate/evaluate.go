@@ -12,6 +12,7 @@ package evaluate
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clearline/clearline/internal/detect"
 	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/speech"
 	"github.com/clearline/clearline/internal/speech/score"
@@ -92,15 +94,17 @@ func readWords(b []byte) (label, said string) {
 // Result is one recording's evaluation.
 type Result struct {
 	Recording
-	Heard   string  // every utterance, joined
-	Errors  int     // word errors against Said
-	Words   int     // words said
-	Verdict string  // the detector's, at the call's highest risk
-	Risk    float64 // the call's highest risk
-	Audio   time.Duration
-	Busy    time.Duration // wall time spent analysing
-	CPU     time.Duration // processor time the process spent meanwhile (one analysis at a time: its cost)
-	Err     error
+	Heard string // every utterance, joined
+	// Utterances are what the recogniser heard, with their alternatives and times.
+	Utterances []speech.Utterance
+	Errors     int     // word errors against Said
+	Words      int     // words said
+	Verdict    string  // the detector's, at the call's highest risk
+	Risk       float64 // the call's highest risk
+	Audio      time.Duration
+	Busy       time.Duration // wall time spent analysing
+	CPU        time.Duration // processor time the process spent meanwhile (one analysis at a time: its cost)
+	Err        error
 }
 
 // Right says whether a labelled recording got the right verdict: scam for a scam, not scam
@@ -138,7 +142,10 @@ func One(l *listen.Listener, rec Recording) Result {
 	res.Audio = time.Duration(len(g711)) * time.Second / speech.LineRate
 	var heard []string
 	start, cpu := time.Now(), cpuTime()
-	risk, err := l.Replay(rec.Name, pt, g711, listen.Hooks{Heard: func(u speech.Utterance) { heard = append(heard, u.Text) }})
+	risk, err := l.Replay(rec.Name, pt, g711, listen.Hooks{Heard: func(u speech.Utterance) {
+		heard = append(heard, u.Text)
+		res.Utterances = append(res.Utterances, u)
+	}})
 	res.Busy, res.CPU = time.Since(start), cpuTime()-cpu
 	if err != nil {
 		res.Err = err
@@ -267,4 +274,29 @@ func mark(r Result) string {
 		return "  WRONG"
 	}
 	return ""
+}
+
+// WriteHeard writes what the recogniser heard in each recording as the detector's JSON
+// Lines (detect.Line: one utterance a line, its alternatives with it, the recording's label
+// as "scam" or "ok"), so that `clearline detect --eval` can replay the same readings through
+// another detector without hearing the audio again. Recordings that failed are left out.
+func WriteHeard(w io.Writer, rs []Result) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rs {
+		if r.Err != nil {
+			continue
+		}
+		label := r.Label
+		if label == "benign" {
+			label = "ok"
+		}
+		for _, u := range r.Utterances {
+			text, t := u.Text, u.End.Seconds()
+			l := detect.Line{Call: r.Name, Speaker: "caller", Text: &text, Alternatives: u.Alternatives, T: &t, Label: label, Type: r.Script}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
