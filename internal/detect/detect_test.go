@@ -347,3 +347,43 @@ func has(a Assessment, k Indicator) bool {
 	}
 	return false
 }
+
+// The shape of a scam sets a floor under the risk whatever the learned part says; one sign,
+// or signs heard only in a weak wording, set none.
+func TestFloorShapes(t *testing.T) {
+	type signs struct {
+		strong, weak             []Indicator
+		never, problem, windfall bool
+	}
+	for _, tc := range []struct {
+		name string
+		s    signs
+		want float64
+	}{
+		{"courier sent for the cash", signs{strong: []Indicator{CourierCollection, CashWithdrawal}}, 0.85},
+		{"courier sent for the card", signs{strong: []Indicator{CourierCollection, CardOrPINRequest}}, 0.85},
+		{"a courier alone", signs{strong: []Indicator{CourierCollection}}, 0},
+		{"police, cash and the card", signs{strong: []Indicator{AuthorityClaim, CashWithdrawal, CardOrPINRequest}}, 0.9},
+		{"police, cash and secrecy", signs{strong: []Indicator{AuthorityClaim, CashWithdrawal, Secrecy}}, 0.9},
+		{"police and cash", signs{strong: []Indicator{AuthorityClaim, CashWithdrawal}}, 0.6},
+		{"company, problem, press one, remote access", signs{strong: []Indicator{CompanyClaim, UnexpectedProblem, CallToAction, RemoteAccess}, problem: true}, 0.9},
+		{"threat and press one", signs{strong: []Indicator{UrgencyOrThreat, CallToAction}}, 0.85},
+		{"a prize and press one", signs{strong: []Indicator{UnexpectedProblem, CallToAction}, windfall: true}, 0.85},
+		{"company and a problem", signs{strong: []Indicator{CompanyClaim, UnexpectedProblem}, problem: true}, 0.8},
+		{"a company alone", signs{strong: []Indicator{CompanyClaim}}, 0},
+		{"a claim and a request no genuine caller makes", signs{strong: []Indicator{AuthorityClaim}, never: true}, 0.85},
+		{"claim, threat and a request", signs{strong: []Indicator{AuthorityClaim, UrgencyOrThreat, PersonalDetails}}, 0.85},
+		{"the same with the claim in a weak wording", signs{strong: []Indicator{UrgencyOrThreat, PersonalDetails}, weak: []Indicator{AuthorityClaim}}, 0},
+	} {
+		found, strong := make([]bool, len(indicatorNames)), make([]bool, len(indicatorNames))
+		for _, k := range tc.s.strong {
+			found[k], strong[k] = true, true
+		}
+		for _, k := range tc.s.weak {
+			found[k] = true
+		}
+		if got := floor(found, strong, tc.s.never, tc.s.problem, tc.s.windfall); got != tc.want {
+			t.Errorf("%s: floor %.2f, want %.2f", tc.name, got, tc.want)
+		}
+	}
+}

@@ -60,7 +60,7 @@ type Listener struct {
 	metrics Metrics
 	log     *slog.Logger
 	queue   int
-	up      speech.Upsampling
+	up      atomic.Int32 // a speech.Upsampling
 }
 
 // QueueFrames is how much audio a tap holds while the recogniser catches up: 5 s of 20 ms
@@ -76,7 +76,7 @@ func New(rec speech.Recognizer, det *detect.Detector, p Policy, m Metrics, log *
 
 // SetUpsampling chooses how taps started from now on fill the band above 4 kHz (for
 // measuring; the default is speech.Decoder's).
-func (l *Listener) SetUpsampling(u speech.Upsampling) { l.up = u }
+func (l *Listener) SetUpsampling(u speech.Upsampling) { l.up.Store(int32(u)) }
 
 // SetPolicy changes the interventions for calls from now on (the household's guardians
 // changed them).
@@ -110,6 +110,7 @@ type Tap struct {
 
 	mu   sync.Mutex
 	risk call.Risk
+	err  error // why the recogniser could not start, or stopped
 }
 
 // Listen starts analysing a call and returns at once. The recogniser is started when the
@@ -156,7 +157,7 @@ func (t *Tap) start() {
 			l.log.Warn("call not analysed", "call", t.callID, "err", err)
 		}
 		t.mu.Lock()
-		t.risk.Analyser = why
+		t.risk.Analyser, t.err = why, err
 		t.mu.Unlock()
 		t.drain() // the call's record takes the reason when it ends (Risk)
 		close(t.exited)
@@ -224,12 +225,12 @@ func (t *Tap) run(st speech.Stream) {
 	for _, f := range t.known {
 		c.Know(f)
 	}
-	dec := speech.Decoder{Upsampling: t.l.up}
+	dec := speech.Decoder{Upsampling: speech.Upsampling(t.l.up.Load())}
 	fail := func(err error) {
 		t.l.metrics.Stream("failed")
 		t.l.log.Warn("call analysis stopped; the call goes on", "call", t.callID, "recogniser", t.l.rec.Name(), "err", err)
 		t.mu.Lock()
-		t.risk.Analyser = t.l.rec.Name() + " (stopped: " + err.Error() + ")"
+		t.risk.Analyser, t.err = t.l.rec.Name()+" (stopped: "+err.Error()+")", err
 		t.mu.Unlock()
 		t.report()
 	}

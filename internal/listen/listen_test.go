@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -354,5 +355,33 @@ func TestAlternativesReachTheDetector(t *testing.T) {
 	u.Alternatives = nil
 	if r := run(u); len(r.Indicators) != 0 {
 		t.Errorf("without the alternative: indicators %+v", r.Indicators)
+	}
+}
+
+// broken is a recogniser whose stream fails on its first audio.
+type broken struct{}
+
+func (broken) Start(string) (speech.Stream, error) { return brokenStream{}, nil }
+func (broken) Name() string                        { return "broken" }
+func (broken) Close() error                        { return nil }
+
+type brokenStream struct{}
+
+func (brokenStream) Write([]int16) ([]speech.Utterance, error) {
+	return nil, errors.New("model file truncated")
+}
+func (brokenStream) Close() ([]speech.Utterance, error) { return nil, nil }
+
+// A recording analysed with Replay says why when the recogniser fails, and returns no error
+// when it heard the whole recording, whatever the recogniser is called.
+func TestReplaySaysWhyTheRecogniserFailed(t *testing.T) {
+	audio := make([]byte, 8000)
+	l := New(broken{}, detect.New(), Policy{}, newCounts(), quiet())
+	if _, err := l.Replay("r", 0, audio, Hooks{}); err == nil || !strings.Contains(err.Error(), "broken: model file truncated") {
+		t.Errorf("a failing recogniser: %v", err)
+	}
+	l = New(heard{{Text: "hello", End: time.Second}}, detect.New(), Policy{}, newCounts(), quiet())
+	if r, err := l.Replay("r", 0, audio, Hooks{}); err != nil || r.Analyser != "heard" {
+		t.Errorf("a working recogniser: %v, %+v", err, r)
 	}
 }

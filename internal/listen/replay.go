@@ -3,6 +3,7 @@ package listen
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"github.com/clearline/clearline/internal/call"
 )
@@ -41,11 +42,13 @@ feed:
 	// it looks at Close.
 	t.Close()
 	<-t.Done()
-	r := t.Risk()
-	if r.Analyser != l.rec.Name() {
-		return r, errors.New(r.Analyser)
+	t.mu.Lock()
+	err := t.err
+	t.mu.Unlock()
+	if err != nil {
+		return t.Risk(), fmt.Errorf("%s: %w", l.rec.Name(), err)
 	}
-	return r, nil
+	return t.Risk(), nil
 }
 
 // NoMetrics counts nothing: for tools that analyse recordings outside a guard.
