@@ -68,8 +68,14 @@ func start() {
 		err = e
 		return
 	}
+	stopOrphans(bin)
 	dir, e := os.MkdirTemp("", "clearline-pg-")
 	if e != nil {
+		err = e
+		return
+	}
+	// The server outlives a test binary that is killed; the next run stops it (stopOrphans).
+	if e := os.WriteFile(filepath.Join(dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); e != nil {
 		err = e
 		return
 	}
@@ -136,6 +142,36 @@ func start() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// stopOrphans stops the servers of earlier test runs that were killed before they could
+// stop them (their owner process is gone), and removes their directories: each holds
+// memory, a port and whatever its test binary had open when it started the server.
+func stopOrphans(bin string) {
+	owners, _ := filepath.Glob(filepath.Join(os.TempDir(), "clearline-pg-*", "owner"))
+	for _, o := range owners {
+		b, e := os.ReadFile(o)
+		pid, perr := strconv.Atoi(string(b))
+		if e != nil || perr != nil || pid <= 0 || alive(pid) {
+			continue
+		}
+		dir := filepath.Dir(o)
+		data := filepath.Join(dir, "data")
+		if _, e := os.Stat(filepath.Join(data, "postmaster.pid")); e == nil {
+			as := []string{filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"}
+			if os.Geteuid() == 0 {
+				as = append([]string{"runuser", "-u", "postgres", "--"}, as...)
+			}
+			_ = exec.Command(as[0], as[1:]...).Run()
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+// alive says whether process pid exists.
+func alive(pid int) bool {
+	_, e := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+	return e == nil
 }
 
 // binDir finds Debian's PostgreSQL programs (the newest version installed).
