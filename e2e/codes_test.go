@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -247,4 +249,23 @@ func TestEmergencyFirstWithHandsetCodes(t *testing.T) {
 	if bl := g.blockList(); len(bl) != 1 || bl[0].Number != "+441632960123" {
 		t.Errorf("after *1 the block-list is %+v", bl)
 	}
+}
+
+// Without storage nothing can be saved: the guard says the block could not be made (and to
+// have the family block the number on the dashboard), and that this line sends no reports.
+func TestHandsetCodesWithoutStorage(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-directory") // a data directory whose parent is a file
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGuard(t, func(c *config.Config, _ *guard) {
+		c.DataDir = filepath.Join(blocker, "data")
+		c.Household.District = "Winchester"
+	})
+	phone := g.phone("phone_answers.xml")
+	g.callerAs("+441632960123", "Jean Smith", "caller_hangs_up.xml").wait()
+	phone.wait()
+	g.dialCode("*84").said("handset_failed")
+	g.dialCode("*85").said("handset_report_off")
 }

@@ -95,13 +95,13 @@ func (g *Guard) onHandsetCode(req *sip.Request, tx sip.ServerTransaction, code s
 	}
 	offer, err := media.ParseSDP(req.Body())
 	if err != nil {
-		code, reason := sip.StatusBadRequest, "Bad Request"
+		status, reason := sip.StatusBadRequest, "Bad Request"
 		if errors.Is(err, media.ErrNoSDP) {
-			code, reason = 488, "Not Acceptable Here"
+			status, reason = 488, "Not Acceptable Here"
 			err = errors.New("an INVITE without an SDP offer is not supported")
 		}
 		g.metrics.Malformed()
-		respond(tx, req, code, reason, warning(err.Error()))
+		respond(tx, req, status, reason, warning(err.Error()))
 		return
 	}
 	pt, ok := media.ChooseCodec(offer.Formats)
