@@ -64,3 +64,24 @@ say choice_other "Press 1 to talk to them, or 3 to refuse the call."
 espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you."
 sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
 echo "wrote internal/speech/sphinx/model/warmup.ul"
+
+# Handset codes (internal/guard/handset.go, config codes): what the resident hears after
+# dialling the code that blocks the last caller or reports the last call. The number's last
+# three digits (digit_0..digit_9 above) go between a prompt and its _end; trimmed like the
+# asking prompts, so the pieces join as one sentence, and spoken at the resident's pace.
+say() { # name text
+	espeak-ng -v en-gb -s 145 -w "$tmp/$1.wav" "$2"
+	sox -D "$tmp/$1.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ul" \
+		silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse pad 0 0.1
+	echo "wrote $out/$1.ul ($(( $(stat -c %s "$out/$1.ul") / 80 )) cs)"
+}
+say handset_blocked "Call guard. The number ending"
+say handset_blocked_end "is now blocked. It will not ring your phone again. Goodbye."
+say handset_no_call_block "Call guard. There is no call to block. Nothing has changed."
+say handset_withheld "Call guard. The last caller withheld their number, so it cannot be blocked by number. Nothing has changed."
+say handset_failed "Call guard. Sorry, the number could not be blocked just now. Please ask your family to block it on the dashboard."
+say handset_reported "Call guard. Thank you. The call from the number ending"
+say handset_reported_end "has been reported as a scam, to help warn others nearby. Goodbye."
+say handset_reported_withheld "Call guard. Thank you. The last call has been reported as a scam, to help warn others nearby. Goodbye."
+say handset_no_call_report "Call guard. There is no call to report. Nothing has been sent."
+say handset_report_off "Call guard. This line does not send reports, so nothing has been sent. Please tell your family about the call."

@@ -270,10 +270,13 @@ const (
 	// CallAlert: the call's risk crossed the alert threshold; the household's guardians
 	// are to be told.
 	CallAlert
+	// CallReported: the resident reported the call as a scam from their phone (the
+	// handset's report code); the hub link sends it to the regional hub.
+	CallReported
 )
 
 var eventKindNames = map[EventKind]string{CallStarted: "call.started", CallAnswered: "call.answered", CallEnded: "call.ended",
-	CallAssessed: "call.assessed", CallWarned: "call.warned", CallAlert: "call.alert"}
+	CallAssessed: "call.assessed", CallWarned: "call.warned", CallAlert: "call.alert", CallReported: "call.reported"}
 
 func (k EventKind) String() string { return enumString(eventKindNames, k) }
 

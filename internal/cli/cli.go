@@ -191,6 +191,10 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	}
 	defer asr.Close()
 	o := guard.Options{Log: log, Recorder: rec, Metrics: m, Media: m, Listener: lis}
+	handset := &handsetBlocks{db: db}
+	if db != nil {
+		o.Handset = handset
+	}
 	if grammar := askGrammar(cfg, log); grammar != nil {
 		defer grammar.Close()
 		o.Grammar = grammar
@@ -207,6 +211,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	ln.cur = first
 	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}
 	ln.keeper = keeper
+	handset.keeper.Store(keeper)
 	view := &lineView{l: ln, db: db, st: st, log: log}
 	if asr.Name() == "none" && cfg.Listening.Recogniser != "none" {
 		view.listening = "the speech recogniser (pocketsphinx and its en-us model) is missing"

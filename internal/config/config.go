@@ -46,6 +46,8 @@ type Config struct {
 	Screening Screening `yaml:"screening"`
 	// Callback is the household's directory of numbers it can trust, for safe call-back.
 	Callback Callback `yaml:"callback"`
+	// Codes are the handset codes that block or report the last caller (codes.go).
+	Codes Codes `yaml:"codes"`
 	// Listening is speech analysis in the call and the interventions it makes.
 	Listening Listening `yaml:"listening"`
 	// Household names the home this guard protects, as its guardians see it.
@@ -410,6 +412,7 @@ func defaults() *Config {
 		Emergency: []string{"999", "112"},
 		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow", Ask: "warned"},
 		Callback:  Callback{Police: "101"},
+		Codes:     Codes{BlockLast: "*84", ReportLast: "*85"},
 		Household: Household{ID: "home", Name: "Home"},
 		Hub:       Hub{Run: true, Listen: "127.0.0.1:4222", Replicas: 1, Report: true},
 		Listening: Listening{Recogniser: "auto", Mode: "domain", ModelDir: "/usr/share/pocketsphinx/model/en-us", Decoders: 4,
@@ -593,6 +596,7 @@ func (c *Config) check() []fieldError {
 			bad(fmt.Sprintf("$.emergency[%d]", i), "%q is not a dialled number (digits only)", n)
 		}
 	}
+	c.checkCodes(bad)
 	return errs
 }
 

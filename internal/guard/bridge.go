@@ -480,6 +480,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	if tap != nil {
 		tap.Close()
 	}
+	b.g.noteEnded(c)
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
 }

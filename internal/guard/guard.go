@@ -88,6 +88,9 @@ type Guard struct {
 	// dictated holds numbers callers gave to ring back on in calls that sounded like a
 	// scam: canonical number → when it was given.
 	dictated sync.Map
+	// handset saves what the handset codes change; last is the call they act on (handset.go).
+	handset Handset
+	last    lastCaller
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -142,6 +145,8 @@ type Options struct {
 	Listener *listen.Listener
 	// Grammar hears the answers of callers the guard asks who they are; nil asks no one.
 	Grammar speech.Grammar
+	// Handset saves the blocks the handset codes make; nil when there is no store.
+	Handset Handset
 }
 
 // udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
@@ -230,6 +235,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		trunk:     tr,
 		listener:  o.Listener,
 		grammar:   o.Grammar,
+		handset:   o.Handset,
 		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},

@@ -41,6 +41,10 @@ func (g *Guard) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !g.authorize(req, tx, req.From().Address.User) {
 		return
 	}
+	if code := g.handsetCode(number); code != "" {
+		g.onHandsetCode(req, tx, code) // handset.go: block or report the last caller
+		return
+	}
 	prompt := ""
 	if code, ok := featureCodes[number]; ok {
 		target := code.number(g.rules().callback)
@@ -153,6 +157,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	g.noteInbound(b, screeningCall(req, time.Now())) // the call the handset codes act on
 	if len(targets) == 0 {
 		defer g.remove(b)
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")

@@ -187,10 +187,12 @@ func (l *Link) reportOnce(ctx context.Context) (int, error) {
 var reportRules = []string{"community-block-list", "stir-shaken", "do-not-originate", "numbering-plan", "display-name"}
 
 // ReportFor turns a finished inbound call into a report, if it is worth one: screening
-// caught a faked or listed number, or listening found the call suspicious or a scam.
+// caught a faked or listed number, or listening found the call suspicious or a scam; or
+// the resident reported it from their phone (a call.reported event). A call has one report
+// ID whichever way it came, so a call both found and reported is counted once.
 func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 	c := ev.Call
-	if ev.Kind != call.CallEnded || c.Direction != call.Inbound || c.Emergency || district == "" {
+	if (ev.Kind != call.CallEnded && ev.Kind != call.CallReported) || c.Direction != call.Inbound || c.Emergency || district == "" {
 		return Report{}, false
 	}
 	r := Report{V: Version, ID: "call-" + c.ID, Source: FromGuard, At: c.StartedAt.UTC(), District: district, Contact: "call"}
@@ -200,6 +202,12 @@ func ReportFor(ev call.Event, district string, shareWords bool) (Report, bool) {
 		}
 	}
 	switch {
+	case ev.Kind == call.CallReported:
+		r.Verdict, r.Reporter = "reported", "resident"
+		r.Reasons = append(r.Reasons, "the resident reported the call as a scam from their phone")
+		if slices.Contains(reportRules, c.Rule) && c.Verdict != "" && c.Verdict != "allow" {
+			r.Reasons = append(r.Reasons, c.Reasons...)
+		}
 	case slices.Contains(reportRules, c.Rule) && c.Verdict != "" && c.Verdict != "allow":
 		r.Verdict = c.Verdict
 		r.Reasons = append(r.Reasons, c.Reasons...)

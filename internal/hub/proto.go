@@ -101,7 +101,8 @@ type Report struct {
 	V  int    `json:"v"`
 	ID string `json:"id"`
 	// Source is "guard" or "person"; Reporter says who, for people: resident, relative,
-	// call-handler (a 101 call handler) or other.
+	// call-handler (a 101 call handler) or other; for a guard, "resident" when the resident
+	// reported the call from their phone (the handset's report code).
 	Source   string    `json:"source"`
 	Reporter string    `json:"reporter,omitempty"`
 	At       time.Time `json:"at"`
@@ -111,7 +112,7 @@ type Report struct {
 	// Number is the caller's number; empty when withheld or at the door.
 	Number string `json:"number,omitempty"`
 	// Verdict is what the guard decided or found (block, warn, screen, suspicious, scam) or
-	// "reported" for people.
+	// "reported" for people, and for calls the resident reported from their phone.
 	Verdict    string   `json:"verdict"`
 	Reasons    []string `json:"reasons,omitempty"`
 	Indicators []string `json:"indicators,omitempty"`

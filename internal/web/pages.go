@@ -556,17 +556,10 @@ func (s *Server) postBlock(w http.ResponseWriter, r *http.Request, v viewer) {
 }
 
 func (s *Server) block(ctx context.Context, h dash.Household, number, name string) error {
-	number = strings.TrimSpace(number)
-	if _, err := screen.Canonical(number); err != nil {
+	set, changed, err := h.Settings.WithBlocked(number, name)
+	if err != nil || !changed {
 		return err
 	}
-	for _, b := range h.Settings.Block {
-		if screen.Same(b.Number, number) {
-			return nil
-		}
-	}
-	set := h.Settings
-	set.Block = append(append([]dash.Contact{}, set.Block...), dash.Contact{Number: number, Name: strings.TrimSpace(name)})
 	return s.saveSettings(ctx, h, set)
 }
 
