@@ -64,3 +64,8 @@ say choice_other "Press 1 to talk to them, or 3 to refuse the call."
 espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you."
 sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
 echo "wrote internal/speech/sphinx/model/warmup.ul"
+
+# The family in the loop, live (internal/guard/remote.go): what the resident hears when one of
+# their guardians ends the call from the dashboard, after the caller has been cut off. Spoken
+# at the ordinary pace, without the synthesiser's leading and trailing silence (the say above).
+say family_ended "Your family has ended this call. If anyone asks you for money, do not give it." 145
