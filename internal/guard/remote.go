@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 
@@ -84,23 +85,14 @@ func (g *Guard) End(ctx context.Context, id, who string) (call.Call, error) {
 		return call.Call{}, ErrNoCall
 	}
 	r := endRequest{who: who, done: make(chan endResult, 1)}
-	var err error
-	b.mu.Lock()
-	switch {
-	case b.c.Emergency:
-		err = ErrEmergency
-	case !b.c.EndedAt.IsZero() || b.c.EndedBy != call.NotEnded:
-		err = ErrEnded
-	case b.ends == nil:
-		err = ErrNotConnected
-	default:
-		select {
-		case b.ends <- r:
-		default:
-			err = ErrEnded // another guardian's request is being carried out
-		}
+	err := b.offerEnd(r)
+	// An answered call reaches hold a moment after its answer (listening starts first).
+	for wait := time.Now().Add(connectWait); errors.Is(err, errAnswering) && time.Now().Before(wait); err = b.offerEnd(r) {
+		time.Sleep(5 * time.Millisecond)
 	}
-	b.mu.Unlock()
+	if errors.Is(err, errAnswering) {
+		err = ErrNotConnected
+	}
 	if err != nil {
 		return b.snapshot(), err
 	}
@@ -109,6 +101,34 @@ func (g *Guard) End(ctx context.Context, id, who string) (call.Call, error) {
 		return res.c, res.err
 	case <-ctx.Done():
 		return b.snapshot(), ctx.Err()
+	}
+}
+
+// connectWait bounds how long End waits for an answered call to be connected.
+const connectWait = 250 * time.Millisecond
+
+// errAnswering: the call is answered but not connected yet; End tries again.
+var errAnswering = errors.New("the call is being connected")
+
+// offerEnd hands r to the bridge's hold, if the call can be ended now.
+func (b *bridge) offerEnd(r endRequest) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.c.Emergency:
+		return ErrEmergency
+	case !b.c.EndedAt.IsZero() || b.c.EndedBy != call.NotEnded:
+		return ErrEnded
+	case b.ends == nil && !b.c.AnsweredAt.IsZero():
+		return errAnswering
+	case b.ends == nil:
+		return ErrNotConnected
+	}
+	select {
+	case b.ends <- r:
+		return nil
+	default:
+		return ErrEnded // another guardian's request is being carried out
 	}
 }
 
@@ -162,7 +182,7 @@ func (b *bridge) closeEnds() {
 // way, the caller's leg is released at once, the resident hears why, and then their leg is
 // released.
 func (b *bridge) endForFamily(r endRequest, cs *sipgo.DialogClientSession, outSide call.Side) {
-	why := "ended by " + r.who + ", one of the household's guardians"
+	why := "one of the household's guardians ended the call; the resident was told why"
 	if b.ms != nil {
 		b.ms.Stop(call.Trunk)
 		b.ms.Stop(call.Household)
@@ -170,26 +190,22 @@ func (b *bridge) endForFamily(r endRequest, cs *sipgo.DialogClientSession, outSi
 	b.mu.Lock()
 	b.c.EndedBy, b.c.EndedByUser = call.ByGuardian, r.who
 	b.mu.Unlock()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-		defer cancel()
-		b.release(ctx, call.Trunk)
-		r.done <- endResult{c: b.snapshot()}
-	}()
+	// The caller's BYE first: once it is answered their dialog has ended, and with it any
+	// warning still playing to the resident, so the two prompts never overlap.
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	b.release(ctx, call.Trunk)
+	cancel()
+	r.done <- endResult{c: b.snapshot()}
 	house, pt := b.householdLeg(cs, outSide)
 	b.farewell(house, pt)
-	wg.Wait()
 	if house.Context().Err() != nil { // the resident hung up during the prompt
 		if at := b.g.byeReceived(b, call.Household); !at.IsZero() {
 			b.setReleased(call.Household, at)
 		}
-		b.finish(call.Completed, call.ByGuardian, call.Household, why)
+		b.finish(call.Completed, call.ByGuardian, call.Household, "one of the household's guardians ended the call; the resident hung up while told why")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	ctx, cancel = context.WithTimeout(context.Background(), byeTimeout)
 	defer cancel()
 	b.release(ctx, call.Household)
 	b.finish(call.Completed, call.ByGuardian, 0, why)
