@@ -197,7 +197,7 @@ func TestLivePageEndsACall(t *testing.T) {
 	if code != 200 || strings.Contains(page, "442085550111") || strings.Count(page, "End this call") != 1 {
 		t.Errorf("live page: %d (gran's call, or an end button on the ringing call)\n%s", code, page)
 	}
-	if _, today := son.do("GET", "/", nil, nil, ""); !strings.Contains(today, "2 calls going on now") {
+	if _, today := son.do("GET", "/", nil, nil, ""); !strings.Contains(today, "2 calls going on now") || !strings.Contains(today, `href="/live"`) {
 		t.Errorf("Today does not point to the calls going on now")
 	}
 	if code, js := son.do("GET", "/static/live.js", nil, nil, ""); code != 200 || !strings.Contains(js, "EventSource") {
@@ -259,5 +259,18 @@ func TestLiveEventStream(t *testing.T) {
 	f.add(call.Call{ID: "new-gran", Household: "gran", Direction: call.Inbound, StartedAt: time.Now()})
 	if l := next(); len(l.Calls) != 3 {
 		t.Errorf("after a call started: %+v", l)
+	}
+}
+
+// Without a guard in the process (the hub alone) there is no Calls now.
+func TestNoLiveCallsWithoutAGuard(t *testing.T) {
+	r := newRig(t)
+	son := r.client()
+	son.login("son@example.org")
+	if _, today := son.do("GET", "/", nil, nil, ""); strings.Contains(today, `href="/live"`) || strings.Contains(today, "going on now") {
+		t.Errorf("Today offers live calls without a guard")
+	}
+	if code, _ := son.do("GET", "/api/v1/live", nil, nil, ""); code != http.StatusNotFound {
+		t.Errorf("GET /api/v1/live without a guard: %d", code)
 	}
 }

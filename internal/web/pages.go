@@ -115,12 +115,15 @@ type page struct {
 	// Live pages keep themselves up to date: reloaded every few seconds without
 	// JavaScript, told of changes by the live event stream with it (static/live.js).
 	Live bool
+	// Guard says a guard runs here, so there are calls in progress to show (Calls now).
+	Guard bool
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
 	if p.Errors == nil {
 		p.Errors = dash.FieldErrors{}
 	}
+	p.Guard = s.o.Live != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

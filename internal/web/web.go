@@ -89,7 +89,9 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 	if o.Hub != nil {
 		s.hubRoutes()
 	}
-	s.liveRoutes() // without a guard here, no call is ever live
+	if o.Live != nil {
+		s.liveRoutes()
+	}
 	return s
 }
 
