@@ -85,3 +85,8 @@ say handset_reported_end "has been reported as a scam, to help warn others nearb
 say handset_reported_withheld "Call guard. Thank you. The last call has been reported as a scam, to help warn others nearby. Goodbye."
 say handset_no_call_report "Call guard. There is no call to report. Nothing has been sent."
 say handset_report_off "Call guard. This line does not send reports, so nothing has been sent. Please tell your family about the call."
+# The family in the loop, live (internal/guard/remote.go): what the resident hears when one of
+# their guardians ends the call from the dashboard, after the caller has been cut off. Spoken
+# at the ordinary pace, without the synthesiser's leading and trailing silence (the say above,
+# which speaks at 145 words a minute whatever its third argument).
+say family_ended "Your family has ended this call. If anyone asks you for money, do not give it." 145

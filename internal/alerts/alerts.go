@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/smtp"
+	"net/url"
 	"strings"
 	"time"
 
@@ -161,10 +162,23 @@ func Body(c call.Call, household, baseURL string) string {
 	b.WriteString("What to do: call them now, on their usual number. Do not let them hand money, cards or valuables to anyone, " +
 		"and do not let them ring back a number the caller gave. If money has gone, call their bank on the number on the card, " +
 		"and report it to the police on 101.\n")
-	if baseURL != "" {
-		fmt.Fprintf(&b, "The call's story: %s/calls/%s\n", strings.TrimRight(baseURL, "/"), c.ID)
+	if u := CallURL(baseURL, c.ID); u != "" {
+		if c.EndedAt.IsZero() {
+			fmt.Fprintf(&b, "Watch the call live, and end it if you need to: %s\n", u)
+		} else {
+			fmt.Fprintf(&b, "The call's story: %s\n", u)
+		}
 	}
 	return b.String()
+}
+
+// CallURL is the address of a call's page on the dashboard — the live call while it is
+// going on — or "" without a base address or a call.
+func CallURL(baseURL, callID string) string {
+	if baseURL == "" || callID == "" {
+		return ""
+	}
+	return strings.TrimRight(baseURL, "/") + "/calls/" + url.PathEscape(callID)
 }
 
 func caller(from string) string {
@@ -191,6 +205,9 @@ type Payload struct {
 	At        time.Time `json:"at"`
 	Title     string    `json:"title"`
 	Body      string    `json:"body"`
+	// URL is the call's page on the dashboard (live while the call goes on), when
+	// alerts.base_url is set.
+	URL string `json:"url,omitempty"`
 }
 
 // DeliveryID identifies one delivery; receivers can use it to drop a repeat.
@@ -212,11 +229,17 @@ func (d *Dispatcher) send(ctx context.Context, a dash.Alert, dl dash.Delivery) e
 		if err != nil {
 			return err
 		}
-		body, _ := json.Marshal(Payload{Delivery: DeliveryID(dl), AlertID: a.ID, Household: a.HouseholdID, CallID: a.CallID, At: a.At, Title: a.Title, Body: a.Body})
+		body, _ := json.Marshal(Payload{Delivery: DeliveryID(dl), AlertID: a.ID, Household: a.HouseholdID, CallID: a.CallID, At: a.At, Title: a.Title, Body: a.Body,
+			URL: CallURL(d.o.BaseURL, a.CallID)})
 		return d.post(ctx, dl.Target, body, map[string]string{"Content-Type": "application/json",
 			"X-Clearline-Delivery": DeliveryID(dl), "X-Clearline-Signature": Sign(u.Channels.WebhookSecret, body)})
 	case "ntfy":
-		return d.post(ctx, dl.Target, []byte(a.Body), map[string]string{"Title": a.Title, "Priority": "urgent", "Tags": "warning,telephone"})
+		h := map[string]string{"Title": a.Title, "Priority": "urgent", "Tags": "warning,telephone"}
+		if u := CallURL(d.o.BaseURL, a.CallID); u != "" {
+			// Tapping the notification, or its button, opens the call: live while it goes on.
+			h["Click"], h["Actions"] = u, "view, Open the call, "+u
+		}
+		return d.post(ctx, dl.Target, []byte(a.Body), h)
 	case "email":
 		s := d.o.SMTP
 		if s.Address == "" {

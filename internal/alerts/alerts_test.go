@@ -254,3 +254,47 @@ func TestDeliveryShownAsFailed(t *testing.T) {
 		t.Errorf("delivery %+v", dl)
 	}
 }
+
+// An alert about a call still going on links to the live call: in its words, in the
+// webhook's url, and on push as the notification's click and an "Open the call" button.
+func TestAlertLinksToTheLiveCall(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.EnsureHousehold(ctx, dash.Household{ID: "mum", Name: "Mum's house"})
+	hook, push := &receiver{}, &receiver{}
+	hookSrv, pushSrv := httptest.NewServer(hook), httptest.NewServer(push)
+	defer hookSrv.Close()
+	defer pushSrv.Close()
+	guardian(t, st, "son@example.org", "mum", dash.Channels{Webhook: hookSrv.URL, WebhookSecret: "0123456789abcdef", Ntfy: pushSrv.URL + "/mum"})
+	alertCall(t, st, "call-live", "mum") // not ended: the alert goes while the call is up
+	d := alerts.New(st, alerts.Options{BaseURL: "https://guard.example/", Backoff: time.Millisecond}, quiet())
+	deadline := time.Now().Add(5 * time.Second)
+	for hook.count() < 1 || push.count() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook %d, push %d deliveries", hook.count(), push.count())
+		}
+		if err := d.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	const live = "https://guard.example/calls/call-live"
+	var p alerts.Payload
+	if err := json.Unmarshal([]byte(hook.bodies[0]), &p); err != nil || p.URL != live ||
+		!strings.Contains(p.Body, "Watch the call live, and end it if you need to: "+live) {
+		t.Errorf("webhook payload %s (%v)", hook.bodies[0], err)
+	}
+	h := push.got[0].Header
+	if h.Get("Click") != live || h.Get("Actions") != "view, Open the call, "+live {
+		t.Errorf("push Click %q, Actions %q", h.Get("Click"), h.Get("Actions"))
+	}
+	// Once the call has ended the link is to its story.
+	ended := call.Call{ID: "c2", StartedAt: time.Now(), EndedAt: time.Now()}
+	if b := alerts.Body(ended, "Mum's house", "https://guard.example"); !strings.Contains(b, "The call's story: https://guard.example/calls/c2") || strings.Contains(b, "live") {
+		t.Errorf("body of an ended call: %s", b)
+	}
+}

@@ -67,9 +67,13 @@ const (
 	ByGuard
 	// ByTimeout means no media flowed for longer than the configured RTP timeout.
 	ByTimeout
+	// ByGuardian means one of the household's guardians ended the call from the dashboard
+	// or the API (Call.EndedByUser names them).
+	ByGuardian
 )
 
-var endedByNames = map[EndedBy]string{NotEnded: "", ByHousehold: "household", ByCaller: "caller", ByGuard: "guard", ByTimeout: "timeout"}
+var endedByNames = map[EndedBy]string{NotEnded: "", ByHousehold: "household", ByCaller: "caller", ByGuard: "guard", ByTimeout: "timeout",
+	ByGuardian: "guardian"}
 
 func (e EndedBy) String() string { return enumString(endedByNames, e) }
 
@@ -133,7 +137,9 @@ type Call struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	EndedBy    EndedBy   `json:"ended_by"`
-	Outcome    Outcome   `json:"outcome"`
+	// EndedByUser names the guardian who ended the call when EndedBy is guardian.
+	EndedByUser string  `json:"ended_by_user,omitempty"`
+	Outcome     Outcome `json:"outcome"`
 	// Reason says in words why the call ended as it did (for example "no phone answered").
 	Reason string `json:"reason,omitempty"`
 	// Verdict is the screening verdict for an inbound call (allow, screen, warn, block) and

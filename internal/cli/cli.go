@@ -216,7 +216,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	if asr.Name() == "none" && cfg.Listening.Recogniser != "none" {
 		view.listening = "the speech recogniser (pocketsphinx and its en-us model) is missing"
 	}
-	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies, Line: view}
+	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies, Line: view, Live: liveView{ln}}
 	if db != nil {
 		apply := func(h dash.Household) {
 			if err := keeper.household(h); err != nil {
@@ -259,7 +259,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		_ = ln.wait()
 		return fmt.Errorf("http: %w", err)
 	}
-	hs := &http.Server{Handler: web.New(st, m.Registry, log.With("part", "web"), wo), ReadHeaderTimeout: 10 * time.Second}
+	ws := web.New(st, m.Registry, log.With("part", "web"), wo)
+	hs := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(ws.StopStreams) // the live pages' event streams would hold shutdown up
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// The web server is optional to calling: log and carry on.

@@ -51,6 +51,8 @@ type bridge struct {
 	mu  sync.Mutex
 	c   call.Call
 	out *sipgo.DialogClientSession
+	// ends takes a guardian's request to end the call while it is connected (remote.go).
+	ends chan endRequest
 
 	sipIDs []string // the Call-IDs of this call's dialogs in g.legs; guarded by g.mu
 }
@@ -361,8 +363,13 @@ func (b *bridge) hold(cs *sipgo.DialogClientSession, outSide call.Side) {
 		tick = t.C
 	}
 	relayed, flowing := uint64(0), time.Now()
+	ends := b.openEnds()
+	defer b.closeEnds()
 	for {
 		select {
+		case r := <-ends:
+			b.endForFamily(r, cs, outSide)
+			return
 		case <-b.first().Context().Done():
 			b.end(endedBy(b.inSide), b.inSide, "")
 			return
@@ -480,7 +487,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	if tap != nil {
 		tap.Close()
 	}
-	b.g.noteEnded(c)
+	b.g.noteLastEnded(c)
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
 }

@@ -74,6 +74,7 @@ func (g *Guard) handOver(sipCallID string, from, to *bridge) {
 
 // remove forgets a finished call and its dialogs.
 func (g *Guard) remove(b *bridge) {
+	g.noteEnded(b)
 	g.mu.Lock()
 	for _, id := range b.sipIDs {
 		delete(g.legs, id)

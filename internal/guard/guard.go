@@ -99,6 +99,8 @@ type Guard struct {
 	mu    sync.Mutex
 	legs  map[string]*leg    // by SIP Call-ID, every dialog of every live call
 	calls map[string]*bridge // by call ID
+	// recent are the last calls to end, as they ended (remote.go).
+	recent recentCalls
 }
 
 // rules are the household's choices that its guardians can change while the guard runs.

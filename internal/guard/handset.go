@@ -51,8 +51,8 @@ func (g *Guard) noteInbound(b *bridge, sc screen.Call) {
 	g.last.mu.Unlock()
 }
 
-// noteEnded keeps the final record of the last inbound call, for its report.
-func (g *Guard) noteEnded(c call.Call) {
+// noteLastEnded keeps the final record of the last inbound call, for its report.
+func (g *Guard) noteLastEnded(c call.Call) {
 	if c.Direction != call.Inbound {
 		return
 	}

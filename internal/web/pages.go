@@ -36,6 +36,7 @@ var pages = func() map[string]*template.Template {
 		"pounds":   func(p int64) string { return fmt.Sprintf("£%d.%02d", p/100, p%100) },
 		"date":     func(t time.Time) string { return t.In(london).Format("Mon 2 Jan 2006") },
 		"join":     strings.Join,
+		"since":    since,
 		"districtCount": func(c campaign.Campaign) int {
 			if len(c.Districts) == 0 {
 				return 0
@@ -111,12 +112,18 @@ type page struct {
 	Flash  string
 	Errors dash.FieldErrors
 	Data   any
+	// Live pages keep themselves up to date: reloaded every few seconds without
+	// JavaScript, told of changes by the live event stream with it (static/live.js).
+	Live bool
+	// Guard says a guard runs here, so there are calls in progress to show (Calls now).
+	Guard bool
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
 	if p.Errors == nil {
 		p.Errors = dash.FieldErrors{}
 	}
+	p.Guard = s.o.Live != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -224,6 +231,8 @@ func (s *Server) visible(ctx context.Context, v viewer) ([]dash.Household, error
 type overviewData struct {
 	Glances []glance
 	Line    *lineData
+	// Live are the calls going on now.
+	Live []liveCall
 }
 
 // glance is one household's day.
@@ -322,7 +331,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
 		return
 	}
 	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
-		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v)}})
+		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v), Live: s.liveFor(v)}})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -364,10 +373,16 @@ type callData struct {
 	Household dash.Household
 	Number    string
 	Blocked   bool
+	// Live is the call's live state while it is in progress.
+	Live *liveCall
 }
 
 func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
-	c, err := s.store.Call(r.Context(), r.PathValue("id"))
+	c, live := s.guardCall(r.PathValue("id")) // in progress, or just ended
+	var err error
+	if !live {
+		c, err = s.store.Call(r.Context(), r.PathValue("id"))
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)) {
 		http.Error(w, "There is no such call among your households.", http.StatusNotFound)
 		return
@@ -378,12 +393,16 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	}
 	h, _ := s.o.Dash.Household(r.Context(), c.Household)
 	d := callData{Call: c, Household: h, Number: party(c.From)}
+	if c.EndedAt.IsZero() && live {
+		l := liveOf(c, v, time.Now())
+		d.Live = &l
+	}
 	for _, b := range h.Settings.Block {
 		if screen.Same(b.Number, d.Number) {
 			d.Blocked = true
 		}
 	}
-	s.render(w, http.StatusOK, "call", page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d})
+	s.render(w, http.StatusOK, "call", page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d, Live: d.Live != nil})
 }
 
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {

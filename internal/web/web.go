@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,9 @@ type Server struct {
 	reportLimit reportLimit
 	// setup is the first-run setup while it is open (nil when there was none to do).
 	setup *setupState
+	// streams is closed when the server shuts down, ending the live event streams (live.go).
+	streams     chan struct{}
+	stopStreams func()
 }
 
 // Options are the dashboard's parts; without Dash only the API token can read calls.
@@ -59,11 +63,15 @@ type Options struct {
 	SetupDone func()
 	// TestAlert sends a household's guardians a test alert and says how many it reached.
 	TestAlert func(ctx context.Context, household string) (int, error)
+	// Live is the running guard's calls in progress, and a guardian's end of one.
+	Live Live
 }
 
 // New builds the handler. st may report ErrUnavailable on every call.
 func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) *Server {
-	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o, limiter: limiter{fails: map[string][]time.Time{}}}
+	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o, limiter: limiter{fails: map[string][]time.Time{}},
+		streams: make(chan struct{})}
+	s.stopStreams = sync.OnceFunc(func() { close(s.streams) })
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /api/calls", s.calls)
@@ -80,6 +88,9 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 	}
 	if o.Hub != nil {
 		s.hubRoutes()
+	}
+	if o.Live != nil {
+		s.liveRoutes()
 	}
 	return s
 }
@@ -184,6 +195,10 @@ func (s *Server) oneCall(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.who(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
+		return
+	}
+	if c, ok := s.guardCall(r.PathValue("id")); ok && c.EndedAt.IsZero() && v.can(c.Household) {
+		writeJSON(w, http.StatusOK, liveOf(c, v, time.Now())) // with its live state
 		return
 	}
 	c, err := s.store.Call(r.Context(), r.PathValue("id"))

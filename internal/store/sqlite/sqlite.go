@@ -126,12 +126,12 @@ func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
 	var st statements
 	var err error
 	if st.calls, err = tx.PrepareContext(ctx, `
-INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim, ended_by_user)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
   ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
   verdict = excluded.verdict, reasons = excluded.reasons, risk = excluded.risk, risk_level = excluded.risk_level,
-  claim = excluded.claim`); err != nil {
+  claim = excluded.claim, ended_by_user = excluded.ended_by_user`); err != nil {
 		return nil, err
 	}
 	if st.legs, err = tx.PrepareContext(ctx, `
@@ -180,7 +180,7 @@ func (st *statements) call(ctx context.Context, c call.Call) error {
 		}
 	}
 	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt),
-		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed)); err != nil {
+		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	for _, l := range c.Legs {
@@ -200,7 +200,7 @@ func (st *statements) event(ctx context.Context, ev call.Event) error {
 	return err
 }
 
-const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, claim`
+const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, claim, ended_by_user`
 
 // Calls returns calls newest first, with their legs.
 func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
@@ -333,7 +333,7 @@ func scanCall(row scanner) (call.Call, error) {
 	var dir, endedBy, outcome, reasons, risk, claimed string
 	var started int64
 	var answered, ended sql.NullInt64
-	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed); err != nil {
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed, &c.EndedByUser); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {

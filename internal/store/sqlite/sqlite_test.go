@@ -283,3 +283,27 @@ func TestClaimStoredWithCall(t *testing.T) {
 		t.Errorf("calls %+v, %v", list, err)
 	}
 }
+
+// A call a guardian ended keeps who ended it, in the call and in the list.
+func TestGuardianWhoEndedIsKept(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	c := sampleCall("c1", t0)
+	c.AnsweredAt, c.EndedAt, c.EndedBy, c.EndedByUser, c.Outcome = t0.Add(time.Second), t0.Add(time.Minute), call.ByGuardian, "son", call.Completed
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "c1", Kind: call.CallEnded, At: c.EndedAt, Call: c}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Call(ctx, "c1")
+	if err != nil || got.EndedBy != call.ByGuardian || got.EndedByUser != "son" {
+		t.Fatalf("call = %+v, %v", got, err)
+	}
+	list, err := s.Calls(ctx, store.Query{})
+	if err != nil || len(list) != 1 || list[0].EndedByUser != "son" || list[0].EndedBy.String() != "guardian" {
+		t.Fatalf("calls = %+v, %v", list, err)
+	}
+}

@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/guard"
+	"github.com/clearline/clearline/internal/store"
+)
+
+// Live is the running guard's calls in progress, as the live page and API show them, and a
+// guardian's end of one. The server checks who may see and end which call.
+type Live interface {
+	// Live is a snapshot of the calls in progress.
+	Live() []call.Call
+	// Call is a call in progress, or one that has just ended, by ID.
+	Call(id string) (call.Call, bool)
+	// End ends a connected call for who; it returns once the caller's leg is released.
+	// Its errors are guard.ErrNoCall, ErrEnded, ErrNotConnected and ErrEmergency.
+	End(ctx context.Context, id, who string) (call.Call, error)
+}
+
+// liveCall is a call in progress as the live page and API show it.
+type liveCall struct {
+	call.Call
+	// Live is true while the call is in progress.
+	Live bool `json:"live"`
+	// State is ringing (not answered yet, or being screened), connected, or ending (a
+	// guardian ended it: the caller is gone, the resident is hearing why).
+	State string `json:"state"`
+	// Seconds is how long the call has been connected (ringing: since it started).
+	Seconds int `json:"seconds"`
+	// CanEnd says whether the viewer may end it now.
+	CanEnd bool `json:"can_end"`
+	// Since is when Seconds counts from, and CSRF the viewer's token, for the page.
+	Since time.Time `json:"-"`
+	CSRF  string    `json:"-"`
+}
+
+func liveOf(c call.Call, v viewer, now time.Time) liveCall {
+	l := liveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.csrf}
+	since := c.AnsweredAt
+	switch {
+	case !c.EndedAt.IsZero():
+		l.State = "ended"
+	case c.EndedBy == call.ByGuardian:
+		l.State = "ending"
+	case c.AnsweredAt.IsZero():
+		l.State, since = "ringing", c.StartedAt
+	}
+	l.Since = since
+	if l.Live {
+		l.Seconds = int(now.Sub(since).Seconds())
+		l.CanEnd = l.State == "connected" && !c.Emergency && !v.operator && v.Can(c.Household)
+	}
+	return l
+}
+
+// liveFor lists the calls in progress v may see.
+func (s *Server) liveFor(v viewer) []liveCall {
+	out := []liveCall{}
+	if s.o.Live == nil {
+		return out
+	}
+	now := time.Now()
+	for _, c := range s.o.Live.Live() {
+		if v.can(c.Household) {
+			out = append(out, liveOf(c, v, now))
+		}
+	}
+	return out
+}
+
+func (s *Server) liveRoutes() {
+	s.mux.HandleFunc("GET /api/v1/live", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		writeJSON(w, http.StatusOK, map[string]any{"calls": s.liveFor(v)})
+	}))
+	s.mux.HandleFunc("GET /api/v1/live/events", s.api(s.liveEvents))
+	s.mux.HandleFunc("POST /api/v1/calls/{id}/end", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		c, code, err := s.endCall(r.Context(), v, r.PathValue("id"))
+		if err != nil {
+			writeError(w, code, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, liveOf(c, v, time.Now()))
+	}))
+	if s.o.Dash != nil { // the pages
+		s.mux.HandleFunc("GET /live", s.page(s.livePage))
+		s.mux.HandleFunc("POST /calls/{id}/end", s.page(s.postEnd))
+	}
+}
+
+// liveEvents streams the viewer's calls in progress as server-sent events: one "live" event
+// now and one whenever a call starts, is answered, ends or its risk changes (checked twice
+// a second), with a comment every 15 s to keep proxies from closing the stream.
+func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, v viewer) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, errors.New("this connection cannot stream events"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	wrote := time.Now()
+	for {
+		calls := s.liveFor(v)
+		key := liveKey(calls)
+		switch {
+		case key != last:
+			data, _ := json.Marshal(map[string]any{"calls": calls})
+			if _, err := fmt.Fprintf(w, "event: live\ndata: %s\n\n", data); err != nil {
+				return
+			}
+			fl.Flush()
+			last, wrote = key, time.Now()
+		case time.Since(wrote) > 15*time.Second:
+			if _, err := fmt.Fprint(w, ": still here\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+			wrote = time.Now()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.streams:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// liveKey is what a stream's reader would see change: the calls without their running
+// durations, which pages count themselves.
+func liveKey(calls []liveCall) string {
+	still := make([]liveCall, len(calls))
+	for i, c := range calls {
+		c.Seconds = 0
+		still[i] = c
+	}
+	b, _ := json.Marshal(still)
+	return string(b)
+}
+
+// StopStreams ends the live event streams (the server is shutting down: they would hold
+// its shutdown up).
+func (s *Server) StopStreams() { s.stopStreams() }
+
+// endCall ends call id for v, one of its household's guardians or an admin. It answers with
+// the HTTP status to give when it cannot: 404 for a call v may not see, 409 for one that has
+// ended or is not connected, 403 for an emergency call.
+func (s *Server) endCall(ctx context.Context, v viewer, id string) (call.Call, int, error) {
+	if s.o.Live == nil {
+		return call.Call{}, http.StatusServiceUnavailable, errors.New("the guard is not running in this process")
+	}
+	notFound := fmt.Errorf("no call %q among your households", id)
+	c, live := s.o.Live.Call(id)
+	if !live {
+		stored, err := s.store.Call(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return c, http.StatusNotFound, notFound
+		case err != nil:
+			return c, http.StatusServiceUnavailable, err
+		}
+		c = stored
+	}
+	if !v.can(c.Household) || v.operator {
+		return call.Call{}, http.StatusNotFound, notFound
+	}
+	if !c.EndedAt.IsZero() || !live {
+		return c, http.StatusConflict, errors.New(endedText(c))
+	}
+	who := v.Name
+	if who == "" {
+		who = v.Email
+	}
+	ended, err := s.o.Live.End(ctx, id, who)
+	switch {
+	case err == nil:
+		s.log.Info("call ended by a guardian", "call", id, "household", c.Household, "guardian", who)
+		return ended, http.StatusOK, nil
+	case errors.Is(err, guard.ErrEnded), errors.Is(err, guard.ErrNoCall):
+		if ended.ID == "" {
+			ended = c
+		}
+		return ended, http.StatusConflict, errors.New(endedText(ended))
+	case errors.Is(err, guard.ErrNotConnected):
+		return ended, http.StatusConflict, err
+	case errors.Is(err, guard.ErrEmergency):
+		return ended, http.StatusForbidden, err
+	}
+	return ended, http.StatusServiceUnavailable, err
+}
+
+// endedText says that a call has already ended, and how, in words.
+func endedText(c call.Call) string {
+	switch {
+	case c.EndedBy == call.ByGuardian && c.EndedByUser != "":
+		return "this call has already ended: " + c.EndedByUser + " ended it"
+	case c.EndedBy != call.NotEnded && !c.EndedAt.IsZero():
+		return fmt.Sprintf("this call has already ended: the %s hung up at %s", c.EndedBy, c.EndedAt.In(london).Format("15:04:05"))
+	}
+	return "this call has already ended"
+}
+
+type liveData struct {
+	Calls []liveCall
+}
+
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.render(w, http.StatusOK, "live", page{Title: "Calls now", V: v, Nav: "live", Live: true, Flash: r.URL.Query().Get("flash"),
+		Data: liveData{Calls: s.liveFor(v)}})
+}
+
+func (s *Server) postEnd(w http.ResponseWriter, r *http.Request, v viewer) {
+	id := r.PathValue("id")
+	_, code, err := s.endCall(r.Context(), v, id)
+	switch {
+	case code == http.StatusNotFound:
+		http.Error(w, "There is no such call among your households.", http.StatusNotFound)
+	case err != nil:
+		http.Redirect(w, r, "/calls/"+url.PathEscape(id)+"?flash="+url.QueryEscape("Not ended: "+err.Error()+"."), http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/calls/"+url.PathEscape(id)+"?flash="+url.QueryEscape("You ended this call. The caller was cut off at once; the resident is told that the family ended it."), http.StatusSeeOther)
+	}
+}
+
+// guardCall is the guard's view of a call, when a guard runs here and has it.
+func (s *Server) guardCall(id string) (call.Call, bool) {
+	if s.o.Live == nil {
+		return call.Call{}, false
+	}
+	return s.o.Live.Call(id)
+}
+
+// since says how long ago t was, as a carer reads it: "45 s", "3 min 05 s", "1 h 02 min".
+func since(t time.Time) string {
+	return duration(time.Since(t))
+}
+
+func duration(d time.Duration) string {
+	s := int(d.Seconds())
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", max(s, 0))
+	case s < 3600:
+		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+	}
+	return fmt.Sprintf("%d h %02d min", s/3600, s%3600/60)
+}
