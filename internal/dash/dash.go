@@ -174,6 +174,25 @@ type Channels struct {
 	Email string `json:"email,omitempty"`
 	// Ntfy is a topic URL on an ntfy-compatible push server (https://ntfy.sh/topic).
 	Ntfy string `json:"ntfy,omitempty"`
+	// Phone is the number the guard rings the guardian on for Carer Check, in E.164
+	// (+447700900123); empty: they are not rung.
+	Phone string `json:"phone,omitempty"`
+}
+
+// CanonicalPhone checks a guardian's phone number and writes it in E.164; "" stays "".
+// A short code (101, 999) cannot be a guardian's phone.
+func CanonicalPhone(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	n, err := screen.Canonical(s)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(n, "+") {
+		return "", fmt.Errorf("%q is a short code, not a phone the guard can ring; give a full number like 07700 900123", s)
+	}
+	return n, nil
 }
 
 // Check reports bad channel values by field.
@@ -195,6 +214,9 @@ func (c Channels) Check() FieldErrors {
 		if _, err := mail.ParseAddress(c.Email); err != nil {
 			errs["email"] = "is not an e-mail address"
 		}
+	}
+	if _, err := CanonicalPhone(c.Phone); err != nil {
+		errs["phone"] = err.Error()
 	}
 	return errs
 }

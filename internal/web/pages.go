@@ -576,7 +576,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v viewer) {
 
 func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v viewer) {
 	c := dash.Channels{Webhook: strings.TrimSpace(r.PostFormValue("webhook")), WebhookSecret: strings.TrimSpace(r.PostFormValue("webhook_secret")),
-		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy"))}
+		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy")),
+		Phone: strings.TrimSpace(r.PostFormValue("phone"))}
 	if c.WebhookSecret == "" {
 		c.WebhookSecret = v.Channels.WebhookSecret // kept unless replaced
 	}
