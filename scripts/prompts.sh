@@ -64,3 +64,13 @@ say choice_other "Press 1 to talk to them, or 3 to refuse the call."
 espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Please hold the line while we connect you."
 sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
 echo "wrote internal/speech/sphinx/model/warmup.ul"
+
+# Carer Check (internal/guard/carer.go): what the guardian the guard rings hears — who is
+# calling and on which line (the household's number, read with the digits above), the keys,
+# and what happens after they press one.
+say carer_intro "This is the call guard. Someone is calling the person you look after. They said their name is:"
+say carer_line "They are calling the number"
+say carer_choice "Press 1 to put them through. Press 2 to refuse the call. Press 3 to join the call with them, then hash to leave it."
+say carer_through "Thank you. Their phone is ringing now. Goodbye."
+say carer_refused "The call has been refused. Goodbye."
+say carer_joining "Ringing them now. You will hear them both when they answer. Press hash to leave the call."

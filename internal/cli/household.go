@@ -111,6 +111,6 @@ func applyHousehold(cfg *config.Config, h dash.Household, shared screen.List, g 
 	if err != nil {
 		return fmt.Errorf("settings: ask: %w", err)
 	}
-	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
+	g.SetAsking(ask, cfg.Screening.Unknown != "allow")
 	return nil
 }

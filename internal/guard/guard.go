@@ -80,6 +80,7 @@ type Guard struct {
 	// then no caller is asked.
 	grammar speech.Grammar
 	claims  *claim.Catalogue
+	carers  func(ctx context.Context, household string) ([]Carer, error)
 	asks    atomic.Pointer[askRules]
 	// rang holds the numbers the household's phones rang: canonical number → when.
 	rang      sync.Map
@@ -118,7 +119,7 @@ func (g *Guard) rules() *rules { return g.house.Load() }
 // askRules are the household's choices about asking callers who they are.
 type askRules struct {
 	ask claim.Asking
-	// unknownScreened is screening.unknown: screen. A caller who will not answer is then
+	// unknownScreened is screening.unknown: screen (or carer). A caller who will not answer is then
 	// offered to the resident as an unknown caller is; otherwise they ring through.
 	unknownScreened bool
 }
@@ -142,6 +143,9 @@ type Options struct {
 	Listener *listen.Listener
 	// Grammar hears the answers of callers the guard asks who they are; nil asks no one.
 	Grammar speech.Grammar
+	// Carers lists the household's guardians the guard may ring for Carer Check, first
+	// to ring first; nil rings no one (Carer Check then goes straight to its fallback).
+	Carers func(ctx context.Context, household string) ([]Carer, error)
 }
 
 // udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
@@ -230,6 +234,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		trunk:     tr,
 		listener:  o.Listener,
 		grammar:   o.Grammar,
+		carers:    o.Carers,
 		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
@@ -247,7 +252,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("guard: screening.ask: %w", err)
 	}
-	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
+	g.SetAsking(ask, cfg.Screening.Unknown != "allow")
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
 	srv.OnBye(g.safe(g.onBye))

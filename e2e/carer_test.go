@@ -1,0 +1,425 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zaf/g711"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/clearline/clearline/internal/call"
+	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/media"
+	"github.com/clearline/clearline/internal/store/sqlite"
+	"github.com/clearline/clearline/internal/testutil/tone"
+)
+
+// Carer Check end to end: the caller on the trunk, the household's phone, and the
+// guardian's phone as a SIPp answerer on the trunk side (127.0.0.2), rung by the guard as a
+// fresh outbound call.
+
+const (
+	guardianNumber = "+447700900123"
+	householdDID   = "01632960100"
+)
+
+// carerGuard runs a guard whose household has unknown callers checked by a carer, with one
+// guardian, Sarah, whose phone is guardianNumber.
+func carerGuard(t *testing.T, edit func(*config.Config)) *guard {
+	t.Helper()
+	g := startGuard(t, func(c *config.Config, _ *guard) {
+		c.Screening.Unknown = "carer"
+		c.Trunk.DID = householdDID
+		if edit != nil {
+			edit(c)
+		}
+	})
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(g.dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse battery"), bcrypt.MinCost)
+	for _, u := range []struct{ email, name, phone string }{
+		{"sarah@example.org", "Sarah", "07700 900123"},
+		{"tom@example.org", "Tom", "07700 900999"}, // added after Sarah: rung only if she had no number
+	} {
+		created, err := db.CreateUser(ctx, dash.User{Email: u.email, Name: u.name, Role: dash.Guardian}, string(hash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetGuardian(ctx, created.ID, g.cfg.Household.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SaveChannels(ctx, created.ID, dash.Channels{Phone: u.phone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return g
+}
+
+// fillScenario writes a scenario template from testdata/sipp with r's replacements into
+// dir, and returns its path.
+func fillScenario(t *testing.T, dir, tmpl string, r *strings.Replacer) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(scenarios, tmpl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, strings.TrimSuffix(tmpl, ".tmpl"))
+	if err := os.WriteFile(path, []byte(r.Replace(string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// guardianPhone runs the guardian's phone: it answers, does keys (a keying), and waits for
+// the guard to hang up. audioPort, when not 0, is where its audio goes (a talker).
+func (g *guard) guardianPhone(keys string, audioPort int) *sipp {
+	audio := "[media_port]"
+	if audioPort != 0 {
+		audio = strconv.Itoa(audioPort)
+	}
+	scenario := fillScenario(g.t, g.t.TempDir(), "guardian_answers.xml.tmpl", strings.NewReplacer("@AUDIO@", audio, "@KEYS@", keys))
+	s := g.trunk(scenario, "-timeout", "90s")
+	s.limit = 80 * time.Second
+	return s
+}
+
+// nameRecordedAt is when the guard has the caller's name, from the guard's answer to the
+// caller: the question, the tone, then nameLength of recording.
+func nameRecordedAt(t *testing.T) time.Duration {
+	return seconds(prompt(t, "screen_ask")) + 400*time.Millisecond + 3*time.Second
+}
+
+// An unknown caller is asked their name; the guard rings the household's first guardian
+// with a number (Sarah, not Tom) on the trunk within a second of having it, showing the
+// household's number; she presses 1, and only then does the household's phone ring and
+// the caller get through.
+func TestCarerCheckPutsCallerThrough(t *testing.T) {
+	g := carerGuard(t, nil)
+	guardian := g.guardianPhone(keying(3*time.Second, "1"), 0)
+	talks := fillScenario(t, t.TempDir(), "phone_talks.xml.tmpl", strings.NewReplacer("@TALK@", "5000"))
+	phone := g.phone(talks, "-key", "audio_port", strconv.Itoa(freePort(t, phoneIP)), "-timeout", "60s")
+	caller := g.caller("caller_stays.xml", "-timeout", "60s")
+	caller.limit, phone.limit = 60*time.Second, 60*time.Second
+	caller.wait()
+	phone.wait()
+	guardian.wait()
+
+	answered := caller.mustFind(false, "SIP/2.0 200")
+	rung := guardian.mustFind(false, "INVITE ")
+	if !strings.HasPrefix(rung.start, "INVITE sip:"+guardianNumber+"@") {
+		t.Errorf("the guard rang %q; want Sarah, the first guardian with a number, on %s", rung.start, guardianNumber)
+	}
+	if from := rung.header("From"); !strings.Contains(from, "sip:"+householdDID+"@") {
+		t.Errorf("the guardian's phone showed %q; want the household's number %s", from, householdDID)
+	}
+	if rung.header("Call-ID") == answered.header("Call-ID") {
+		t.Error("the guardian's call reused the caller's Call-ID; it must be a fresh call")
+	}
+	after := rung.at.Sub(answered.at) - nameRecordedAt(t)
+	t.Logf("the guardian's phone rang %v after the caller's name was recorded", after.Round(time.Millisecond))
+	if after > time.Second || after < -300*time.Millisecond {
+		t.Errorf("the guardian's phone rang %v after the name was recorded; the target is at most 1 s", after)
+	}
+	pressed := rung.at.Add(3 * time.Second)
+	phoneRang := phone.mustFind(false, "INVITE ")
+	if phoneRang.at.Before(pressed) {
+		t.Errorf("the household's phone rang %v before the guardian chose", pressed.Sub(phoneRang.at))
+	}
+	guardian.mustFind(false, "BYE ")
+	caller.mustFind(false, "BYE ")
+	c := g.waitEnded(1)[0]
+	if c.Verdict != "screen" || c.Outcome != call.Completed || c.EndedBy != call.ByHousehold || c.AnsweredAt.IsZero() {
+		t.Errorf("verdict %q outcome %q ended_by %q answered %v (%s)", c.Verdict, c.Outcome, c.EndedBy, c.AnsweredAt, c.Reason)
+	}
+	if cc := c.Carer; cc == nil || cc.Guardian != "Sarah" || cc.Number != guardianNumber || cc.Choice != "through" || cc.AnsweredAt.IsZero() {
+		t.Errorf("carer check on the record: %+v", c.Carer)
+	}
+	if l := c.Leg(call.Guardian); l.Peer == "" || l.ReleasedAt.IsZero() {
+		t.Errorf("the guardian's leg on the record: %+v", l)
+	}
+	if n := g.metric(`clearline_prompts_played_total{prompt="carer_through"}`); n != 1 {
+		t.Errorf("the guardian heard the call go through %v times", n)
+	}
+	g.waitIdle()
+}
+
+// The guardian presses 2: the caller is released, the household's phone never rings, and
+// the call is recorded as refused by the guardian.
+func TestCarerCheckRefuses(t *testing.T) {
+	g := carerGuard(t, nil)
+	guardian := g.guardianPhone(keying(2*time.Second, "2"), 0)
+	phone := g.phone("phone_answers.xml", "-timeout", "25s")
+	caller := g.caller("caller_stays.xml", "-timeout", "60s")
+	caller.limit = 60 * time.Second
+	caller.wait()
+	guardian.wait()
+	_ = phone.result()
+	if _, rang := phone.find(false, "INVITE "); rang {
+		t.Error("the household's phone rang for a caller the guardian refused")
+	}
+	bye := caller.mustFind(false, "BYE ")
+	if d := bye.at.Sub(guardian.mustFind(false, "INVITE ").at); d > 10*time.Second {
+		t.Errorf("the caller was released %v after the guardian was rung", d)
+	}
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Blocked || c.EndedBy != call.ByGuardian || !strings.Contains(c.Reason, "guardian refused") || !c.AnsweredAt.IsZero() {
+		t.Errorf("outcome %q ended_by %q reason %q answered %v", c.Outcome, c.EndedBy, c.Reason, c.AnsweredAt)
+	}
+	if c.Carer == nil || c.Carer.Choice != "refused" {
+		t.Errorf("carer check on the record: %+v", c.Carer)
+	}
+	g.waitIdle()
+}
+
+// The guardian does not answer within carer_wait: the guard stops ringing them and the
+// call goes on as the household's fallback says — announced to the resident, who presses 1
+// (screen), or rung straight through (ring). The call is never lost.
+func TestCarerCheckNoAnswerFallsBack(t *testing.T) {
+	for _, tt := range []struct{ fallback, phone string }{{"screen", "phone_screen_accept.xml"}, {"ring", "phone_hangs_up.xml"}} {
+		t.Run(tt.fallback, func(t *testing.T) {
+			g := carerGuard(t, func(c *config.Config) {
+				c.Screening.CarerWait = config.Dur(5 * time.Second)
+				c.Screening.CarerFallback = tt.fallback
+			})
+			guardian := g.trunk("phone_rings.xml", "-timeout", "40s")
+			phone := g.phone(tt.phone, "-timeout", "60s")
+			caller := g.caller("caller_stays.xml", "-timeout", "60s")
+			caller.limit, phone.limit = 60*time.Second, 60*time.Second
+			caller.wait()
+			phone.wait()
+			guardian.wait()
+			rung := guardian.mustFind(false, "INVITE ")
+			cancelled := guardian.mustFind(false, "CANCEL ")
+			if d := cancelled.at.Sub(rung.at); d < 4500*time.Millisecond || d > 6500*time.Millisecond {
+				t.Errorf("the guardian's phone rang for %v; carer_wait is 5s", d)
+			}
+			if phoneRang := phone.mustFind(false, "INVITE "); phoneRang.at.Before(cancelled.at) {
+				t.Error("the household's phone rang before the guardian's stopped")
+			}
+			c := g.waitEnded(1)[0]
+			if c.Outcome != call.Completed || c.AnsweredAt.IsZero() {
+				t.Errorf("outcome %q answered %v (%s): the call must go on without the guardian", c.Outcome, c.AnsweredAt, c.Reason)
+			}
+			if cc := c.Carer; cc == nil || cc.Choice != "none" || cc.Fallback != tt.fallback || !strings.Contains(cc.Why, "did not answer within 5s") {
+				t.Errorf("carer check on the record: %+v", c.Carer)
+			}
+			// Announced, the caller is connected only once the resident has pressed 1 (2.5 s
+			// after answering); rung through, as soon as the phone answers.
+			connected := c.AnsweredAt.Sub(phone.mustFind(true, "SIP/2.0 200").at)
+			if screened := connected > 2*time.Second; screened != (tt.fallback == "screen") {
+				t.Errorf("fallback %s: the caller was connected %v after the resident answered", tt.fallback, connected)
+			}
+			g.waitIdle()
+		})
+	}
+}
+
+// The guardian presses 3 and joins the call: the caller (PCMA), the resident and the
+// guardian (PCMU) each send their own tone, and each receives the other two — mixed, at the
+// level they were sent, and not their own. Then the guardian presses # and leaves: the
+// resident and the caller go on hearing each other, and the guardian's leg is released.
+func TestCarerCheckThreeWay(t *testing.T) {
+	g := carerGuard(t, nil)
+	const amp = 5000
+	caller, resident, carer := newTalker(t, trunkIP, media.PCMA, 400, amp), newTalker(t, phoneIP, media.PCMU, 700, amp), newTalker(t, trunkIP, media.PCMU, 1100, amp)
+	guardian := g.guardianPhone(keying(2*time.Second, "3")+"  <pause milliseconds=\"6000\"/>\n"+keying(0, "#"), carer.port())
+	phoneScenario := fillScenario(t, t.TempDir(), "phone_talks.xml.tmpl", strings.NewReplacer("@TALK@", "10000"))
+	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(resident.port()), "-timeout", "60s")
+	callerSIP := g.caller("caller_talks.xml", "-key", "audio_port", strconv.Itoa(caller.port()), "-timeout", "60s")
+	callerSIP.limit, phone.limit = 60*time.Second, 60*time.Second
+	callerSIP.wait()
+	phone.wait()
+	guardian.wait()
+
+	left := guardian.mustFind(false, "BYE ")
+	hungUp := phone.mustFind(true, "BYE ")
+	parties := map[string]*talker{"caller": caller, "resident": resident, "guardian": carer}
+	for name, p := range parties {
+		var others []float64
+		for other, q := range parties {
+			if other != name {
+				others = append(others, q.freq)
+			}
+		}
+		heard := p.windows(time.Time{}, left.at)
+		both, own := 0, 0.0
+		for _, w := range heard {
+			l1, l2 := tone.Level(w, others[0]), tone.Level(w, others[1])
+			if l1 > amp/2 && l2 > amp/2 {
+				both++
+				if l1 > amp*1.3 || l2 > amp*1.3 {
+					t.Errorf("%s heard the others at %.0f and %.0f; they sent %d", name, l1, l2, amp)
+				}
+				own = max(own, tone.Level(w, p.freq))
+			}
+		}
+		t.Logf("%s heard both others in %d windows of 200 ms (own tone at most %.0f)", name, both, own)
+		if both < 10 {
+			t.Errorf("%s heard both other parties in only %d windows of 200 ms before the guardian left", name, both)
+		}
+		if own > amp/10 {
+			t.Errorf("%s heard their own tone at %.0f in the mix", name, own)
+		}
+	}
+	// After the guardian left: the resident and the caller still hear each other, without
+	// the guardian.
+	for _, pair := range []struct {
+		name     string
+		p        *talker
+		hears    float64
+		notHears float64
+	}{{"resident", resident, 400, 1100}, {"caller", caller, 700, 1100}} {
+		n := 0
+		for _, w := range pair.p.windows(left.at.Add(500*time.Millisecond), hungUp.at) {
+			if tone.Level(w, pair.hears) > amp/2 && tone.Level(w, pair.notHears) < amp/10 {
+				n++
+			}
+		}
+		if n < 5 {
+			t.Errorf("after the guardian left, the %s heard the other (and not the guardian) in only %d windows", pair.name, n)
+		}
+	}
+	c := g.waitEnded(1)[0]
+	if c.Outcome != call.Completed || c.EndedBy != call.ByHousehold {
+		t.Errorf("outcome %q ended_by %q (%s)", c.Outcome, c.EndedBy, c.Reason)
+	}
+	if cc := c.Carer; cc == nil || cc.Choice != "joined" || cc.LeftAt.IsZero() || !cc.LeftAt.Before(c.EndedAt) {
+		t.Errorf("carer check on the record: %+v (call ended %v)", c.Carer, c.EndedAt)
+	}
+	g.waitIdle()
+}
+
+// talker is an RTP peer in a test: it answers whoever sends it audio (symmetric RTP) with
+// its own tone, 20 ms a packet in its codec, and keeps what it receives, decoded.
+type talker struct {
+	conn *net.UDPConn
+	pt   byte
+	freq float64
+	amp  float64
+
+	mu    sync.Mutex
+	dst   *net.UDPAddr
+	heard []heardFrame
+}
+
+type heardFrame struct {
+	at      time.Time
+	samples []int16
+}
+
+func newTalker(t *testing.T, ip string, pt byte, freq, amp float64) *talker {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &talker{conn: c, pt: pt, freq: freq, amp: amp}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(done)
+		c.Close()
+	})
+	go tk.listen()
+	go tk.talk(done)
+	return tk
+}
+
+func (tk *talker) port() int { return tk.conn.LocalAddr().(*net.UDPAddr).Port }
+
+func (tk *talker) listen() {
+	buf := make([]byte, 1500)
+	for {
+		n, src, err := tk.conn.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		if n < 12 || buf[0]>>6 != 2 {
+			continue
+		}
+		pt, payload := buf[1]&0x7f, buf[12:n]
+		if pt != media.PCMU && pt != media.PCMA {
+			continue
+		}
+		f := heardFrame{at: time.Now(), samples: make([]int16, len(payload))}
+		for i, b := range payload {
+			if pt == media.PCMA {
+				f.samples[i] = g711.DecodeAlawFrame(b)
+			} else {
+				f.samples[i] = g711.DecodeUlawFrame(b)
+			}
+		}
+		tk.mu.Lock()
+		if tk.dst == nil {
+			tk.dst = src
+		}
+		tk.heard = append(tk.heard, f)
+		tk.mu.Unlock()
+	}
+}
+
+func (tk *talker) talk(done <-chan struct{}) {
+	samples := tone.Sine(tk.freq, tone.Rate, tk.amp) // a second: a whole number of cycles
+	pkt := make([]byte, 12+160)
+	pkt[0], pkt[1] = 0x80, tk.pt
+	pkt[8], pkt[11] = 0x7a, byte(tk.freq/10)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		tk.mu.Lock()
+		dst := tk.dst
+		tk.mu.Unlock()
+		if dst == nil {
+			continue
+		}
+		pkt[2], pkt[3] = byte(i>>8), byte(i)
+		ts := uint32(i * 160)
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		for k := range 160 {
+			v := samples[(i*160+k)%len(samples)]
+			if tk.pt == media.PCMA {
+				pkt[12+k] = g711.EncodeAlawFrame(v)
+			} else {
+				pkt[12+k] = g711.EncodeUlawFrame(v)
+			}
+		}
+		_, _ = tk.conn.WriteToUDP(pkt, dst)
+		i++
+	}
+}
+
+// windows is what the talker received between from and to (zero: from the start), in
+// 200 ms pieces.
+func (tk *talker) windows(from, to time.Time) [][]int16 {
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	var out [][]int16
+	var cur []int16
+	for _, f := range tk.heard {
+		if f.at.Before(from) || f.at.After(to) {
+			continue
+		}
+		cur = append(cur, f.samples...)
+		if len(cur) >= 1600 {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	return out
+}
