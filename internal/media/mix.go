@@ -55,12 +55,16 @@ func (s *Session) Mix(codecs map[call.Side]int) error {
 	if s.carer.conn == nil {
 		return errors.New("media: no guardian's port to mix")
 	}
-	m := newMixer(s, codecs, time.NewTicker(20*time.Millisecond))
+	t := time.NewTicker(20 * time.Millisecond)
+	m := newMixer(s, codecs, t.C)
 	if !s.mix.CompareAndSwap(nil, m) {
-		m.tick.Stop()
+		t.Stop()
 		return errors.New("media: already mixing")
 	}
-	go m.run()
+	go func() {
+		defer t.Stop()
+		m.run()
+	}()
 	return nil
 }
 
@@ -79,7 +83,7 @@ func (s *Session) Mixing() bool { return s.mix.Load() != nil }
 type mixer struct {
 	s       *Session
 	parties [3]*party
-	tick    *time.Ticker
+	tick    <-chan time.Time // every 20 ms
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -103,7 +107,7 @@ type party struct {
 	first  bool
 }
 
-func newMixer(s *Session, codecs map[call.Side]int, tick *time.Ticker) *mixer {
+func newMixer(s *Session, codecs map[call.Side]int, tick <-chan time.Time) *mixer {
 	m := &mixer{s: s, tick: tick, stop: make(chan struct{}), done: make(chan struct{})}
 	for i, sd := range []call.Side{call.Trunk, call.Household, call.Guardian} {
 		p := &party{side: sd, e: s.side(sd), pt: codecs[sd], pkt: make([]byte, 12+frameSamples), sealed: make([]byte, 12+frameSamples+16),
@@ -152,12 +156,11 @@ func (m *mixer) put(sd call.Side, pkt []byte) {
 
 func (m *mixer) run() {
 	defer close(m.done)
-	defer m.tick.Stop()
 	for {
 		select {
 		case <-m.stop:
 			return
-		case <-m.tick.C:
+		case <-m.tick:
 			m.mixOnce()
 		}
 	}
