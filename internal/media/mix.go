@@ -175,6 +175,15 @@ func (m *mixer) halt() {
 // mixOnce takes 20 ms from every party (silence from one that sent nothing) and sends
 // each party the others' sum.
 func (m *mixer) mixOnce() {
+	m.mixFrames()
+	for _, p := range m.parties {
+		m.send(p)
+	}
+}
+
+// mixFrames takes this tick's audio from each party, mixes the others' for each and
+// encodes it in the party's codec, ready to send.
+func (m *mixer) mixFrames() {
 	for _, p := range m.parties {
 		p.mu.Lock()
 		n := copy(p.frame[:], p.pending)
@@ -188,7 +197,13 @@ func (m *mixer) mixOnce() {
 	mixOthers(&b.out, &a.frame, &c.frame)
 	mixOthers(&c.out, &a.frame, &b.frame)
 	for _, p := range m.parties {
-		m.send(p)
+		for i, v := range p.out {
+			if p.pt == PCMA {
+				p.pkt[12+i] = g711.EncodeAlawFrame(v)
+			} else {
+				p.pkt[12+i] = g711.EncodeUlawFrame(v)
+			}
+		}
 	}
 }
 
@@ -209,7 +224,7 @@ func saturate(v int32) int16 {
 	return int16(v)
 }
 
-// send encodes the party's mix in its codec and sends it as the next packet of its stream.
+// send sends the party's encoded mix as the next packet of its stream.
 func (m *mixer) send(p *party) {
 	e := p.e
 	dst := e.remote.Load()
@@ -226,13 +241,6 @@ func (m *mixer) send(p *party) {
 	binary.BigEndian.PutUint32(pkt[4:8], p.ts)
 	p.seq++
 	p.ts += frameSamples
-	for i, v := range p.out {
-		if p.pt == PCMA {
-			pkt[12+i] = g711.EncodeAlawFrame(v)
-		} else {
-			pkt[12+i] = g711.EncodeUlawFrame(v)
-		}
-	}
 	out := pkt
 	if sec := e.secure.Load(); sec != nil {
 		var err error
