@@ -212,8 +212,11 @@ func TestCarerCheckNoAnswerFallsBack(t *testing.T) {
 			if c.Outcome != call.Completed || c.AnsweredAt.IsZero() {
 				t.Errorf("outcome %q answered %v (%s): the call must go on without the guardian", c.Outcome, c.AnsweredAt, c.Reason)
 			}
-			if cc := c.Carer; cc == nil || cc.Choice != "none" || cc.Fallback != tt.fallback || !strings.Contains(cc.Why, "did not answer within 5s") {
+			if cc := c.Carer; cc == nil || cc.Choice != "none" || cc.Fallback != tt.fallback || !strings.Contains(cc.Why, "did not answer within 5s") || !cc.AnsweredAt.IsZero() {
 				t.Errorf("carer check on the record: %+v", c.Carer)
+			}
+			if l := c.Leg(call.Guardian); l.Peer == "" || l.ReleasedAt.Sub(cancelled.at).Abs() > 500*time.Millisecond {
+				t.Errorf("the guardian's leg on the record: %+v; CANCEL sent at %v", l, cancelled.at)
 			}
 			// Announced, the caller is connected only once the resident has pressed 1 (2.5 s
 			// after answering); rung through, as soon as the phone answers.

@@ -234,20 +234,20 @@ func (b *bridge) ringCarer(ctx context.Context, c Carer, wait time.Duration, pt 
 	rctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	b.setCarer(func(cc *call.CarerCheck) { cc.RangAt = time.Now().UTC() })
+	b.setPeer(call.Guardian, hostPort(t.uri))
 	cs, err := g.uaFor(call.Trunk, t.transport).WriteInvite(rctx, req)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		acked := map[uint32]bool{}
+		err = cs.WaitAnswer(rctx, sipgo.AnswerOptions{Username: t.username, Password: t.password,
+			OnResponse: func(r *sip.Response) error { b.prack(rctx, cs, r, acked); return nil }})
 	}
-	acked := map[uint32]bool{}
-	err = cs.WaitAnswer(rctx, sipgo.AnswerOptions{Username: t.username, Password: t.password,
-		OnResponse: func(r *sip.Response) error { b.prack(rctx, cs, r, acked); return nil }})
 	if err != nil {
+		b.setReleased(call.Guardian, time.Now()) // the INVITE cancelled or refused
 		return nil, err
 	}
 	actx, acancel := context.WithTimeout(context.Background(), byeTimeout)
 	defer acancel()
 	g.track(cs.InviteRequest.CallID().Value(), &leg{b: b, side: call.Guardian, cli: cs})
-	b.setPeer(call.Guardian, hostPort(t.uri))
 	_ = cs.Ack(actx)
 	ans, err := media.ParseSDP(cs.InviteResponse.Body())
 	if err == nil {
