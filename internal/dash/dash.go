@@ -74,7 +74,12 @@ type Settings struct {
 	QuietHours string `json:"quiet_hours"`
 	// Ask is which callers the guard asks who they are before the phone rings: never,
 	// unknown, warned or always (screening.ask); empty keeps the configuration's.
-	Ask     string  `json:"ask,omitempty"`
+	Ask string `json:"ask,omitempty"`
+	// Unknown is what happens to callers no rule allowed or judged: allow, screen or carer
+	// (Carer Check: a guardian decides); Warned is ring or carer for warned callers. Empty
+	// keeps the configuration's (screening.unknown, screening.warned).
+	Unknown string  `json:"unknown,omitempty"`
+	Warned  string  `json:"warned,omitempty"`
 	Warn    bool    `json:"warn"`
 	WarnAt  float64 `json:"warn_at"`
 	Alert   bool    `json:"alert"`
@@ -132,6 +137,16 @@ func (s Settings) Check() FieldErrors {
 		if _, err := claim.ParseAsking(s.Ask); err != nil {
 			errs["ask"] = err.Error()
 		}
+	}
+	switch s.Unknown {
+	case "", "allow", "screen", "carer":
+	default:
+		errs["unknown"] = fmt.Sprintf("must be allow, screen or carer (or empty for the configuration's), not %q", s.Unknown)
+	}
+	switch s.Warned {
+	case "", "ring", "carer":
+	default:
+		errs["warned"] = fmt.Sprintf("must be ring or carer (or empty for the configuration's), not %q", s.Warned)
 	}
 	for _, t := range []struct {
 		field string

@@ -10,7 +10,6 @@ import (
 	"github.com/zaf/g711"
 
 	"github.com/clearline/clearline/internal/call"
-	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
 )
@@ -48,12 +47,12 @@ const carerLookup = 2 * time.Second
 // carerChecks says whether screening's verdict on a call sends it to a guardian first: a
 // caller screening would announce (unknown or withheld) when the household has unknown
 // callers checked by a carer, and a warned caller when it has those checked too.
-func carerChecks(v screen.Verdict, sc config.Screening) bool {
+func carerChecks(v screen.Verdict, c carerRules) bool {
 	switch v.Action {
 	case screen.Screen:
-		return sc.Unknown == "carer"
+		return c.unknown == "carer"
 	case screen.Warn:
-		return sc.Warned == "carer"
+		return c.warned == "carer"
 	}
 	return false
 }

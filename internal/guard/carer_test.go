@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/screen"
 )
 
@@ -27,8 +26,7 @@ func TestCarerChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc := config.Screening{Unknown: tt.unknown, Warned: tt.warned}
-			if got := carerChecks(screen.Verdict{Action: tt.action}, sc); got != tt.want {
+			if got := carerChecks(screen.Verdict{Action: tt.action}, carerRules{unknown: tt.unknown, warned: tt.warned}); got != tt.want {
 				t.Errorf("carerChecks = %v; want %v", got, tt.want)
 			}
 		})

@@ -82,6 +82,7 @@ type Guard struct {
 	claims  *claim.Catalogue
 	carers  func(ctx context.Context, household string) ([]Carer, error)
 	asks    atomic.Pointer[askRules]
+	carer   atomic.Pointer[carerRules]
 	// rang holds the numbers the household's phones rang: canonical number → when.
 	rang      sync.Map
 	emergency map[string]bool
@@ -130,6 +131,15 @@ func (g *Guard) SetAsking(a claim.Asking, unknownScreened bool) {
 }
 
 func (g *Guard) asking() *askRules { return g.asks.Load() }
+
+// carerRules are the household's choices of which calls a guardian decides (Carer Check).
+type carerRules struct{ unknown, warned string }
+
+// SetCarer sets screening.unknown and screening.warned as the household has them now: with
+// carer, a guardian decides about those callers first. The next call uses them.
+func (g *Guard) SetCarer(unknown, warned string) {
+	g.carer.Store(&carerRules{unknown: unknown, warned: warned})
+}
 
 // Options are what New needs besides the configuration.
 type Options struct {
@@ -253,6 +263,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		return nil, fmt.Errorf("guard: screening.ask: %w", err)
 	}
 	g.SetAsking(ask, cfg.Screening.Unknown != "allow")
+	g.SetCarer(cfg.Screening.Unknown, cfg.Screening.Warned)
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
 	srv.OnBye(g.safe(g.onBye))

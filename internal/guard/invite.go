@@ -158,7 +158,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
-	if carerChecks(v, g.cfg.Screening) { // the household chose a guardian's word over asking
+	if carerChecks(v, *g.carer.Load()) { // the household chose a guardian's word over asking
 		b.carerCall(req, targets, g.cfg.SIP.RingTimeout.D())
 		return
 	}

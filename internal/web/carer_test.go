@@ -61,3 +61,32 @@ func TestGuardianPhone(t *testing.T) {
 		t.Errorf("saved channels %+v", u.Channels)
 	}
 }
+
+// A household chooses Carer Check for unknown callers and for warned ones on its page; a
+// value that is not a choice is refused next to its field and nothing changes.
+func TestCarerCheckChosenOnTheHouseholdPage(t *testing.T) {
+	r := newRig(t)
+	son := r.client()
+	son.login("son@example.org")
+	form := func(unknown, warned string) url.Values {
+		return url.Values{"csrf": {son.csrf}, "allow": {""}, "block": {""}, "bank": {""}, "police": {"101"}, "quiet_hours": {""}, "ask": {""},
+			"unknown": {unknown}, "warned": {warned}, "warn": {"on"}, "warn_at": {"0.7"}, "alert": {"on"}, "alert_at": {"0.8"}}
+	}
+	code, page := son.do("POST", "/households/mum/settings", form("phone them", "carer"), nil, "")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="unknown-error"`) || strings.Contains(page, `id="warned-error"`) {
+		t.Errorf("bad choice: %d, unknown marked %v, warned marked %v", code, strings.Contains(page, `id="unknown-error"`), strings.Contains(page, `id="warned-error"`))
+	}
+	if h, _ := r.db.Household(context.Background(), "mum"); h.Settings.Unknown != "" || h.Settings.Warned != "" || len(r.applied) != 0 {
+		t.Errorf("a refused form changed the settings: %+v", h.Settings)
+	}
+	if code, _ := son.do("POST", "/households/mum/settings", form("carer", "carer"), nil, ""); code != http.StatusSeeOther {
+		t.Fatalf("good form: %d", code)
+	}
+	h, _ := r.db.Household(context.Background(), "mum")
+	if h.Settings.Unknown != "carer" || h.Settings.Warned != "carer" {
+		t.Errorf("saved %+v", h.Settings)
+	}
+	if _, page := son.do("GET", "/households/mum", nil, nil, ""); !strings.Contains(page, `<option value="carer" selected>Carer Check`) {
+		t.Error("the household page does not show Carer Check chosen")
+	}
+}
