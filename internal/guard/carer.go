@@ -167,6 +167,9 @@ func (b *bridge) askCarer(ctx context.Context, carers []Carer, name []byte, pt i
 			return 0, nil, "the caller hung up"
 		}
 		g.log.Info("carer check: the guardian did not answer", "call", b.c.ID, "err", err)
+		if time.Since(b.carerRangAt()) < wait-100*time.Millisecond {
+			return 0, nil, "the guardian's phone did not take the call (busy, refused or unreachable)"
+		}
 		return 0, nil, fmt.Sprintf("the guardian did not answer within %s", wait)
 	}
 	b.setCarer(func(cc *call.CarerCheck) { cc.AnsweredAt = time.Now().UTC() })
