@@ -2,22 +2,18 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/zaf/g711"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
-	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/store/sqlite"
 	"github.com/clearline/clearline/internal/testutil/tone"
 )
@@ -236,11 +232,13 @@ func TestCarerCheckNoAnswerFallsBack(t *testing.T) {
 func TestCarerCheckThreeWay(t *testing.T) {
 	g := carerGuard(t, nil)
 	const amp = 5000
-	caller, resident, carer := newTalker(t, trunkIP, media.PCMA, 400, amp), newTalker(t, phoneIP, media.PCMU, 700, amp), newTalker(t, trunkIP, media.PCMU, 1100, amp)
-	guardian := g.guardianPhone(keying(2*time.Second, "3")+"  <pause milliseconds=\"6000\"/>\n"+keying(0, "#"), carer.port())
+	caller := tone.NewTalker(t, trunkIP, tone.PCMA, 400, amp)
+	resident := tone.NewTalker(t, phoneIP, tone.PCMU, 700, amp)
+	carer := tone.NewTalker(t, trunkIP, tone.PCMU, 1100, amp)
+	guardian := g.guardianPhone(keying(2*time.Second, "3")+"  <pause milliseconds=\"6000\"/>\n"+keying(0, "#"), carer.Port())
 	phoneScenario := fillScenario(t, t.TempDir(), "phone_talks.xml.tmpl", strings.NewReplacer("@TALK@", "10000"))
-	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(resident.port()), "-timeout", "60s")
-	callerSIP := g.caller("caller_talks.xml", "-key", "audio_port", strconv.Itoa(caller.port()), "-timeout", "60s")
+	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(resident.Port()), "-timeout", "60s")
+	callerSIP := g.caller("caller_talks.xml", "-key", "audio_port", strconv.Itoa(caller.Port()), "-timeout", "60s")
 	callerSIP.limit, phone.limit = 60*time.Second, 60*time.Second
 	callerSIP.wait()
 	phone.wait()
@@ -248,26 +246,15 @@ func TestCarerCheckThreeWay(t *testing.T) {
 
 	left := guardian.mustFind(false, "BYE ")
 	hungUp := phone.mustFind(true, "BYE ")
-	parties := map[string]*talker{"caller": caller, "resident": resident, "guardian": carer}
+	parties := map[string]*tone.Talker{"caller": caller, "resident": resident, "guardian": carer}
 	for name, p := range parties {
 		var others []float64
 		for other, q := range parties {
 			if other != name {
-				others = append(others, q.freq)
+				others = append(others, q.Freq)
 			}
 		}
-		heard := p.windows(time.Time{}, left.at)
-		both, own := 0, 0.0
-		for _, w := range heard {
-			l1, l2 := tone.Level(w, others[0]), tone.Level(w, others[1])
-			if l1 > amp/2 && l2 > amp/2 {
-				both++
-				if l1 > amp*1.3 || l2 > amp*1.3 {
-					t.Errorf("%s heard the others at %.0f and %.0f; they sent %d", name, l1, l2, amp)
-				}
-				own = max(own, tone.Level(w, p.freq))
-			}
-		}
+		both, own := p.Heard(time.Time{}, left.at, amp/2, others...)
 		t.Logf("%s heard both others in %d windows of 200 ms (own tone at most %.0f)", name, both, own)
 		if both < 10 {
 			t.Errorf("%s heard both other parties in only %d windows of 200 ms before the guardian left", name, both)
@@ -275,23 +262,32 @@ func TestCarerCheckThreeWay(t *testing.T) {
 		if own > amp/10 {
 			t.Errorf("%s heard their own tone at %.0f in the mix", name, own)
 		}
+		for _, w := range p.Windows(time.Time{}, left.at) {
+			for _, f := range others {
+				if l := tone.Level(w, f); l > amp*1.3 {
+					t.Errorf("%s heard %.0f Hz at %.0f; it was sent at %d", name, f, l, amp)
+				}
+			}
+		}
+	}
+	// The guardian heard who was calling before choosing: the caller's tone, recorded as
+	// their name, without the resident's.
+	if named, _ := carer.Heard(time.Time{}, phone.mustFind(true, "SIP/2.0 200").at, amp/2, caller.Freq); named < 10 {
+		t.Errorf("the guardian heard the caller's recorded name in %d windows", named)
 	}
 	// After the guardian left: the resident and the caller still hear each other, without
 	// the guardian.
+	from := left.at.Add(500 * time.Millisecond)
 	for _, pair := range []struct {
-		name     string
-		p        *talker
-		hears    float64
-		notHears float64
-	}{{"resident", resident, 400, 1100}, {"caller", caller, 700, 1100}} {
-		n := 0
-		for _, w := range pair.p.windows(left.at.Add(500*time.Millisecond), hungUp.at) {
-			if tone.Level(w, pair.hears) > amp/2 && tone.Level(w, pair.notHears) < amp/10 {
-				n++
-			}
+		name string
+		p    *tone.Talker
+		hear float64
+	}{{"resident", resident, caller.Freq}, {"caller", caller, resident.Freq}} {
+		if n, _ := pair.p.Heard(from, hungUp.at, amp/2, pair.hear); n < 5 {
+			t.Errorf("after the guardian left, the %s heard the other in only %d windows", pair.name, n)
 		}
-		if n < 5 {
-			t.Errorf("after the guardian left, the %s heard the other (and not the guardian) in only %d windows", pair.name, n)
+		if n, _ := pair.p.Heard(from, hungUp.at, amp/10, carer.Freq); n > 0 {
+			t.Errorf("after the guardian left, the %s still heard the guardian in %d windows", pair.name, n)
 		}
 	}
 	c := g.waitEnded(1)[0]
@@ -302,127 +298,4 @@ func TestCarerCheckThreeWay(t *testing.T) {
 		t.Errorf("carer check on the record: %+v (call ended %v)", c.Carer, c.EndedAt)
 	}
 	g.waitIdle()
-}
-
-// talker is an RTP peer in a test: it answers whoever sends it audio (symmetric RTP) with
-// its own tone, 20 ms a packet in its codec, and keeps what it receives, decoded.
-type talker struct {
-	conn *net.UDPConn
-	pt   byte
-	freq float64
-	amp  float64
-
-	mu    sync.Mutex
-	dst   *net.UDPAddr
-	heard []heardFrame
-}
-
-type heardFrame struct {
-	at      time.Time
-	samples []int16
-}
-
-func newTalker(t *testing.T, ip string, pt byte, freq, amp float64) *talker {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk := &talker{conn: c, pt: pt, freq: freq, amp: amp}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		close(done)
-		c.Close()
-	})
-	go tk.listen()
-	go tk.talk(done)
-	return tk
-}
-
-func (tk *talker) port() int { return tk.conn.LocalAddr().(*net.UDPAddr).Port }
-
-func (tk *talker) listen() {
-	buf := make([]byte, 1500)
-	for {
-		n, src, err := tk.conn.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		if n < 12 || buf[0]>>6 != 2 {
-			continue
-		}
-		pt, payload := buf[1]&0x7f, buf[12:n]
-		if pt != media.PCMU && pt != media.PCMA {
-			continue
-		}
-		f := heardFrame{at: time.Now(), samples: make([]int16, len(payload))}
-		for i, b := range payload {
-			if pt == media.PCMA {
-				f.samples[i] = g711.DecodeAlawFrame(b)
-			} else {
-				f.samples[i] = g711.DecodeUlawFrame(b)
-			}
-		}
-		tk.mu.Lock()
-		if tk.dst == nil {
-			tk.dst = src
-		}
-		tk.heard = append(tk.heard, f)
-		tk.mu.Unlock()
-	}
-}
-
-func (tk *talker) talk(done <-chan struct{}) {
-	samples := tone.Sine(tk.freq, tone.Rate, tk.amp) // a second: a whole number of cycles
-	pkt := make([]byte, 12+160)
-	pkt[0], pkt[1] = 0x80, tk.pt
-	pkt[8], pkt[11] = 0x7a, byte(tk.freq/10)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; ; {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-		}
-		tk.mu.Lock()
-		dst := tk.dst
-		tk.mu.Unlock()
-		if dst == nil {
-			continue
-		}
-		pkt[2], pkt[3] = byte(i>>8), byte(i)
-		ts := uint32(i * 160)
-		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		for k := range 160 {
-			v := samples[(i*160+k)%len(samples)]
-			if tk.pt == media.PCMA {
-				pkt[12+k] = g711.EncodeAlawFrame(v)
-			} else {
-				pkt[12+k] = g711.EncodeUlawFrame(v)
-			}
-		}
-		_, _ = tk.conn.WriteToUDP(pkt, dst)
-		i++
-	}
-}
-
-// windows is what the talker received between from and to (zero: from the start), in
-// 200 ms pieces.
-func (tk *talker) windows(from, to time.Time) [][]int16 {
-	tk.mu.Lock()
-	defer tk.mu.Unlock()
-	var out [][]int16
-	var cur []int16
-	for _, f := range tk.heard {
-		if f.at.Before(from) || f.at.After(to) {
-			continue
-		}
-		cur = append(cur, f.samples...)
-		if len(cur) >= 1600 {
-			out = append(out, cur)
-			cur = nil
-		}
-	}
-	return out
 }

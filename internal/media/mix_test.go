@@ -1,10 +1,8 @@
 package media
 
 import (
-	"encoding/binary"
 	"net"
 	"net/netip"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,85 +12,6 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/testutil/tone"
 )
-
-// talker is one party of a three-way call on loopback: it sends its own tone as 20 ms
-// RTP packets in its codec and keeps what it receives, decoded.
-type talker struct {
-	conn *net.UDPConn
-	pt   int
-	freq float64
-
-	mu    sync.Mutex
-	heard []int16
-	pkts  int
-}
-
-func newTalker(t testing.TB, pt int, freq float64) *talker {
-	tk := &talker{conn: peer(t), pt: pt, freq: freq}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, err := tk.conn.Read(buf)
-			if err != nil {
-				return
-			}
-			pt, payload, ok := RTPPayload(buf[:n])
-			if !ok {
-				continue
-			}
-			tk.mu.Lock()
-			tk.pkts++
-			for _, b := range payload {
-				if pt == PCMA {
-					tk.heard = append(tk.heard, g711.DecodeAlawFrame(b))
-				} else {
-					tk.heard = append(tk.heard, g711.DecodeUlawFrame(b))
-				}
-			}
-			tk.mu.Unlock()
-		}
-	}()
-	return tk
-}
-
-// talk sends d of the talker's tone at amplitude amp to the relay's port at to.
-func (tk *talker) talk(t testing.TB, to int, d time.Duration, amp float64) {
-	samples := tone.Sine(tk.freq, int(d.Seconds()*tone.Rate), amp)
-	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: to}
-	pkt := make([]byte, 12+frameSamples)
-	pkt[0], pkt[1] = 0x80, byte(tk.pt)
-	binary.BigEndian.PutUint32(pkt[8:], uint32(tk.freq))
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; i+frameSamples <= len(samples); i += frameSamples {
-		binary.BigEndian.PutUint16(pkt[2:], uint16(i/frameSamples))
-		binary.BigEndian.PutUint32(pkt[4:], uint32(i))
-		for k, v := range samples[i : i+frameSamples] {
-			if tk.pt == PCMA {
-				pkt[12+k] = g711.EncodeAlawFrame(v)
-			} else {
-				pkt[12+k] = g711.EncodeUlawFrame(v)
-			}
-		}
-		if _, err := tk.conn.WriteToUDP(pkt, dst); err != nil {
-			t.Error(err)
-			return
-		}
-		<-tick.C
-	}
-}
-
-func (tk *talker) received() []int16 {
-	tk.mu.Lock()
-	defer tk.mu.Unlock()
-	return append([]int16(nil), tk.heard...)
-}
-
-func (tk *talker) reset() {
-	tk.mu.Lock()
-	defer tk.mu.Unlock()
-	tk.heard, tk.pkts = nil, 0
-}
 
 // A three-way mix: the caller (PCMA), the resident and the guardian (PCMU) each send their
 // own tone, and each hears the other two — and not themselves — at about the level sent.
@@ -108,70 +27,62 @@ func TestMixThreeWays(t *testing.T) {
 	if err := s.AddGuardian(); err != nil {
 		t.Fatal(err)
 	}
-	parties := map[call.Side]*talker{
-		call.Trunk:     newTalker(t, PCMA, 400),
-		call.Household: newTalker(t, PCMU, 700),
-		call.Guardian:  newTalker(t, PCMU, 1100),
+	const amp = 6000
+	parties := map[call.Side]*tone.Talker{
+		call.Trunk:     tone.NewTalker(t, "127.0.0.1", PCMA, 400, amp),
+		call.Household: tone.NewTalker(t, "127.0.0.1", PCMU, 700, amp),
+		call.Guardian:  tone.NewTalker(t, "127.0.0.1", PCMU, 1100, amp),
 	}
-	codecs := map[call.Side]int{}
+	codecs := map[call.Side]int{call.Trunk: PCMA, call.Household: PCMU, call.Guardian: PCMU}
 	for sd, tk := range parties {
-		s.SetRemote(sd, addrPort(tk.conn))
-		codecs[sd] = tk.pt
+		s.SetRemote(sd, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(tk.Port())))
 	}
 	if err := s.Mix(codecs); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
+	start := time.Now()
 	for sd, tk := range parties {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tk.talk(t, s.Port(sd), time.Second, 6000)
-		}()
+		tk.To(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(sd)})
 	}
-	wg.Wait()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
+	stopped := time.Now()
 	for sd, tk := range parties {
-		heard := tk.received()
-		if len(heard) < tone.Rate/2 {
-			t.Fatalf("%s received %d samples in a second", sd, len(heard))
+		var others []float64
+		for osd, o := range parties {
+			if osd != sd {
+				others = append(others, o.Freq)
+			}
 		}
-		for osd, other := range parties {
-			l := tone.Level(heard, other.freq)
-			switch {
-			case osd == sd && l > 300:
-				t.Errorf("%s hears itself: %.0f Hz at %.0f", sd, other.freq, l)
-			case osd != sd && l < 3000: // 6000 sent; a little is lost to the edges of the second
-				t.Errorf("%s hears %s's %.0f Hz at only %.0f", sd, osd, other.freq, l)
+		windows, own := tk.Heard(start, stopped, amp*0.7, others...)
+		if windows < 4 {
+			t.Errorf("%s heard both others in %d windows of 200 ms out of about 6", sd, windows)
+		}
+		if own > amp/20 {
+			t.Errorf("%s hears itself at %.0f", sd, own)
+		}
+		for _, w := range tk.Windows(start, stopped) {
+			for _, f := range others {
+				if l := tone.Level(w, f); l > amp*1.3 {
+					t.Errorf("%s hears %.0f Hz at %.0f; it was sent at %d", sd, f, l, amp)
+				}
 			}
 		}
 	}
 
 	s.StopMix()
-	for _, tk := range parties {
-		tk.reset()
+	left := time.Now()
+	time.Sleep(600 * time.Millisecond)
+	if w, _ := parties[call.Household].Heard(left.Add(100*time.Millisecond), time.Time{}, amp*0.7, 400); w < 2 {
+		t.Errorf("after the mix the resident hears the caller in %d windows", w)
 	}
-	wg.Add(2)
-	for _, sd := range []call.Side{call.Trunk, call.Household} {
-		go func() {
-			defer wg.Done()
-			parties[sd].talk(t, s.Port(sd), 300*time.Millisecond, 6000)
-		}()
+	if w, _ := parties[call.Trunk].Heard(left.Add(100*time.Millisecond), time.Time{}, amp*0.7, 700); w < 2 {
+		t.Errorf("after the mix the caller hears the resident in %d windows", w)
 	}
-	parties[call.Guardian].talk(t, s.Port(call.Guardian), 300*time.Millisecond, 6000)
-	wg.Wait()
-	time.Sleep(100 * time.Millisecond)
-	if l := tone.Level(parties[call.Household].received(), 400); l < 3000 {
-		t.Errorf("after the mix the resident hears the caller at %.0f", l)
+	if w, _ := parties[call.Trunk].Heard(left.Add(100*time.Millisecond), time.Time{}, amp/20, 1100); w > 0 {
+		t.Errorf("after the mix the caller still hears the guardian in %d windows", w)
 	}
-	if l := tone.Level(parties[call.Trunk].received(), 700); l < 3000 {
-		t.Errorf("after the mix the caller hears the resident at %.0f", l)
-	}
-	if l := tone.Level(parties[call.Trunk].received(), 1100); l > 300 {
-		t.Errorf("after the mix the caller still hears the guardian at %.0f", l)
-	}
-	if got := parties[call.Guardian].received(); len(got) > 0 {
-		t.Errorf("the guardian who left received %d samples", len(got))
+	if got := parties[call.Guardian].Windows(left.Add(100*time.Millisecond), time.Time{}); len(got) > 0 {
+		t.Errorf("the guardian who left received %d windows", len(got))
 	}
 }
 
