@@ -152,31 +152,42 @@ func TestCarerCheckPutsCallerThrough(t *testing.T) {
 }
 
 // The guardian presses 2: the caller is released, the household's phone never rings, and
-// the call is recorded as refused by the guardian.
+// the call is recorded as refused by the guardian. So for an unknown caller, and for a
+// warned one when the household has warned callers checked too.
 func TestCarerCheckRefuses(t *testing.T) {
-	g := carerGuard(t, nil)
-	guardian := g.guardianPhone(keying(2*time.Second, "2"), 0)
-	phone := g.phone("phone_answers.xml", "-timeout", "25s")
-	caller := g.caller("caller_stays.xml", "-timeout", "60s")
-	caller.limit = 60 * time.Second
-	caller.wait()
-	guardian.wait()
-	_ = phone.result()
-	if _, rang := phone.find(false, "INVITE "); rang {
-		t.Error("the household's phone rang for a caller the guardian refused")
+	for _, tt := range []struct {
+		name, display, verdict string
+		edit                   func(*config.Config)
+	}{
+		{"unknown caller", "Jean Smith", "screen", nil},
+		{"warned caller", "Met Police Fraud Squad", "warn", func(c *config.Config) { c.Screening.Unknown, c.Screening.Warned = "allow", "carer" }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := carerGuard(t, tt.edit)
+			guardian := g.guardianPhone(keying(2*time.Second, "2"), 0)
+			phone := g.phone("phone_answers.xml", "-timeout", "25s")
+			caller := g.callerAs("+442085550123", tt.display, "caller_stays.xml", "-timeout", "60s")
+			caller.limit = 60 * time.Second
+			caller.wait()
+			guardian.wait()
+			_ = phone.result()
+			if _, rang := phone.find(false, "INVITE "); rang {
+				t.Error("the household's phone rang for a caller the guardian refused")
+			}
+			bye := caller.mustFind(false, "BYE ")
+			if d := bye.at.Sub(guardian.mustFind(false, "INVITE ").at); d > 10*time.Second {
+				t.Errorf("the caller was released %v after the guardian was rung", d)
+			}
+			c := g.waitEnded(1)[0]
+			if c.Verdict != tt.verdict || c.Outcome != call.Blocked || c.EndedBy != call.ByGuardian || !strings.Contains(c.Reason, "guardian refused") || !c.AnsweredAt.IsZero() {
+				t.Errorf("verdict %q outcome %q ended_by %q reason %q answered %v", c.Verdict, c.Outcome, c.EndedBy, c.Reason, c.AnsweredAt)
+			}
+			if c.Carer == nil || c.Carer.Choice != "refused" {
+				t.Errorf("carer check on the record: %+v", c.Carer)
+			}
+			g.waitIdle()
+		})
 	}
-	bye := caller.mustFind(false, "BYE ")
-	if d := bye.at.Sub(guardian.mustFind(false, "INVITE ").at); d > 10*time.Second {
-		t.Errorf("the caller was released %v after the guardian was rung", d)
-	}
-	c := g.waitEnded(1)[0]
-	if c.Outcome != call.Blocked || c.EndedBy != call.ByGuardian || !strings.Contains(c.Reason, "guardian refused") || !c.AnsweredAt.IsZero() {
-		t.Errorf("outcome %q ended_by %q reason %q answered %v", c.Outcome, c.EndedBy, c.Reason, c.AnsweredAt)
-	}
-	if c.Carer == nil || c.Carer.Choice != "refused" {
-		t.Errorf("carer check on the record: %+v", c.Carer)
-	}
-	g.waitIdle()
 }
 
 // The guardian does not answer within carer_wait: the guard stops ringing them and the
