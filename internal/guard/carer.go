@@ -97,12 +97,14 @@ func (b *bridge) carerCall(req *sip.Request, targets []target, ringFor time.Dura
 		return
 	}
 	carers := <-found
+	holding, held := context.WithCancel(ctx) // "please hold", cut short by the decision
 	go func() {
 		if hold, err := media.Prompt("ask_hold"); err == nil {
-			b.ms.Play(ctx, call.Trunk, hold, pt)
+			b.ms.Play(holding, call.Trunk, hold, pt)
 		}
 	}()
 	key, guardian, why := b.askCarer(ctx, carers, name, pt, recorded)
+	held()
 	if ctx.Err() != nil {
 		b.releaseGuardian(guardian)
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while the guardian was deciding")
@@ -152,13 +154,14 @@ func (g *Guard) findCarers(ctx context.Context) []Carer {
 // answered leg, or 0 and why there was no choice (their leg, if answered, is still up).
 func (b *bridge) askCarer(ctx context.Context, carers []Carer, name []byte, pt int, recorded time.Time) (byte, *sipgo.DialogClientSession, string) {
 	g := b.g
+	b.mu.Lock()
+	b.c.Carer = &call.CarerCheck{} // the record says why no guardian was rung, if none is
+	b.mu.Unlock()
 	if len(carers) == 0 {
 		return 0, nil, "no guardian of the household has a phone number for Carer Check"
 	}
 	c := carers[0]
-	b.mu.Lock()
-	b.c.Carer = &call.CarerCheck{Guardian: c.Name, Number: c.Number}
-	b.mu.Unlock()
+	b.setCarer(func(cc *call.CarerCheck) { cc.Guardian, cc.Number = c.Name, c.Number })
 	wait := g.cfg.Screening.CarerWait.D()
 	cs, err := b.ringCarer(ctx, c, wait, pt)
 	g.log.Info("carer check: guardian rung", "call", b.c.ID, "guardian", c.Name, "after_name", b.carerRangAt().Sub(recorded).Round(time.Millisecond))

@@ -72,19 +72,7 @@ func TestCarerCheckThreeWayInGuard(t *testing.T) {
 		}})
 	guardianSIP.to, _ = net.ResolveUDPAddr("udp", g.addr)
 
-	callerSIP := newPeer(t, "udp", testNet+"41", 0, g.addr)
-	sdp := fmt.Sprintf("v=0\r\no=caller 1 1 IN IP4 %[1]s\r\ns=-\r\nc=IN IP4 %[1]s\r\nt=0 0\r\nm=audio %[2]d RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n",
-		testNet+"41", caller.Port())
-	callerSIP.send(fmt.Appendf(nil, "INVITE sip:kitchen@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-carer-3\r\n"+
-		"From: \"Jean Smith\" <sip:+442085550123@%[3]s>;tag=c3\r\nTo: <sip:kitchen@%[1]s>\r\nCall-ID: carer-three@test\r\nCSeq: 1 INVITE\r\n"+
-		"Contact: <sip:+442085550123@%[2]s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %[4]d\r\n\r\n%[5]s",
-		g.addr, callerSIP.local, testNet+"41", len(sdp), sdp))
-	res, _ := callerSIP.final(3 * time.Second)
-	if res == nil || res.StatusCode != 200 {
-		t.Fatalf("the caller was answered %v", res)
-	}
-	callerSIP.send(fmt.Appendf(nil, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-carer-3-ack\r\nFrom: %s\r\nTo: %s\r\nCall-ID: carer-three@test\r\n"+
-		"CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", res.Contact().Address.String(), callerSIP.local, res.From().Value(), res.To().Value()))
+	callCarerChecked(t, g, caller.Port())
 
 	invite := guardianSIP.request(t, sip.INVITE, 15*time.Second)
 	if !strings.HasPrefix(invite.Recipient.String(), "sip:+447700900123@") {
@@ -145,6 +133,55 @@ func TestCarerCheckThreeWayInGuard(t *testing.T) {
 	}
 	if g.Active() != 1 {
 		t.Errorf("%d calls up after the guardian left; want the one call going on", g.Active())
+	}
+}
+
+// callCarerChecked has an unknown caller, its audio at port on testNet.41, call the
+// household through g, and acknowledges the guard's answer.
+func callCarerChecked(t *testing.T, g *testGuard, port int) *peer {
+	t.Helper()
+	callerSIP := newPeer(t, "udp", testNet+"41", 0, g.addr)
+	sdp := fmt.Sprintf("v=0\r\no=caller 1 1 IN IP4 %[1]s\r\ns=-\r\nc=IN IP4 %[1]s\r\nt=0 0\r\nm=audio %[2]d RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n",
+		testNet+"41", port)
+	callerSIP.send(fmt.Appendf(nil, "INVITE sip:kitchen@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-carer-3\r\n"+
+		"From: \"Jean Smith\" <sip:+442085550123@%[3]s>;tag=c3\r\nTo: <sip:kitchen@%[1]s>\r\nCall-ID: carer-three@test\r\nCSeq: 1 INVITE\r\n"+
+		"Contact: <sip:+442085550123@%[2]s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %[4]d\r\n\r\n%[5]s",
+		g.addr, callerSIP.local, testNet+"41", len(sdp), sdp))
+	res, _ := callerSIP.final(3 * time.Second)
+	if res == nil || res.StatusCode != 200 {
+		t.Fatalf("the caller was answered %v", res)
+	}
+	callerSIP.send(fmt.Appendf(nil, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-carer-3-ack\r\nFrom: %s\r\nTo: %s\r\nCall-ID: carer-three@test\r\n"+
+		"CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", res.Contact().Address.String(), callerSIP.local, res.From().Value(), res.To().Value()))
+	return callerSIP
+}
+
+// With no guardian to ring, Carer Check is not a dead end: the caller's name is recorded and
+// the call goes on as carer_fallback says (here ring: the phone rings and the caller is put
+// through to it).
+func TestCarerCheckWithoutGuardianFallsBack(t *testing.T) {
+	caller := tone.NewTalker(t, testNet+"41", tone.PCMA, 400, 5000)
+	resident := tone.NewTalker(t, testGuardIP, tone.PCMU, 700, 5000)
+	phone := startTestPhone(t, false)
+	phone.mediaPort.Store(int32(resident.Port()))
+	g := startTestGuardOpts(t, guardOpts{phone: phone, screened: true, edit: func(c *config.Config) {
+		c.Screening.Unknown, c.Screening.CarerFallback = "carer", "ring"
+	}})
+	start := time.Now()
+	callCarerChecked(t, g, caller.Port())
+	deadline := time.Now().Add(15 * time.Second)
+	for len(phone.invites()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the household's phone never rang")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := time.Since(start); d < 7*time.Second {
+		t.Errorf("the phone rang %v after the call came in: before the caller's name was recorded", d)
+	}
+	time.Sleep(time.Second)
+	if n, _ := resident.Heard(time.Time{}, time.Time{}, 3000, caller.Freq); n < 2 {
+		t.Errorf("the resident heard the caller in %d windows: the caller was not put through", n)
 	}
 }
 
