@@ -132,17 +132,6 @@ func askedCall(t *testing.T, g *guard, number, name string, audio []byte, keys s
 	if err := writePCAP(pcap, audio); err != nil {
 		t.Fatal(err)
 	}
-	fill := func(tmpl string, r *strings.Replacer) string {
-		b, err := os.ReadFile(filepath.Join(scenarios, tmpl))
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, strings.TrimSuffix(tmpl, ".tmpl"))
-		if err := os.WriteFile(path, []byte(r.Replace(string(b))), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	phoneXML, err := os.ReadFile(filepath.Join(scenarios, "phone_asked.xml.tmpl"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +147,7 @@ func askedCall(t *testing.T, g *guard, number, name string, audio []byte, keys s
 	if err := os.WriteFile(phoneScenario, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	callerScenario := fill("caller_answers.xml.tmpl", strings.NewReplacer("@PCAP@", pcap, "@KEYS@", keys))
+	callerScenario := fillScenario(t, dir, "caller_answers.xml.tmpl", strings.NewReplacer("@PCAP@", pcap, "@KEYS@", keys))
 	h := listenAsPhone(t)
 	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(h.port()), "-timeout", "180s")
 	caller := g.callerAs(number, name, callerScenario, "-timeout", "180s")

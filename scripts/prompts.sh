@@ -65,6 +65,15 @@ espeak-ng -v en-gb -s 145 -w "$tmp/warmup.wav" "Hello, thank you for calling. Pl
 sox -D "$tmp/warmup.wav" -r 8000 -c 1 -e u-law -t raw internal/speech/sphinx/model/warmup.ul
 echo "wrote internal/speech/sphinx/model/warmup.ul"
 
+# Carer Check (internal/guard/carer.go): what the guardian the guard rings hears — who is
+# calling and on which line (the household's number, read with the digits above), the keys,
+# and what happens after they press one.
+say carer_intro "This is the call guard. Someone is calling the person you look after. They said their name is:"
+say carer_line "They are calling the number"
+say carer_choice "Press 1 to put them through. Press 2 to refuse the call. Press 3 to join the call with them, then hash to leave it."
+say carer_through "Thank you. Their phone is ringing now. Goodbye."
+say carer_refused "The call has been refused. Goodbye."
+say carer_joining "Ringing them now. You will hear them both when they answer. Press hash to leave the call."
 # Handset codes (internal/guard/handset.go, config codes): what the resident hears after
 # dialling the code that blocks the last caller or reports the last call. The number's last
 # three digits (digit_0..digit_9 above) go between a prompt and its _end; trimmed like the

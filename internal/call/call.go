@@ -40,9 +40,12 @@ const (
 	Trunk Side = iota + 1
 	// Household is the leg to the household's phone.
 	Household
+	// Guardian is the leg the guard places on the trunk to a guardian's phone for Carer
+	// Check: the guardian decides whether the caller is put through, and may join the call.
+	Guardian
 )
 
-var sideNames = map[Side]string{Trunk: "trunk", Household: "household"}
+var sideNames = map[Side]string{Trunk: "trunk", Household: "household", Guardian: "guardian"}
 
 func (s Side) String() string { return enumString(sideNames, s) }
 
@@ -67,8 +70,9 @@ const (
 	ByGuard
 	// ByTimeout means no media flowed for longer than the configured RTP timeout.
 	ByTimeout
-	// ByGuardian means one of the household's guardians ended the call from the dashboard
-	// or the API (Call.EndedByUser names them).
+	// ByGuardian means one of the household's guardians ended the call: from the dashboard
+	// or the API (Call.EndedByUser names them), or by refusing the caller when the guard
+	// rang them for Carer Check.
 	ByGuardian
 )
 
@@ -154,6 +158,30 @@ type Call struct {
 	// Claim is who the caller said they were when the guard asked them; nil for calls the
 	// guard did not ask.
 	Claim *Claim `json:"claim,omitempty"`
+	// Carer is what happened when the guard rang a guardian about the call (Carer Check);
+	// nil for calls no guardian was asked about.
+	Carer *CarerCheck `json:"carer,omitempty"`
+}
+
+// CarerCheck is a guardian's part in a call: who was rung, when, and what they decided.
+type CarerCheck struct {
+	// Guardian is the name of the guardian rung, Number the number they were rung on.
+	Guardian string `json:"guardian"`
+	Number   string `json:"number"`
+	// RangAt is when the guard's INVITE to the guardian left; AnsweredAt when they answered.
+	RangAt     time.Time `json:"rang_at,omitzero"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// Choice is what the guardian chose: through (1, the phones rang), refused (2), joined
+	// (3, they were in the call with the resident and the caller), or none — they did not
+	// answer or choose in time, and the call went on as Fallback says.
+	Choice string `json:"choice"`
+	// Fallback is what happened instead when the guardian made no choice: screen (the
+	// resident heard the caller's name first) or ring (the phones rang); empty otherwise.
+	Fallback string `json:"fallback,omitempty"`
+	// Why says in words why there was no choice, when there was none.
+	Why string `json:"why,omitempty"`
+	// LeftAt is when a guardian who joined the call left it (# or hanging up).
+	LeftAt time.Time `json:"left_at,omitzero"`
 }
 
 // Claim is who an asked caller said they were, heard against the guard's grammars.

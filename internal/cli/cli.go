@@ -199,6 +199,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		defer grammar.Close()
 		o.Grammar = grammar
 	}
+	if db != nil {
+		o.Carers = func(ctx context.Context, household string) ([]guard.Carer, error) { return carers(ctx, db, household) }
+	}
 	// The guard answers calls from here on; the hub and the web server start beside it, so
 	// neither can delay a call (an external NATS cluster may take seconds to answer).
 	ctx, stopAll := context.WithCancel(ctx)

@@ -94,6 +94,7 @@ func applyHousehold(cfg *config.Config, h dash.Household, shared screen.List, g 
 		sc.Block = append(sc.Block, c.Number)
 	}
 	sc.QuietHours = s.QuietHours
+	sc.Unknown, sc.Warned = cmp.Or(s.Unknown, sc.Unknown), cmp.Or(s.Warned, sc.Warned)
 	chain, err := sc.ChainWith(shared)
 	if err != nil {
 		return err
@@ -111,6 +112,7 @@ func applyHousehold(cfg *config.Config, h dash.Household, shared screen.List, g 
 	if err != nil {
 		return fmt.Errorf("settings: ask: %w", err)
 	}
-	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
+	g.SetAsking(ask, sc.Unknown != "allow")
+	g.SetCarer(sc.Unknown, sc.Warned)
 	return nil
 }

@@ -158,8 +158,17 @@ type Screening struct {
 	// Timezone for quiet hours (default Europe/London).
 	Timezone string `yaml:"timezone"`
 	// Unknown is what happens to callers no rule allowed or judged: allow (default) rings
-	// through; screen announces them first (announce-and-screen).
+	// through; screen announces them first (announce-and-screen); carer records their name
+	// and rings the household's first guardian with a phone number, who decides (Carer Check).
 	Unknown string `yaml:"unknown"`
+	// Warned is what happens to callers screening warned about: ring (default) rings the
+	// phones and warns the resident first; carer asks a guardian first, as Unknown's carer.
+	Warned string `yaml:"warned"`
+	// CarerWait is how long the guardian's phone rings before the call goes on without them
+	// (default 25s); CarerFallback is what happens then: screen (default) announces the
+	// caller to the resident, ring rings the phones as without Carer Check.
+	CarerWait     Duration `yaml:"carer_wait"`
+	CarerFallback string   `yaml:"carer_fallback"`
 	// Ask is which callers the guard asks who they are before the phones ring: never,
 	// unknown (callers not on the allow-list the household has not rung lately), warned
 	// (default: callers screening warned about) or always (every caller but trusted contacts).
@@ -410,7 +419,8 @@ func defaults() *Config {
 		Media:     Media{Ports: "20000-29999", Timeout: Dur(60 * time.Second), RTCP: true},
 		DataDir:   "./clearline-data",
 		Emergency: []string{"999", "112"},
-		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow", Ask: "warned"},
+		Screening: Screening{DoNotOriginate: "block", Timezone: "Europe/London", Unknown: "allow", Ask: "warned",
+			Warned: "ring", CarerWait: Dur(25 * time.Second), CarerFallback: "screen"},
 		Callback:  Callback{Police: "101"},
 		Codes:     Codes{BlockLast: "*84", ReportLast: "*85"},
 		Household: Household{ID: "home", Name: "Home"},
@@ -544,8 +554,18 @@ func (c *Config) check() []fieldError {
 			bad("$.screening.stir_trust_store", "%v", err)
 		}
 	}
-	if u := c.Screening.Unknown; u != "allow" && u != "screen" {
-		bad("$.screening.unknown", "must be allow or screen, not %q", u)
+	if u := c.Screening.Unknown; u != "allow" && u != "screen" && u != "carer" {
+		bad("$.screening.unknown", "must be allow, screen or carer, not %q", u)
+	}
+	if w := c.Screening.Warned; w != "ring" && w != "carer" {
+		bad("$.screening.warned", "must be ring or carer, not %q", w)
+	}
+	c.Screening.CarerWait.check("$.screening.carer_wait", bad)
+	if d := c.Screening.CarerWait.D(); c.Screening.CarerWait.bad == "" && (d < 5*time.Second || d > 2*time.Minute) {
+		bad("$.screening.carer_wait", "%s: must be from 5s to 2m (how long the guardian's phone rings)", d)
+	}
+	if f := c.Screening.CarerFallback; f != "screen" && f != "ring" {
+		bad("$.screening.carer_fallback", "must be screen or ring, not %q", f)
 	}
 	if _, err := claim.ParseAsking(c.Screening.Ask); err != nil {
 		bad("$.screening.ask", "%v", err)
@@ -649,7 +669,7 @@ func (s Screening) ChainWith(shared screen.List) (screen.Chain, error) {
 			community[n] = e
 		}
 	}
-	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block, ScreenUnknown: s.Unknown == "screen"}
+	set := screen.Settings{Allow: allow, Block: block, Community: community, DoNotOriginate: screen.Block, ScreenUnknown: s.Unknown != "allow"}
 	if s.DoNotOriginate == "warn" {
 		set.DoNotOriginate = screen.Warn
 	}

@@ -74,7 +74,12 @@ type Settings struct {
 	QuietHours string `json:"quiet_hours"`
 	// Ask is which callers the guard asks who they are before the phone rings: never,
 	// unknown, warned or always (screening.ask); empty keeps the configuration's.
-	Ask     string  `json:"ask,omitempty"`
+	Ask string `json:"ask,omitempty"`
+	// Unknown is what happens to callers no rule allowed or judged: allow, screen or carer
+	// (Carer Check: a guardian decides); Warned is ring or carer for warned callers. Empty
+	// keeps the configuration's (screening.unknown, screening.warned).
+	Unknown string  `json:"unknown,omitempty"`
+	Warned  string  `json:"warned,omitempty"`
 	Warn    bool    `json:"warn"`
 	WarnAt  float64 `json:"warn_at"`
 	Alert   bool    `json:"alert"`
@@ -133,6 +138,16 @@ func (s Settings) Check() FieldErrors {
 			errs["ask"] = err.Error()
 		}
 	}
+	switch s.Unknown {
+	case "", "allow", "screen", "carer":
+	default:
+		errs["unknown"] = fmt.Sprintf("must be allow, screen or carer (or empty for the configuration's), not %q", s.Unknown)
+	}
+	switch s.Warned {
+	case "", "ring", "carer":
+	default:
+		errs["warned"] = fmt.Sprintf("must be ring or carer (or empty for the configuration's), not %q", s.Warned)
+	}
 	for _, t := range []struct {
 		field string
 		v     float64
@@ -174,6 +189,25 @@ type Channels struct {
 	Email string `json:"email,omitempty"`
 	// Ntfy is a topic URL on an ntfy-compatible push server (https://ntfy.sh/topic).
 	Ntfy string `json:"ntfy,omitempty"`
+	// Phone is the number the guard rings the guardian on for Carer Check, in E.164
+	// (+447700900123); empty: they are not rung.
+	Phone string `json:"phone,omitempty"`
+}
+
+// CanonicalPhone checks a guardian's phone number and writes it in E.164; "" stays "".
+// A short code (101, 999) cannot be a guardian's phone.
+func CanonicalPhone(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	n, err := screen.Canonical(s)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(n, "+") {
+		return "", fmt.Errorf("%q is a short code, not a phone the guard can ring; give a full number like 07700 900123", s)
+	}
+	return n, nil
 }
 
 // Check reports bad channel values by field.
@@ -195,6 +229,9 @@ func (c Channels) Check() FieldErrors {
 		if _, err := mail.ParseAddress(c.Email); err != nil {
 			errs["email"] = "is not an e-mail address"
 		}
+	}
+	if _, err := CanonicalPhone(c.Phone); err != nil {
+		errs["phone"] = err.Error()
 	}
 	return errs
 }

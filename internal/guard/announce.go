@@ -52,6 +52,13 @@ func (b *bridge) screenCall(req *sip.Request, targets []target, ringFor time.Dur
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked for their name")
 		return
 	}
+	b.offerName(ctx, req, targets, ringFor, name)
+}
+
+// offerName rings the household for a caller the guard has answered and whose name it
+// recorded (mu-law), plays the name to whoever answers and connects the caller on 1.
+func (b *bridge) offerName(ctx context.Context, req *sip.Request, targets []target, ringFor time.Duration, name []byte) {
+	g := b.g
 	// The resident answers with keys: offered telephone events whatever the caller offered.
 	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
 	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)

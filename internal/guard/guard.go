@@ -80,7 +80,9 @@ type Guard struct {
 	// then no caller is asked.
 	grammar speech.Grammar
 	claims  *claim.Catalogue
+	carers  func(ctx context.Context, household string) ([]Carer, error)
 	asks    atomic.Pointer[askRules]
+	carer   atomic.Pointer[carerRules]
 	// rang holds the numbers the household's phones rang: canonical number → when.
 	rang      sync.Map
 	emergency map[string]bool
@@ -123,7 +125,7 @@ func (g *Guard) rules() *rules { return g.house.Load() }
 // askRules are the household's choices about asking callers who they are.
 type askRules struct {
 	ask claim.Asking
-	// unknownScreened is screening.unknown: screen. A caller who will not answer is then
+	// unknownScreened is screening.unknown: screen (or carer). A caller who will not answer is then
 	// offered to the resident as an unknown caller is; otherwise they ring through.
 	unknownScreened bool
 }
@@ -134,6 +136,15 @@ func (g *Guard) SetAsking(a claim.Asking, unknownScreened bool) {
 }
 
 func (g *Guard) asking() *askRules { return g.asks.Load() }
+
+// carerRules are the household's choices of which calls a guardian decides (Carer Check).
+type carerRules struct{ unknown, warned string }
+
+// SetCarer sets screening.unknown and screening.warned as the household has them now: with
+// carer, a guardian decides about those callers first. The next call uses them.
+func (g *Guard) SetCarer(unknown, warned string) {
+	g.carer.Store(&carerRules{unknown: unknown, warned: warned})
+}
 
 // Options are what New needs besides the configuration.
 type Options struct {
@@ -149,6 +160,9 @@ type Options struct {
 	Grammar speech.Grammar
 	// Handset saves the blocks the handset codes make; nil when there is no store.
 	Handset Handset
+	// Carers lists the household's guardians the guard may ring for Carer Check, first
+	// to ring first; nil rings no one (Carer Check then goes straight to its fallback).
+	Carers func(ctx context.Context, household string) ([]Carer, error)
 }
 
 // udpLimit lets the SIP stack send any datagram UDP can carry. The guard keeps to RFC 3261
@@ -238,6 +252,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		listener:  o.Listener,
 		grammar:   o.Grammar,
 		handset:   o.Handset,
+		carers:    o.Carers,
 		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
 		legs:      map[string]*leg{},
@@ -255,7 +270,8 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("guard: screening.ask: %w", err)
 	}
-	g.SetAsking(ask, cfg.Screening.Unknown == "screen")
+	g.SetAsking(ask, cfg.Screening.Unknown != "allow")
+	g.SetCarer(cfg.Screening.Unknown, cfg.Screening.Warned)
 	srv.OnInvite(g.safe(g.onInvite))
 	srv.OnAck(g.safe(g.onAck))
 	srv.OnBye(g.safe(g.onBye))

@@ -87,6 +87,8 @@ type guardOpts struct {
 	phone    *testPhone
 	phoneURI string
 	edit     func(*config.Config)
+	carers   []Carer // the household's guardians for Carer Check
+	screened bool    // screen calls by the configuration's chain (else every call is allowed)
 }
 
 func startTestGuardOpts(t testing.TB, o guardOpts) *testGuard {
@@ -130,7 +132,16 @@ media:
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{&buf, mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := &testMetrics{}
-	g, err := New(cfg, Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m})
+	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m}
+	if o.carers != nil {
+		opts.Carers = func(context.Context, string) ([]Carer, error) { return o.carers, nil }
+	}
+	if o.screened {
+		if opts.Screening, err = cfg.Screening.Chain(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

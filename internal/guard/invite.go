@@ -163,6 +163,10 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
 		return
 	}
+	if carerChecks(v, *g.carer.Load()) { // the household chose a guardian's word over asking
+		b.carerCall(req, targets, g.cfg.SIP.RingTimeout.D())
+		return
+	}
 	if g.grammar != nil && g.asking().ask.ShouldAsk(claim.Caller{Verdict: v, Rang: g.rangLately(screeningCall(req, time.Now()).Number)}) {
 		b.askCall(req, targets, g.cfg.SIP.RingTimeout.D(), v.Action == screen.Screen)
 		return

@@ -90,6 +90,11 @@ func (b *bridge) reoffer(from call.Side, body []byte, offer media.Offer) (int, s
 			return 488, "Not Acceptable Here", nil
 		}
 	}
+	if from == call.Guardian {
+		// A guardian's leg is the guard's own (Carer Check): its new offer is answered here,
+		// never passed to the caller or the resident.
+		return b.answerOffer(from, body, offer)
+	}
 	to := other(from)
 	fwd := body
 	if b.ms != nil {

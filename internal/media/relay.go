@@ -81,11 +81,16 @@ func (r *Relay) bind() (rtp, rtcp *net.UDPConn, err error) {
 // Session is the media of one call.
 type Session struct {
 	stats   Stats
+	relay   *Relay
 	trunk   endpoint
 	house   endpoint
+	carer   endpoint // the guardian's, bound by AddGuardian (Carer Check, mix.go)
+	mix     atomic.Pointer[mixer]
 	relayed atomic.Uint64 // packets relayed either way
 	closing sync.Once
 	wg      sync.WaitGroup
+	carerMu sync.Mutex // guards binding the guardian's port against Close
+	closed  bool
 }
 
 type endpoint struct {
@@ -119,7 +124,7 @@ func (r *Relay) Open() (*Session, error) {
 		}
 		return nil, err
 	}
-	s := &Session{stats: r.stats}
+	s := &Session{stats: r.stats, relay: r}
 	s.trunk.conn, s.trunk.rtcp, s.trunk.port = tc, tcc, tc.LocalAddr().(*net.UDPAddr).Port
 	s.house.conn, s.house.rtcp, s.house.port = hc, hcc, hc.LocalAddr().(*net.UDPAddr).Port
 	r.stats.SessionOpened()
@@ -135,8 +140,11 @@ func (r *Relay) Open() (*Session, error) {
 }
 
 func (s *Session) side(sd call.Side) *endpoint {
-	if sd == call.Trunk {
+	switch sd {
+	case call.Trunk:
 		return &s.trunk
+	case call.Guardian:
+		return &s.carer
 	}
 	return &s.house
 }
@@ -232,7 +240,14 @@ func (s *Session) Close() {
 	s.closing.Do(func() {
 		s.trunk.stopped.Store(true)
 		s.house.stopped.Store(true)
-		for _, c := range []*net.UDPConn{s.trunk.conn, s.house.conn, s.trunk.rtcp, s.house.rtcp} {
+		s.carer.stopped.Store(true)
+		if m := s.mix.Swap(nil); m != nil {
+			m.halt()
+		}
+		s.carerMu.Lock() // no guardian's port is bound after this
+		s.closed = true
+		s.carerMu.Unlock()
+		for _, c := range []*net.UDPConn{s.trunk.conn, s.house.conn, s.trunk.rtcp, s.house.rtcp, s.carer.conn, s.carer.rtcp} {
 			if c != nil {
 				c.Close()
 			}
@@ -276,7 +291,13 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 		if t := from.tap.Load(); t != nil && !from.stopped.Load() {
 			(*t)(pkt)
 		}
-		if from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
+		if m := s.mix.Load(); m != nil {
+			if !from.stopped.Load() && !from.playing.Load() {
+				m.put(side, pkt) // the mixer sends each party the others (mix.go)
+			}
+			continue
+		}
+		if to == nil || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
 			continue // a released side, or a prompt playing
 		}
 		dst := to.remote.Load()

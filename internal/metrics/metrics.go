@@ -23,7 +23,7 @@ type Metrics struct {
 	prompts      *prometheus.CounterVec
 	mediaActive  prometheus.Gauge
 	rtpPackets   *prometheus.CounterVec
-	rtpFrom      [3]prometheus.Counter // by call.Side, resolved once: Packet runs per packet
+	rtpFrom      [4]prometheus.Counter // by call.Side, resolved once: Packet runs per packet
 	storeWritten prometheus.Counter
 	storeFailed  prometheus.Counter
 	storeDropped prometheus.Counter
@@ -90,6 +90,7 @@ func New() *Metrics {
 	}
 	m.rtpFrom[call.Trunk] = m.rtpPackets.WithLabelValues(call.Trunk.String())
 	m.rtpFrom[call.Household] = m.rtpPackets.WithLabelValues(call.Household.String())
+	m.rtpFrom[call.Guardian] = m.rtpPackets.WithLabelValues(call.Guardian.String())
 	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.prompts, m.mediaActive,
 		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
 		m.listenStreams, m.listenDropped, m.listenUtterances, m.interventions,

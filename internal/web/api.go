@@ -16,6 +16,33 @@ func (s *Server) apiRoutes() {
 	s.mux.HandleFunc("GET /api/v1/me", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
 		writeJSON(w, http.StatusOK, map[string]any{"user": v.User, "csrf_token": v.csrf})
 	}))
+	s.mux.HandleFunc("PUT /api/v1/me/channels", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
+		var in struct {
+			Webhook       string `json:"webhook"`
+			WebhookSecret string `json:"webhook_secret"`
+			Email         string `json:"email"`
+			Ntfy          string `json:"ntfy"`
+			Phone         string `json:"phone"`
+		}
+		if err := decode(r, &in); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		c := dash.Channels{Webhook: in.Webhook, WebhookSecret: in.WebhookSecret, Email: in.Email, Ntfy: in.Ntfy, Phone: in.Phone}
+		if c.WebhookSecret == "" {
+			c.WebhookSecret = v.Channels.WebhookSecret // kept unless replaced
+		}
+		if errs := c.Check(); len(errs) > 0 {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "some channels are not valid; nothing was changed", "fields": errs})
+			return
+		}
+		c.Phone, _ = dash.CanonicalPhone(c.Phone) // checked above
+		if err := s.o.Dash.SaveChannels(r.Context(), v.ID, c); err != nil {
+			writeError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}))
 	s.mux.HandleFunc("GET /api/v1/overview", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
 		gs, err := s.glances(r.Context(), v)
 		if err != nil {

@@ -438,6 +438,7 @@ func (s *Server) ack(ctx context.Context, v viewer, idText string) error {
 type settingsForm struct {
 	Household                              dash.Household
 	Allow, Block, Bank, Police, Quiet, Ask string
+	Unknown, Warned                        string
 	Warn, Alert                            bool
 	WarnAt, AlertAt                        string
 }
@@ -445,7 +446,7 @@ type settingsForm struct {
 func formOf(h dash.Household) settingsForm {
 	st := h.Settings
 	return settingsForm{Household: h, Allow: contactsText(st.Allow), Block: contactsText(st.Block), Bank: st.Bank, Police: st.Police,
-		Quiet: st.QuietHours, Ask: st.Ask, Warn: st.Warn, Alert: st.Alert, WarnAt: strconv.FormatFloat(st.WarnAt, 'f', -1, 64), AlertAt: strconv.FormatFloat(st.AlertAt, 'f', -1, 64)}
+		Quiet: st.QuietHours, Ask: st.Ask, Unknown: st.Unknown, Warned: st.Warned, Warn: st.Warn, Alert: st.Alert, WarnAt: strconv.FormatFloat(st.WarnAt, 'f', -1, 64), AlertAt: strconv.FormatFloat(st.AlertAt, 'f', -1, 64)}
 }
 
 func contactsText(cs []dash.Contact) string {
@@ -507,6 +508,7 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) 
 	}
 	f := settingsForm{Household: h, Allow: r.PostFormValue("allow"), Block: r.PostFormValue("block"), Bank: strings.TrimSpace(r.PostFormValue("bank")),
 		Police: strings.TrimSpace(r.PostFormValue("police")), Quiet: strings.TrimSpace(r.PostFormValue("quiet_hours")), Ask: r.PostFormValue("ask"),
+		Unknown: r.PostFormValue("unknown"), Warned: r.PostFormValue("warned"),
 		Warn: r.PostFormValue("warn") == "on", Alert: r.PostFormValue("alert") == "on", WarnAt: r.PostFormValue("warn_at"), AlertAt: r.PostFormValue("alert_at")}
 	set, errs := settingsOf(f)
 	if len(errs) > 0 {
@@ -523,7 +525,7 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) 
 // settingsOf checks a settings form; every field with a bad value gets its message.
 func settingsOf(f settingsForm) (dash.Settings, dash.FieldErrors) {
 	errs := dash.FieldErrors{}
-	set := dash.Settings{Bank: f.Bank, Police: f.Police, QuietHours: f.Quiet, Ask: f.Ask, Warn: f.Warn, Alert: f.Alert}
+	set := dash.Settings{Bank: f.Bank, Police: f.Police, QuietHours: f.Quiet, Ask: f.Ask, Unknown: f.Unknown, Warned: f.Warned, Warn: f.Warn, Alert: f.Alert}
 	var err error
 	if set.Allow, err = parseContacts(f.Allow); err != nil {
 		errs["allow"] = err.Error()
@@ -588,7 +590,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v viewer) {
 
 func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v viewer) {
 	c := dash.Channels{Webhook: strings.TrimSpace(r.PostFormValue("webhook")), WebhookSecret: strings.TrimSpace(r.PostFormValue("webhook_secret")),
-		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy"))}
+		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy")),
+		Phone: strings.TrimSpace(r.PostFormValue("phone"))}
 	if c.WebhookSecret == "" {
 		c.WebhookSecret = v.Channels.WebhookSecret // kept unless replaced
 	}

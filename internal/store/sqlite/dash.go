@@ -83,11 +83,11 @@ func affected(res sql.Result, err error) error {
 	return nil
 }
 
-const userColumns = `id, email, name, role, webhook, webhook_secret, email_to, ntfy`
+const userColumns = `id, email, name, role, webhook, webhook_secret, email_to, ntfy, phone`
 
 func (s *Store) scanUser(ctx context.Context, row scanner, extra ...any) (dash.User, error) {
 	var u dash.User
-	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Channels.Webhook, &u.Channels.WebhookSecret, &u.Channels.Email, &u.Channels.Ntfy}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Channels.Webhook, &u.Channels.WebhookSecret, &u.Channels.Email, &u.Channels.Ntfy, &u.Channels.Phone}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return u, dash.ErrNotFound
@@ -215,8 +215,12 @@ func (s *Store) SetGuardian(ctx context.Context, userID int64, household string,
 }
 
 func (s *Store) SaveChannels(ctx context.Context, userID int64, c dash.Channels) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE users SET webhook = ?, webhook_secret = ?, email_to = ?, ntfy = ? WHERE id = ?`,
-		c.Webhook, c.WebhookSecret, c.Email, c.Ntfy, userID)
+	phone, err := dash.CanonicalPhone(c.Phone)
+	if err != nil {
+		return fmt.Errorf("phone: %w", err)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET webhook = ?, webhook_secret = ?, email_to = ?, ntfy = ?, phone = ? WHERE id = ?`,
+		c.Webhook, c.WebhookSecret, c.Email, c.Ntfy, phone, userID)
 	return affected(res, err)
 }
 

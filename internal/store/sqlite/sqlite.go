@@ -126,12 +126,12 @@ func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
 	var st statements
 	var err error
 	if st.calls, err = tx.PrepareContext(ctx, `
-INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim, ended_by_user)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim, ended_by_user, carer)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
   ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
   verdict = excluded.verdict, reasons = excluded.reasons, risk = excluded.risk, risk_level = excluded.risk_level,
-  claim = excluded.claim, ended_by_user = excluded.ended_by_user`); err != nil {
+  claim = excluded.claim, ended_by_user = excluded.ended_by_user, carer = excluded.carer`); err != nil {
 		return nil, err
 	}
 	if st.legs, err = tx.PrepareContext(ctx, `
@@ -179,8 +179,15 @@ func (st *statements) call(ctx context.Context, c call.Call) error {
 			return err
 		}
 	}
+	var carer []byte
+	if c.Carer != nil {
+		var err error
+		if carer, err = json.Marshal(c.Carer); err != nil {
+			return err
+		}
+	}
 	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt),
-		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser); err != nil {
+		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser, string(carer)); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	for _, l := range c.Legs {
@@ -200,7 +207,7 @@ func (st *statements) event(ctx context.Context, ev call.Event) error {
 	return err
 }
 
-const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, claim, ended_by_user`
+const callColumns = `id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, claim, ended_by_user, carer`
 
 // Calls returns calls newest first, with their legs.
 func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
@@ -330,10 +337,10 @@ type scanner interface{ Scan(...any) error }
 
 func scanCall(row scanner) (call.Call, error) {
 	var c call.Call
-	var dir, endedBy, outcome, reasons, risk, claimed string
+	var dir, endedBy, outcome, reasons, risk, claimed, carer string
 	var started int64
 	var answered, ended sql.NullInt64
-	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed, &c.EndedByUser); err != nil {
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed, &c.EndedByUser, &carer); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
@@ -349,6 +356,12 @@ func scanCall(row scanner) (call.Call, error) {
 		c.Claim = new(call.Claim)
 		if err := json.Unmarshal([]byte(claimed), c.Claim); err != nil {
 			return c, fmt.Errorf("call %s: claim: %w", c.ID, err)
+		}
+	}
+	if carer != "" {
+		c.Carer = new(call.CarerCheck)
+		if err := json.Unmarshal([]byte(carer), c.Carer); err != nil {
+			return c, fmt.Errorf("call %s: carer: %w", c.ID, err)
 		}
 	}
 	c.StartedAt = time.UnixMicro(started).UTC()

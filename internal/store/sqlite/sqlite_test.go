@@ -307,3 +307,34 @@ func TestGuardianWhoEndedIsKept(t *testing.T) {
 		t.Fatalf("calls = %+v, %v", list, err)
 	}
 }
+
+// A guardian's part in a call (Carer Check) and the guardian's leg are kept with the call;
+// a call no guardian was asked about has none.
+func TestCarerCheckStoredWithCall(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	checked := sampleCall("checked", t0)
+	checked.EndedBy = call.ByGuardian
+	checked.Carer = &call.CarerCheck{Guardian: "Sarah", Number: "+447700900123", RangAt: t0.Add(8 * time.Second),
+		AnsweredAt: t0.Add(10 * time.Second), Choice: "joined", LeftAt: t0.Add(40 * time.Second)}
+	checked.Legs = append(checked.Legs, call.Leg{Side: call.Guardian, Peer: "203.0.113.5:5060", ReleasedAt: t0.Add(40 * time.Second)})
+	plain := sampleCall("plain", t0.Add(time.Second))
+	if err := s.Write(ctx, store.Batch{Events: []call.Event{{CallID: "checked", Kind: call.CallEnded, At: t0, Call: checked},
+		{CallID: "plain", Kind: call.CallEnded, At: t0, Call: plain}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Call(ctx, "checked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Carer == nil || *got.Carer != *checked.Carer || got.EndedBy != call.ByGuardian {
+		t.Errorf("carer check read back as %+v, ended by %v", got.Carer, got.EndedBy)
+	}
+	if l := got.Leg(call.Guardian); l.Peer != "203.0.113.5:5060" || !l.ReleasedAt.Equal(t0.Add(40*time.Second)) {
+		t.Errorf("guardian's leg read back as %+v", l)
+	}
+	if p, err := s.Call(ctx, "plain"); err != nil || p.Carer != nil {
+		t.Errorf("plain call: %+v, %v", p.Carer, err)
+	}
+}
