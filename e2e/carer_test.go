@@ -91,10 +91,13 @@ func (g *guard) guardianPhone(keys string, audioPort int) *sipp {
 	return s
 }
 
+// nameLength is how long the guard records a caller's name.
+const nameLength = 3 * time.Second
+
 // nameRecordedAt is when the guard has the caller's name, from the guard's answer to the
 // caller: the question, the tone, then nameLength of recording.
 func nameRecordedAt(t *testing.T) time.Duration {
-	return seconds(prompt(t, "screen_ask")) + 400*time.Millisecond + 3*time.Second
+	return seconds(prompt(t, "screen_ask")) + 400*time.Millisecond + nameLength
 }
 
 // An unknown caller is asked their name; the guard rings the household's first guardian
@@ -249,7 +252,8 @@ func TestCarerCheckThreeWay(t *testing.T) {
 	// The guard hangs up on the # at once: no pause after it, or SIPp would take the BYE for
 	// an unexpected one.
 	leave := strings.TrimSuffix(keying(6*time.Second, "#"), "  <pause milliseconds=\"400\"/>\n")
-	guardian := g.guardianPhone(keying(2*time.Second, "3")+leave, carer.Port())
+	// 3 once the guardian has heard who is calling (the introduction, then the name).
+	guardian := g.guardianPhone(keying(seconds(prompt(t, "carer_intro"))+nameLength+time.Second, "3")+leave, carer.Port())
 	phoneScenario := fillScenario(t, t.TempDir(), "phone_talks.xml.tmpl", strings.NewReplacer("@TALK@", "10000"))
 	phone := g.phone(phoneScenario, "-key", "audio_port", strconv.Itoa(resident.Port()), "-timeout", "60s")
 	callerSIP := g.caller("caller_talks.xml", "-key", "audio_port", strconv.Itoa(caller.Port()), "-timeout", "60s")
