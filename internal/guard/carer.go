@@ -458,29 +458,48 @@ func (b *bridge) joinCall(ctx context.Context, req *sip.Request, targets []targe
 	b.mu.Unlock()
 	b.record(call.CallAnswered)
 	b.listen(cs)
+	var end *endRequest // another guardian ended the call from the dashboard meanwhile
 	if guardian.Context().Err() == nil {
 		if err := b.ms.Mix(map[call.Side]int{call.Trunk: callerPT, call.Household: housePT, call.Guardian: gpt}); err != nil {
 			g.log.Error("carer check: three-way mix not started", "call", b.c.ID, "err", err)
 		} else {
 			g.log.Info("carer check: the guardian joined the call", "call", b.c.ID)
-			b.inThree(cs, guardian, te)
+			end = b.inThree(cs, guardian, te)
 		}
 	}
 	b.ms.StopMix()
+	left := func() {
+		b.setCarer(func(cc *call.CarerCheck) {
+			if cc.LeftAt.IsZero() {
+				cc.LeftAt = time.Now().UTC()
+			}
+		})
+	}
+	if end != nil {
+		// The caller is released first, at once; the guardian's BYE goes meanwhile (a
+		// phone answers it in a moment, long before the resident has heard why).
+		b.ms.Stop(call.Guardian)
+		left()
+		released := make(chan struct{})
+		go func() { defer close(released); b.releaseGuardian(guardian) }()
+		b.endForFamily(*end, cs, call.Household)
+		<-released
+		return
+	}
 	b.releaseGuardian(guardian)
-	b.setCarer(func(cc *call.CarerCheck) {
-		if cc.LeftAt.IsZero() {
-			cc.LeftAt = time.Now().UTC()
-		}
-	})
+	left()
 	b.hold(cs, call.Household)
 }
 
 // inThree holds the three-way call until the guardian leaves (# or hanging up) or the call
-// itself ends (then hold, after it, ends it).
-func (b *bridge) inThree(phone, guardian *sipgo.DialogClientSession, te int) {
+// itself ends (then hold, after it, ends it). A guardian may end the call from the
+// dashboard meanwhile, as any connected call: inThree then returns the request, for its
+// caller to carry out once the guardian's leg is released.
+func (b *bridge) inThree(phone, guardian *sipgo.DialogClientSession, te int) *endRequest {
 	digits, stopDTMF := b.ms.WatchDTMF(call.Guardian, te)
 	defer stopDTMF()
+	ends := b.openEnds()
+	defer b.closeEnds()
 	b.mu.Lock()
 	b.info, b.infoFrom = make(chan byte, 4), call.Guardian
 	info := b.info
@@ -490,19 +509,22 @@ func (b *bridge) inThree(phone, guardian *sipgo.DialogClientSession, te int) {
 		select {
 		case k = <-digits:
 		case k = <-info:
+		case r := <-ends:
+			b.g.log.Info("carer check: a guardian ended the three-way call from the dashboard", "call", b.c.ID, "by", r.who)
+			return &r
 		case <-guardian.Context().Done():
 			b.g.log.Info("carer check: the guardian hung up and left the call", "call", b.c.ID)
-			return
+			return nil
 		case <-phone.Context().Done():
-			return
+			return nil
 		case <-b.in.Context().Done():
-			return
+			return nil
 		case <-b.g.ctx.Done():
-			return
+			return nil
 		}
 		if k == '#' {
 			b.g.log.Info("carer check: the guardian pressed # and left the call", "call", b.c.ID)
-			return
+			return nil
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/screen"
@@ -57,7 +59,19 @@ func TestCarerOffer(t *testing.T) {
 // the household's phone (PCMU) that answers; each of the three then hears the other two and
 // not themselves, until the guardian presses #: their leg is released and the resident and
 // the caller go on hearing each other.
-func TestCarerCheckThreeWayInGuard(t *testing.T) {
+// threeWay is a Carer Check call the guardian joined: the caller, the guardian and the
+// resident each a tone talker, mixed by the guard.
+type threeWay struct {
+	g                       *testGuard
+	phone                   *testPhone
+	guardianSIP, callerSIP  *peer
+	caller, carer, resident *tone.Talker
+	guardPort               *net.UDPAddr // where the guardian's audio and keys go
+	amp                     float64
+}
+
+func startThreeWay(t *testing.T) *threeWay {
+	t.Helper()
 	const amp = 5000
 	caller := tone.NewTalker(t, testNet+"41", tone.PCMA, 400, amp)
 	carer := tone.NewTalker(t, testNet+"3", tone.PCMU, 1100, amp)
@@ -72,7 +86,7 @@ func TestCarerCheckThreeWayInGuard(t *testing.T) {
 		}})
 	guardianSIP.to, _ = net.ResolveUDPAddr("udp", g.addr)
 
-	callCarerChecked(t, g, caller.Port())
+	callerSIP := callCarerChecked(t, g, caller.Port())
 
 	invite := guardianSIP.request(t, sip.INVITE, 15*time.Second)
 	if !strings.HasPrefix(invite.Recipient.String(), "sip:+447700900123@") {
@@ -101,6 +115,13 @@ func TestCarerCheckThreeWayInGuard(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return &threeWay{g: g, phone: phone, guardianSIP: guardianSIP, callerSIP: callerSIP, caller: caller, carer: carer,
+		resident: resident, guardPort: guardPort, amp: amp}
+}
+
+func TestCarerCheckThreeWayInGuard(t *testing.T) {
+	w := startThreeWay(t)
+	g, guardianSIP, caller, carer, resident, guardPort, amp := w.g, w.guardianSIP, w.caller, w.carer, w.resident, w.guardPort, w.amp
 	mixed := time.Now().Add(300 * time.Millisecond)
 	time.Sleep(2 * time.Second)
 	parties := map[string]*tone.Talker{"caller": caller, "resident": resident, "guardian": carer}
@@ -219,5 +240,60 @@ func pressKey(t *testing.T, from *tone.Talker, to *net.UDPAddr, event byte) {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A three-way call can be ended from the dashboard like any connected call: the mix stops,
+// the caller and the guardian are released at once, and the resident hears why before
+// their leg is released.
+func TestGuardianEndsAThreeWayCall(t *testing.T) {
+	w := startThreeWay(t)
+	time.Sleep(time.Second) // the three of them talk
+	live := w.g.Live()
+	if len(live) != 1 || live[0].Carer == nil || live[0].Carer.Choice != carerJoined {
+		t.Fatalf("live calls: %+v", live)
+	}
+	byes := make(chan *sip.Request, 2)
+	for _, p := range []*peer{w.callerSIP, w.guardianSIP} {
+		go func() { // the caller and the guardian answer the guard's BYE as phones would
+			m, _, _ := p.read(5 * time.Second)
+			bye, _ := m.(*sip.Request)
+			for m != nil && (bye == nil || bye.Method != sip.BYE) {
+				m, _, _ = p.read(5 * time.Second)
+				bye, _ = m.(*sip.Request)
+			}
+			if bye != nil {
+				p.send([]byte(sip.NewResponseFromRequest(bye, 200, "OK", nil).String()))
+			}
+			byes <- bye
+		}()
+	}
+	asked := time.Now()
+	c, err := w.g.End(context.Background(), live[0].ID, "son")
+	if err != nil || c.EndedBy != call.ByGuardian || c.EndedByUser != "son" {
+		t.Fatalf("End during the three-way call: %+v, %v", c, err)
+	}
+	if rel := c.Leg(call.Trunk).ReleasedAt.Sub(asked); rel < 0 || rel > 200*time.Millisecond {
+		t.Errorf("the caller's leg released %v after the request", rel)
+	}
+	for range 2 {
+		if <-byes == nil {
+			t.Fatal("the caller or the guardian got no BYE")
+		}
+	}
+	prompt, _ := media.Prompt(familyEndedPrompt)
+	promptLen := time.Duration(len(prompt)) * time.Second / 8000
+	for deadline := asked.Add(promptLen + 3*time.Second); w.g.Active() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still up %v after the request", w.g.Active(), time.Since(asked))
+		}
+	}
+	c, _ = w.g.Call(live[0].ID)
+	if g := c.Leg(call.Guardian).ReleasedAt.Sub(asked); g < 0 || g > time.Second {
+		t.Errorf("the guardian's leg released %v after the request", g)
+	}
+	if c.EndedAt.IsZero() || c.EndedBy != call.ByGuardian || c.Leg(call.Household).ReleasedAt.Sub(asked) < promptLen {
+		t.Errorf("the ended call %+v: the resident's leg released %v after the request, the prompt lasts %v",
+			c, c.Leg(call.Household).ReleasedAt.Sub(asked), promptLen)
 	}
 }
