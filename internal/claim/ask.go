@@ -53,12 +53,13 @@ type Caller struct {
 const AllowListRule = "allow-list"
 
 // ShouldAsk says whether the guard asks this caller who they are before the phones ring.
-// Trusted contacts are never asked and blocked callers never get that far. A call screening
+// Trusted contacts and anyone ringing back soon after an emergency call are never asked,
+// and blocked callers never get that far. A call screening
 // would announce (a withheld number) is asked instead whenever the household asks more than
 // the warned: the question records the caller's words as announce-and-screen does, and more.
 func (a Asking) ShouldAsk(c Caller) bool {
 	v := c.Verdict
-	if v.Rule == AllowListRule || v.Action == screen.Block {
+	if v.Rule == AllowListRule || v.Rule == screen.EmergencyRingBackRule || v.Action == screen.Block {
 		return false
 	}
 	switch a {

@@ -143,6 +143,7 @@ func TestShouldAsk(t *testing.T) {
 	warned := screen.Verdict{Action: screen.Warn, Rule: "display-name"}
 	withheld := screen.Verdict{Action: screen.Screen, Rule: "withheld"}
 	blocked := screen.Verdict{Action: screen.Block, Rule: "do-not-originate"}
+	ringBack := screen.Verdict{Action: screen.Allow, Rule: screen.EmergencyRingBackRule}
 	for _, tc := range []struct {
 		mode   string
 		v      screen.Verdict
@@ -162,6 +163,8 @@ func TestShouldAsk(t *testing.T) {
 		{"always", trusted, false, false, "but trusted contacts"},
 		{"unknown", trusted, false, false, "trusted contacts"},
 		{"always", blocked, false, false, "blocked callers never get this far"},
+		{"always", ringBack, false, false, "a call soon after the household rang 999 may be the emergency services ringing back"},
+		{"unknown", ringBack, false, false, "nor under unknown"},
 	} {
 		a, err := ParseAsking(tc.mode)
 		if err != nil {

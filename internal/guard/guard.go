@@ -87,6 +87,8 @@ type Guard struct {
 	rang      sync.Map
 	emergency map[string]bool
 	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
+	// lastEmergency is when a phone last rang an emergency number (unix nanoseconds).
+	lastEmergency atomic.Int64
 	// dictated holds numbers callers gave to ring back on in calls that sounded like a
 	// scam: canonical number → when it was given.
 	dictated sync.Map

@@ -144,7 +144,11 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no such user in this household"))
 		return
 	}
-	v := g.rules().chain.Verdict(screeningCall(req, time.Now()))
+	sc := screeningCall(req, time.Now())
+	if at := g.lastEmergency.Load(); at != 0 {
+		sc.EmergencyAt = time.Unix(0, at)
+	}
+	v := g.rules().chain.Verdict(sc)
 	if v.Action != screen.Allow {
 		g.lastRisky.Store(time.Now().UnixNano())
 	}
@@ -157,7 +161,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
-	g.noteInbound(b, screeningCall(req, time.Now())) // the call the handset codes act on
+	g.noteInbound(b, sc) // the call the handset codes act on
 	if len(targets) == 0 {
 		defer g.remove(b)
 		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no phone is registered or configured")
@@ -167,7 +171,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		b.carerCall(req, targets, g.cfg.SIP.RingTimeout.D())
 		return
 	}
-	if g.grammar != nil && g.asking().ask.ShouldAsk(claim.Caller{Verdict: v, Rang: g.rangLately(screeningCall(req, time.Now()).Number)}) {
+	if g.grammar != nil && g.asking().ask.ShouldAsk(claim.Caller{Verdict: v, Rang: g.rangLately(sc.Number)}) {
 		b.askCall(req, targets, g.cfg.SIP.RingTimeout.D(), v.Action == screen.Screen)
 		return
 	}
@@ -205,7 +209,9 @@ func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, number stri
 		respond(tx, req, sip.StatusNotFound, "Not Found", warning("no number dialled"))
 		return
 	}
-	if !emergency {
+	if emergency {
+		g.lastEmergency.Store(time.Now().UnixNano()) // whoever rings back soon rings through (screen.EmergencyRingBack)
+	} else {
 		g.noteRang(number)
 	}
 	b, ok := g.accept(req, tx, call.Outbound, emergency, nil)

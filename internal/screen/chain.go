@@ -33,11 +33,13 @@ type Settings struct {
 }
 
 // NewChain builds the household's chain. The order is the policy: trusted contacts first,
-// then the lists, then what the signalling itself gives away.
+// then the household's own block-list, then anyone ringing back soon after an emergency
+// call, then the shared lists and what the signalling itself gives away.
 func NewChain(s Settings) Chain {
 	ch := Chain{
 		AllowList(s.Allow),
 		BlockList("household-block-list", s.Block, "the household's"),
+		EmergencyRingBack{Within: RingBackWithin},
 		BlockList("community-block-list", s.Community, "the community"),
 		StirShaken{Store: s.Stir},
 		DoNotOriginate(DoNotOriginateList(), s.DoNotOriginate),

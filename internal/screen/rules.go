@@ -190,3 +190,29 @@ func (UnknownCallers) Name() string { return "unknown-callers" }
 func (UnknownCallers) Check(c Call) (Verdict, bool) {
 	return verdict(Screen, "the caller is not one of the household's trusted contacts, and the household has unknown callers announced"), true
 }
+
+// EmergencyRingBack lets every caller ring straight through for a while after the
+// household rang an emergency number: the ambulance service, the police or the operator may
+// ring back from any number, withheld too, at any hour, and must never be screened, asked
+// who they are, held for a carer or kept out by quiet hours. Only the household's own
+// block-list, earlier in the chain, still applies.
+type EmergencyRingBack struct {
+	Within time.Duration
+}
+
+// EmergencyRingBackRule is the rule's name, which the guard's other checks (asking the
+// caller, Carer Check) read as "ring through".
+const EmergencyRingBackRule = "emergency-ring-back"
+
+// RingBackWithin is how long after an emergency call every caller rings through.
+const RingBackWithin = 2 * time.Hour
+
+func (EmergencyRingBack) Name() string { return EmergencyRingBackRule }
+
+func (e EmergencyRingBack) Check(c Call) (Verdict, bool) {
+	if c.EmergencyAt.IsZero() || c.At.Before(c.EmergencyAt) || c.At.Sub(c.EmergencyAt) >= e.Within {
+		return Verdict{}, false
+	}
+	return verdict(Allow, "the household rang an emergency number %s ago: every caller rings straight through for %s after it, as the emergency services may ring back",
+		c.At.Sub(c.EmergencyAt).Round(time.Minute), e.Within), true
+}

@@ -73,6 +73,9 @@ type Call struct {
 	Identity string
 	// At is when the call arrived.
 	At time.Time
+	// EmergencyAt is when the household last rang an emergency number (zero: not since
+	// the guard started).
+	EmergencyAt time.Time
 
 	// canon is Number in canonical form, worked out once per verdict; parsed is kept for
 	// the numbering-plan check, which only some calls reach.

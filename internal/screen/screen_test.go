@@ -61,6 +61,10 @@ func TestChain(t *testing.T) {
 		{"unknown caller at night", Call{Number: "+442085550123", At: night}, Block, "quiet-hours", "quiet hours (22:00 to 07:00)"},
 		{"ordinary caller", Call{Number: "+442085550123", DisplayName: "Jean Smith", At: noon}, Allow, "default", "no rule"},
 		{"foreign caller", Call{Number: "+12025550123", At: noon}, Allow, "default", ""},
+		{"withheld at night, 20 minutes after the household rang 999", Call{Withheld: true, At: night, EmergencyAt: night.Add(-20 * time.Minute)}, Allow, "emergency-ring-back", "rang an emergency number 20m0s ago"},
+		{"unknown caller at night, just after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-time.Minute)}, Allow, "emergency-ring-back", "emergency services may ring back"},
+		{"household block-list, just after 999", Call{Number: "020 7946 0666", At: noon, EmergencyAt: noon.Add(-time.Minute)}, Block, "household-block-list", "household's block-list"},
+		{"unknown caller at night, three hours after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-3 * time.Hour)}, Block, "quiet-hours", "quiet hours"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
