@@ -165,7 +165,7 @@ func TestBaresipCallsOutHoldsAndResumes(t *testing.T) {
 	phone.waitRegistered()
 	// The provider answers, echoes baresip's audio, then takes the hold and the resume.
 	trunkSide := runSIPp(t, "trunk", "phone_answers_hold.xml", "-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(t, trunkIP)), "-rtp_echo")
+		"-mi", trunkIP, "-mp", strconv.Itoa(sippMediaPort(t, trunkIP)), "-rtp_echo")
 	phone.command("dial", "sip:01632960999@"+g.sip)
 	waitAnswered(t, g)
 	time.Sleep(time.Second)

@@ -61,13 +61,25 @@ func freePort(t *testing.T, ip string) int {
 	return ports.Free(t, ip)
 }
 
-var mediaBase = 30000
+// sippMediaPort finds a media port for SIPp's -mp on ip: SIPp binds the ports after it too
+// (RTCP, video), and a port free only by itself fails the scenario when the next is taken.
+func sippMediaPort(t *testing.T, ip string) int {
+	t.Helper()
+	return ports.FreeRun(t, ip, 4)
+}
+
+var mediaBase = 20000
 var mediaMu sync.Mutex
 
-// mediaRange hands each guard its own small RTP range, so leftovers can be checked.
+// mediaRange hands each guard its own small RTP range, so leftovers can be checked. The
+// ranges stay below the kernel's ephemeral ports (32768 up), where SIPp's and the tests'
+// own sockets are bound, and come round again after 300 guards.
 func mediaRange() (int, int) {
 	mediaMu.Lock()
 	defer mediaMu.Unlock()
+	if mediaBase+40 > 32700 {
+		mediaBase = 20000
+	}
 	lo := mediaBase
 	mediaBase += 40
 	return lo, lo + 39
@@ -448,7 +460,7 @@ func (m message) sdpAudio() (string, int) {
 // phone runs a SIPp phone (UAS) at the configured static contact.
 func (g *guard) phone(scenario string, args ...string) *sipp {
 	return runSIPp(g.t, "phone", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(g.phonePort),
-		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP))}, args...)...)
+		"-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(g.t, phoneIP))}, args...)...)
 }
 
 // caller runs a SIPp caller arriving from the trunk's network, presenting an ordinary
@@ -460,18 +472,18 @@ func (g *guard) caller(scenario string, args ...string) *sipp {
 // callerAs runs a SIPp caller presenting number and display name.
 func (g *guard) callerAs(number, name, scenario string, args ...string) *sipp {
 	return runSIPp(g.t, "caller", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.callerPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP)), "-s", "kitchen",
+		"-mi", trunkIP, "-mp", strconv.Itoa(sippMediaPort(g.t, trunkIP)), "-s", "kitchen",
 		"-key", "caller", number, "-key", "caller_name", name}, append(args, g.sip)...)...)
 }
 
 // trunk runs a SIPp provider (UAS) at the trunk's address.
 func (g *guard) trunk(scenario string, args ...string) *sipp {
 	return runSIPp(g.t, "trunk", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.trunkPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(freePort(g.t, trunkIP))}, args...)...)
+		"-mi", trunkIP, "-mp", strconv.Itoa(sippMediaPort(g.t, trunkIP))}, args...)...)
 }
 
 // dial runs a SIPp phone (UAC) placing a call to number through the guard.
 func (g *guard) dial(scenario, number string, args ...string) *sipp {
 	return runSIPp(g.t, "dialler", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(freePort(g.t, phoneIP)),
-		"-mi", phoneIP, "-mp", strconv.Itoa(freePort(g.t, phoneIP)), "-s", number, "-d", "1000"}, append(args, g.sip)...)...)
+		"-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(g.t, phoneIP)), "-s", number, "-d", "1000"}, append(args, g.sip)...)...)
 }

@@ -155,7 +155,7 @@ func TestRegisterAuthAndThrottle(t *testing.T) {
 	if !strings.Contains(ok.header("Contact"), fmt.Sprintf("%s:%d", phoneIP, port)) {
 		t.Errorf("200 OK lists contacts %q", ok.header("Contact"))
 	}
-	phone := runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)))
+	phone := runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)))
 	caller := g.caller("caller_hangs_up.xml")
 	caller.wait()
 	phone.wait()
@@ -195,7 +195,7 @@ func TestRegisterAuthAndThrottle(t *testing.T) {
 	// 999 from the blocked address goes straight to the trunk.
 	trunkSide := g.trunk("trunk_answers.xml")
 	dialler := runSIPp(t, "dialler", "phone_dials_emergency.xml", "-i", "127.0.0.3", "-p", strconv.Itoa(freePort(t, "127.0.0.3")),
-		"-mi", "127.0.0.3", "-mp", strconv.Itoa(freePort(t, "127.0.0.3")), "-s", "999", "-d", "1000", g.sip)
+		"-mi", "127.0.0.3", "-mp", strconv.Itoa(sippMediaPort(t, "127.0.0.3")), "-s", "999", "-d", "1000", g.sip)
 	dialler.wait()
 	trunkSide.wait()
 	trunkSide.mustFind(false, "INVITE sip:999@")

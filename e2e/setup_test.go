@@ -68,7 +68,7 @@ func TestSetupInChromium(t *testing.T) {
 			phoneDone <- nil
 			return
 		}
-		phoneDone <- runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(phonePort), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)))
+		phoneDone <- runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(phonePort), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)))
 	}()
 	trunkAddr := trunkIP + ":" + strconv.Itoa(g.trunkPort)
 	runBrowser(t, "setup.mjs", "BASE_URL=http://"+g.http, "SETUP_CODE="+code[1], "TRUNK="+trunkAddr, "INBOX="+inbox.URL+"/mum-calls")

@@ -53,7 +53,7 @@ func TestTrunkByName(t *testing.T) {
 	g := startGuard(t, func(c *config.Config, g *guard) {
 		c.Trunk.Address, c.Trunk.InboundFrom = "localhost:"+strconv.Itoa(port), nil
 	})
-	trunkSide := runSIPp(t, "trunk", "trunk_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)))
+	trunkSide := runSIPp(t, "trunk", "trunk_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)))
 	dialler := g.dial("phone_dials.xml", "01632960000", "-au", "kitchen", "-ap", "s3cret")
 	dialler.wait()
 	trunkSide.wait()
@@ -63,7 +63,7 @@ func TestTrunkByName(t *testing.T) {
 	}
 	// A call from the name's address and port is the provider's: it rings the phone.
 	phone := g.phone("phone_answers.xml")
-	caller := runSIPp(t, "caller", "caller_hangs_up.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(freePort(t, phoneIP)),
+	caller := runSIPp(t, "caller", "caller_hangs_up.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)),
 		"-s", "kitchen", "-key", "caller", "+442085550123", "-key", "caller_name", "Jean Smith", g.sip)
 	caller.wait()
 	phone.wait()

@@ -26,3 +26,34 @@ func Free(t testing.TB, ip string) int {
 	t.Fatal("no port free for both UDP and TCP on " + ip)
 	return 0
 }
+
+// FreeRun finds n consecutive UDP ports free on ip and returns the first: SIPp's -mp
+// takes the audio port given and binds the ports after it for RTCP and video too.
+func FreeRun(t testing.TB, ip string, n int) int {
+	t.Helper()
+	for range 100 {
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := u.LocalAddr().(*net.UDPAddr).Port
+		held := []*net.UDPConn{u}
+		ok := first%2 == 0 && first+n-1 <= 65535 // RTP on an even port, as SIPp expects
+		for p := first + 1; ok && p < first+n; p++ {
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip), Port: p})
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		if ok {
+			return first
+		}
+	}
+	t.Fatalf("no %d consecutive UDP ports free on %s", n, ip)
+	return 0
+}
