@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,25 +137,9 @@ func TestHubInChromium(t *testing.T) {
 	}
 }
 
-// runBrowser runs a playwright-core script from e2e/browser with env added; screenshots go
-// to artifacts/browser.
+// runBrowser runs a playwright-core script from e2e/browser with env added, to the end;
+// screenshots go to artifacts/browser.
 func runBrowser(t *testing.T, script string, env ...string) {
 	t.Helper()
-	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
-		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is not installed: `make test-deps` installs it")
-	}
-	shots, _ := filepath.Abs("../artifacts/browser")
-	cmd := exec.Command("node", "browser/"+script)
-	cmd.Env = append(append(os.Environ(), env...), "SHOTS="+shots)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
-	if !strings.Contains(string(out), "ok: all browser steps passed") {
-		t.Fatal("the browser script did not finish")
-	}
+	startBrowser(t, script, env...).wait()
 }

@@ -273,12 +273,15 @@ type browserRun struct {
 	done chan error
 }
 
-// startBrowser starts a playwright-core script from e2e/browser, as runBrowser runs one,
-// without waiting for it.
+// startBrowser starts a playwright-core script from e2e/browser with env added, without
+// waiting for it; screenshots go to artifacts/browser.
 func startBrowser(t *testing.T, script string, env ...string) *browserRun {
 	t.Helper()
 	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
 		t.Fatal("playwright-core is not installed in e2e/browser: `make test-deps` installs it (npm ci)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Debian's chromium is not installed: `make test-deps` installs it")
 	}
 	shots, _ := filepath.Abs("../artifacts/browser")
 	b := &browserRun{t: t, out: &syncBuffer{}, done: make(chan error, 1)}

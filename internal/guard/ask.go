@@ -231,16 +231,27 @@ func tell(parts []claim.Part, said []byte) []byte {
 		case p.Said:
 			out = append(out, said...)
 		case p.Digits != "":
-			for _, d := range p.Digits {
-				if s, err := media.Prompt("digit_" + string(d)); err == nil {
-					out = append(out, s...)
-					out = append(out, silence(digitGap)...)
-				}
-			}
+			out = append(out, sayDigits(p.Digits)...)
 		default:
 			if s, err := media.Prompt(p.Prompt); err == nil {
 				out = append(out, s...)
 			}
+		}
+	}
+	return out
+}
+
+// sayDigits reads digits out one by one, with digitGap after each; anything else in them
+// is left unsaid.
+func sayDigits(digits string) []byte {
+	var out []byte
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			continue
+		}
+		if s, err := media.Prompt("digit_" + string(d)); err == nil {
+			out = append(out, s...)
+			out = append(out, silence(digitGap)...)
 		}
 	}
 	return out
@@ -254,38 +265,7 @@ func silence(d time.Duration) []byte {
 // offer plays what the resident hears and returns the key they press (0 for none): a key
 // may be pressed while it plays, and the resident has decisionLimit after it ends.
 func (b *bridge) offer(ctx context.Context, cs *sipgo.DialogClientSession, prompt []byte, pt int) byte {
-	digits, stopDTMF := b.ms.WatchDTMF(call.Household, media.TelephoneEventType(cs.InviteResponse.Body()))
-	defer stopDTMF()
-	b.mu.Lock()
-	b.info, b.infoFrom = make(chan byte, 4), call.Household
-	info := b.info
-	b.mu.Unlock()
-	playCtx, stopPlay := context.WithCancel(ctx)
-	defer stopPlay()
-	played := make(chan struct{})
-	go func() {
-		defer close(played)
-		if b.ms.Play(playCtx, call.Household, prompt, pt) == nil {
-			b.g.metrics.Prompt("ask_offer")
-		}
-	}()
-	var limit <-chan time.Time
-	for {
-		select {
-		case d := <-digits:
-			return d
-		case d := <-info:
-			return d
-		case <-played:
-			played, limit = nil, time.After(decisionLimit)
-		case <-limit:
-			return 0
-		case <-cs.Context().Done():
-			return 0
-		case <-ctx.Done():
-			return 0
-		}
-	}
+	return b.hearKey(ctx, cs, call.Household, media.TelephoneEventType(cs.InviteResponse.Body()), prompt, pt, "", "ask_offer")
 }
 
 // connect lets the caller through to the resident who answered, and listens to the call.

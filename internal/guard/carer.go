@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -179,7 +180,7 @@ func (b *bridge) askCarer(ctx context.Context, carers []Carer, name []byte, pt i
 	ans, _ := media.ParseSDP(cs.InviteResponse.Body()) // checked in ringCarer
 	gpt, _ := media.ChooseCodec(ans.Formats)
 	te := media.TelephoneEventType(cs.InviteResponse.Body())
-	key := b.hearKey(ctx, cs, call.Guardian, te, b.carerPrompt(name), gpt, "123")
+	key := b.hearKey(ctx, cs, call.Guardian, te, b.carerPrompt(name), gpt, "123", "carer_offer")
 	switch {
 	case key != 0:
 		return key, cs, ""
@@ -202,12 +203,7 @@ func (b *bridge) carerPrompt(name []byte) []byte {
 	parts = append(parts, name...)
 	if did := b.g.cfg.Trunk.DID; did != "" {
 		add("carer_line")
-		for _, d := range dialled(sip.Uri{User: did}) {
-			if d >= '0' && d <= '9' {
-				add("digit_" + string(d))
-				parts = append(parts, silence(digitGap)...)
-			}
-		}
+		parts = append(parts, sayDigits(dialled(sip.Uri{User: did}))...)
 	}
 	if b.warning != "" {
 		add(b.warning)
@@ -303,10 +299,11 @@ func (b *bridge) setCarer(f func(*call.CarerCheck)) {
 	b.c.Carer = &cc
 }
 
-// hearKey plays prompt to side sd and returns the first of keys pressed there, by RFC
-// 4733 events of type te or by SIP INFO: while it plays, or within decisionLimit after.
-// It returns 0 when no such key comes, or d's dialog or ctx ends.
-func (b *bridge) hearKey(ctx context.Context, d dialog, sd call.Side, te int, prompt []byte, pt int, keys string) byte {
+// hearKey plays prompt to side sd and returns the first of keys pressed there (any key
+// when keys is empty), by RFC 4733 events of type te or by SIP INFO: while it plays, or
+// within decisionLimit after. It returns 0 when no such key comes, or d's dialog or ctx
+// ends. A prompt played to the end is counted under metric.
+func (b *bridge) hearKey(ctx context.Context, d dialog, sd call.Side, te int, prompt []byte, pt int, keys, metric string) byte {
 	digits, stopDTMF := b.ms.WatchDTMF(sd, te)
 	defer stopDTMF()
 	b.mu.Lock()
@@ -319,7 +316,7 @@ func (b *bridge) hearKey(ctx context.Context, d dialog, sd call.Side, te int, pr
 	go func() {
 		defer close(played)
 		if b.ms.Play(playCtx, sd, prompt, pt) == nil {
-			b.g.metrics.Prompt("carer_offer")
+			b.g.metrics.Prompt(metric)
 		}
 	}()
 	var limit <-chan time.Time
@@ -338,10 +335,8 @@ func (b *bridge) hearKey(ctx context.Context, d dialog, sd call.Side, te int, pr
 		case <-ctx.Done():
 			return 0
 		}
-		for i := range len(keys) {
-			if keys[i] == k {
-				return k
-			}
+		if keys == "" || strings.IndexByte(keys, k) >= 0 {
+			return k
 		}
 	}
 }
