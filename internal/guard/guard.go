@@ -340,7 +340,11 @@ func (g *Guard) Serve(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("guard: sip listener: %w", err)
 	}
+	// Under g.mu, so that a call that add counted is counted before Wait starts,
+	// and any call after it sees the cancelled context and is refused.
+	g.mu.Lock()
 	g.cancel()
+	g.mu.Unlock()
 	g.waitCalls(5 * time.Second) // every bridge releases its legs on g.ctx
 	udp.Close()
 	tcp.Close()
