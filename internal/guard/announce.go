@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
 
@@ -112,41 +113,24 @@ func (b *bridge) ringAnswered(ctx context.Context, req *sip.Request, targets []t
 	if len(targets) == 0 {
 		return nil, "no phone is registered or configured"
 	}
-	rctx, cancel := context.WithTimeout(ctx, ringFor)
-	defer cancel()
-	results := make(chan forkResult, len(targets))
-	ringing := make(chan struct{}, 1)
-	for _, t := range targets {
-		go b.fork(rctx, req, t, body, results, ringing)
+	cs, _, err := b.ring(ctx, req, targets, body, outSide, ringFor, nil)
+	switch {
+	case errors.Is(err, errAllFailed):
+		return nil, "the call was not taken"
+	case err != nil:
+		return nil, "no one answered"
 	}
-	for pending := len(targets); pending > 0; {
-		select {
-		case r := <-results:
-			pending--
-			if r.err != nil {
-				continue
-			}
-			cancel()
-			go drain(results, pending)
-			b.setPeer(outSide, hostPort(r.t.uri))
-			b.g.track(r.cs.InviteRequest.CallID().Value(), &leg{b: b, side: outSide, cli: r.cs})
-			b.mu.Lock()
-			b.out = r.cs
-			b.mu.Unlock()
-			if ans, err := media.ParseSDP(r.cs.InviteResponse.Body()); err == nil {
-				b.ms.SetRemoteOffer(outSide, ans)
-			}
-			actx, acancel := context.WithTimeout(context.Background(), byeTimeout)
-			_ = r.cs.Ack(actx)
-			acancel()
-			return r.cs, ""
-		case <-ringing:
-		case <-rctx.Done():
-			go drain(results, pending)
-			return nil, "no one answered"
-		}
+	b.g.track(cs.InviteRequest.CallID().Value(), &leg{b: b, side: outSide, cli: cs})
+	b.mu.Lock()
+	b.out = cs
+	b.mu.Unlock()
+	if ans, err := media.ParseSDP(cs.InviteResponse.Body()); err == nil {
+		b.ms.SetRemoteOffer(outSide, ans)
 	}
-	return nil, "the call was not taken"
+	actx, acancel := context.WithTimeout(context.Background(), byeTimeout)
+	_ = cs.Ack(actx)
+	acancel()
+	return cs, ""
 }
 
 // callBack is the safe call-back: the guard answers the resident's phone itself, tells them

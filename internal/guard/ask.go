@@ -85,7 +85,7 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	}
 	ans, _ := media.ParseSDP(cs.InviteResponse.Body())
 	housePT, _ := media.ChooseCodec(ans.Formats)
-	if cl.RingThrough(g.asking().unknownScreened || screened) {
+	if cl.RingThrough(b.h.asks.Load().unknownScreened || screened) {
 		// A caller who would not answer, where the household lets unknown callers ring
 		// and screening would not have announced this one (a withheld number): connected
 		// as if not asked, after the call's warning if it has one.
@@ -106,7 +106,7 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 		}
 		return
 	}
-	haveBank := g.rules().callback.Bank != ""
+	haveBank := b.h.directory().Bank != ""
 	choice := cl.Choose(b.offer(ctx, cs, tell(cl.Telling(haveBank), said), housePT), haveBank)
 	b.mu.Lock()
 	chosen := *b.c.Claim // snapshots already recorded keep theirs
@@ -121,9 +121,9 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	case choice == claim.Talk:
 		b.connect(cs)
 	case choice == claim.RingPolice:
-		b.ringFresh(cs, cmp.Or(g.rules().callback.Police, "101"), "callback_police", housePT, "the police") // 101 everywhere in the UK
+		b.ringFresh(cs, cmp.Or(b.h.directory().Police, "101"), "callback_police", housePT, "the police") // 101 everywhere in the UK
 	case choice == claim.RingBank:
-		b.ringFresh(cs, g.rules().callback.Bank, "callback_bank", housePT, "the bank")
+		b.ringFresh(cs, b.h.directory().Bank, "callback_bank", housePT, "the bank")
 	case choice == claim.NoChoice:
 		b.endAs(call.Blocked, call.ByGuard, 0, "the resident did not choose within "+decisionLimit.String())
 	default:
@@ -318,11 +318,11 @@ func (b *bridge) ringFresh(phone *sipgo.DialogClientSession, number, prompt stri
 	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	b.release(ctx, call.Trunk)
 	cancel()
-	nb := &bridge{g: g, resident: phone, inSide: call.Household, ms: ms}
+	nb := &bridge{g: g, h: b.h, resident: phone, inSide: call.Household, ms: ms}
 	to := g.trunk.target(number).uri
 	nb.c = call.Call{
 		ID:        newCallID(),
-		Household: g.cfg.Household.ID,
+		Household: b.h.id,
 		Direction: call.Outbound,
 		From:      phone.InviteRequest.Recipient.String(),
 		To:        to.String(),

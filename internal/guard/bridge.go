@@ -23,6 +23,7 @@ const byeTimeout = 2 * time.Second
 // between them.
 type bridge struct {
 	g  *Guard
+	h  *household // whose call it is
 	in *sipgo.DialogServerSession
 	tx sip.ServerTransaction // the received INVITE's, for resending reliable provisional responses
 	// resident is set instead of in for a call the guard places for the resident from
@@ -86,12 +87,6 @@ func endedBy(s call.Side) call.EndedBy {
 	return call.ByHousehold
 }
 
-type forkResult struct {
-	t   target
-	cs  *sipgo.DialogClientSession
-	err error
-}
-
 // run rings targets (all at once) and bridges the first to answer, then holds the call
 // until one leg ends and releases the other.
 func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) {
@@ -107,159 +102,36 @@ func (b *bridge) run(req *sip.Request, targets []target, ringFor time.Duration) 
 			}
 		}
 	}
-	ctx, cancel := context.WithCancel(g.ctx)
+	ctx, cancel := whileUp(g.ctx, b.in) // ends if the caller hangs up
 	defer cancel()
-	var timeout <-chan time.Time
-	if ringFor > 0 {
-		t := time.NewTimer(ringFor)
-		defer t.Stop()
-		timeout = t.C
-	}
-	results := make(chan forkResult, len(targets))
-	ringing := make(chan struct{}, 1)
-	for _, t := range targets {
-		go b.fork(ctx, req, t, body, results, ringing)
-	}
-	pending := len(targets)
-	var failures []forkResult
-	var winner *sipgo.DialogClientSession
 	rang := false
-	for winner == nil {
-		if pending == 0 {
-			b.refuseAfter(failures)
-			return
+	winner, failures, err := b.ring(ctx, req, targets, body, outSide, ringFor, func() {
+		if !rang && !b.early.Load() { // after early media the caller hears the far end's
+			rang = true
+			b.progress(sip.StatusRinging, "Ringing", nil) // reliably when asked (prack.go)
 		}
-		select {
-		case <-ringing:
-			if !rang && !b.early.Load() { // after early media the caller hears the far end's
-				rang = true
-				b.progress(sip.StatusRinging, "Ringing", nil) // reliably when asked (prack.go)
-			}
-		case r := <-results:
-			pending--
-			if r.err != nil {
-				failures = append(failures, r)
-				continue
-			}
-			winner = r.cs
-			b.setPeer(outSide, hostPort(r.t.uri))
-		case <-b.in.Context().Done():
-			cancel()
-			go drain(results, pending)
-			b.finish(call.Cancelled, endedBy(b.inSide), b.inSide, "the caller hung up before anyone answered")
-			return
-		case <-timeout:
-			cancel()
-			go drain(results, pending)
-			b.refuse(sip.StatusTemporarilyUnavailable, "No Answer", call.NoAnswer, call.ByGuard, "no one answered")
-			return
-		case <-g.ctx.Done():
-			go drain(results, pending)
-			b.refuse(sip.StatusServiceUnavailable, "Service Unavailable", call.Failed, call.ByGuard, "the guard is shutting down")
-			return
-		}
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, errAllFailed):
+		b.refuseAfter(failures)
+		return
+	case errors.Is(err, errNoAnswer):
+		b.refuse(sip.StatusTemporarilyUnavailable, "No Answer", call.NoAnswer, call.ByGuard, "no one answered")
+		return
+	case b.in.Context().Err() != nil:
+		b.finish(call.Cancelled, endedBy(b.inSide), b.inSide, "the caller hung up before anyone answered")
+		return
+	default:
+		b.refuse(sip.StatusServiceUnavailable, "Service Unavailable", call.Failed, call.ByGuard, "the guard is shutting down")
+		return
 	}
-	cancel() // the other phones stop ringing
-	go drain(results, pending)
 	if !b.answer(winner, outSide) {
 		return
 	}
 	b.listen(winner)
 	go b.keepSession(winner, outSide)
 	b.hold(winner, outSide)
-}
-
-// fork places one outbound INVITE and reports how it ended.
-func (b *bridge) fork(ctx context.Context, orig *sip.Request, t target, body []byte, results chan<- forkResult, ringing chan<- struct{}) {
-	cs, err := b.writeInvite(ctx, orig, t, body)
-	if err == nil {
-		acked := map[uint32]bool{} // the RSeqs acknowledged with PRACK (prack.go)
-		err = cs.WaitAnswer(ctx, sipgo.AnswerOptions{
-			Username: t.username,
-			Password: t.password,
-			OnResponse: func(r *sip.Response) error {
-				b.prack(ctx, cs, r, acked)
-				b.onProvisional(r)
-				if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
-					select {
-					case ringing <- struct{}{}:
-					default:
-					}
-				}
-				return nil
-			},
-		})
-	}
-	results <- forkResult{t: t, cs: cs, err: err}
-}
-
-// drain collects forks still in flight after the call was settled; a phone that answered
-// too late is acknowledged and hung up at once.
-func drain(results <-chan forkResult, pending int) {
-	for range pending {
-		r := <-results
-		if r.err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-			_ = r.cs.Ack(ctx)
-			_ = r.cs.Bye(ctx)
-			cancel()
-		}
-	}
-}
-
-// refuseAfter answers the caller when every target failed, with the most telling answer.
-func (b *bridge) refuseAfter(failures []forkResult) {
-	outSide := other(b.inSide)
-	best := 0
-	var bestRes *sip.Response
-	for _, f := range failures {
-		var er *sipgo.ErrDialogResponse
-		if errors.As(f.err, &er) && er.Res != nil && rank(er.Res.StatusCode) > best {
-			best, bestRes = rank(er.Res.StatusCode), er.Res
-		}
-	}
-	if bestRes == nil {
-		b.refuse(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", call.Failed, call.ByGuard, "no answer from "+outSide.String()+": "+errors.Join(errsOf(failures)...).Error())
-		return
-	}
-	outcome, reason := call.Failed, "refused with "+bestRes.StartLine()
-	switch bestRes.StatusCode {
-	case sip.StatusBusyHere, 600:
-		outcome, reason = call.Busy, "busy"
-	case 603:
-		reason = "declined"
-	}
-	code, text := bestRes.StatusCode, bestRes.Reason
-	if code == sip.StatusUnauthorized || code == sip.StatusProxyAuthRequired {
-		// The trunk refused the guard's credentials; the phone cannot answer that challenge.
-		code, text = sip.StatusForbidden, "Forbidden"
-		reason = "the trunk refused the guard's credentials"
-	}
-	b.refuse(code, text, outcome, endedBy(outSide), reason)
-}
-
-// rank orders final responses for choosing which to pass back (RFC 3261 16.7, simplified):
-// busy and decline first, then any 4xx, 5xx, 6xx.
-func rank(code int) int {
-	switch {
-	case code == sip.StatusBusyHere || code == 600 || code == 603:
-		return 5
-	case code >= 600:
-		return 4
-	case code >= 400 && code < 500:
-		return 3
-	case code >= 500:
-		return 2
-	}
-	return 1
-}
-
-func errsOf(fs []forkResult) []error {
-	errs := make([]error, len(fs))
-	for i, f := range fs {
-		errs[i] = f.err
-	}
-	return errs
 }
 
 // refuse answers the received INVITE with a final error and ends the call.
@@ -487,7 +359,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	if tap != nil {
 		tap.Close()
 	}
-	b.g.noteLastEnded(c)
+	b.h.noteLastEnded(c)
 	b.g.metrics.CallEnded(c)
 	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
 }

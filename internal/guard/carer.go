@@ -82,7 +82,7 @@ func (b *bridge) carerCall(req *sip.Request, targets []target, ringFor time.Dura
 	ctx, cancel := whileUp(g.ctx, b.in) // ends if the caller hangs up
 	defer cancel()
 	found := make(chan []Carer, 1)
-	go func() { found <- g.findCarers(ctx) }() // while the caller speaks
+	go func() { found <- g.findCarers(ctx, b.h) }() // while the caller speaks
 	ask, _ := media.Prompt("screen_ask")
 	if b.ms.Play(ctx, call.Trunk, append(ask, media.Tone(400*time.Millisecond)...), pt) == nil {
 		g.metrics.Prompt("screen_ask")
@@ -137,13 +137,13 @@ func (b *bridge) carerCall(req *sip.Request, targets []target, ringFor time.Dura
 }
 
 // findCarers asks the store for the guardians to ring; a failure rings no one.
-func (g *Guard) findCarers(ctx context.Context) []Carer {
+func (g *Guard) findCarers(ctx context.Context, h *household) []Carer {
 	if g.carers == nil {
 		return nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, carerLookup)
 	defer cancel()
-	cs, err := g.carers(lctx, g.cfg.Household.ID)
+	cs, err := g.carers(lctx, h.id)
 	if err != nil {
 		g.log.Error("carer check: the household's guardians could not be read", "err", err)
 		return nil
@@ -201,7 +201,7 @@ func (b *bridge) carerPrompt(name []byte) []byte {
 	}
 	add("carer_intro")
 	parts = append(parts, name...)
-	if did := b.g.cfg.Trunk.DID; did != "" {
+	if did := b.h.did; did != "" {
 		add("carer_line")
 		parts = append(parts, sayDigits(dialled(sip.Uri{User: did}))...)
 	}
@@ -226,7 +226,7 @@ func (b *bridge) ringCarer(ctx context.Context, c Carer, wait time.Duration, pt 
 	req := sip.NewRequest(sip.INVITE, t.uri)
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	from := &sip.FromHeader{DisplayName: "Call guard", Address: sip.Uri{Scheme: "sip", User: g.presentedID("clearline"), Host: g.trunk.host}, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: "Call guard", Address: sip.Uri{Scheme: "sip", User: b.h.presentedID("clearline"), Host: g.trunk.host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})

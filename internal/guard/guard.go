@@ -69,32 +69,20 @@ type Guard struct {
 	public    atomic.Pointer[netip.Addr] // the router's public address, behind NAT (nat.go)
 	host      string                     // the guard's IP, for URIs and SDP
 	port      int
-	phones    *phones
+	home      *household // the household the configuration describes
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
 	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
-	house     atomic.Pointer[rules]
 	listener  *listen.Listener
 	// grammar hears asked callers' answers; nil when there is no recogniser for it, and
 	// then no caller is asked.
-	grammar speech.Grammar
-	claims  *claim.Catalogue
-	carers  func(ctx context.Context, household string) ([]Carer, error)
-	asks    atomic.Pointer[askRules]
-	carer   atomic.Pointer[carerRules]
-	// rang holds the numbers the household's phones rang: canonical number → when.
-	rang      sync.Map
+	grammar   speech.Grammar
+	claims    *claim.Catalogue
+	carers    func(ctx context.Context, household string) ([]Carer, error)
 	emergency map[string]bool
-	lastRisky atomic.Int64 // unix nanoseconds of the last warned, screened or blocked call
-	// lastEmergency is when a phone last rang an emergency number (unix nanoseconds).
-	lastEmergency atomic.Int64
-	// dictated holds numbers callers gave to ring back on in calls that sounded like a
-	// scam: canonical number → when it was given.
-	dictated sync.Map
-	// handset saves what the handset codes change; last is the call they act on (handset.go).
+	// handset saves what the handset codes change (handset.go).
 	handset Handset
-	last    lastCaller
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -107,45 +95,21 @@ type Guard struct {
 	recent recentCalls
 }
 
-// rules are the household's choices that its guardians can change while the guard runs.
-type rules struct {
-	chain    screen.Chain
-	callback config.Callback
-}
-
 // SetRules replaces the screening chain and the safe call-back directory; the next call
 // uses them. A nil chain allows every call.
 func (g *Guard) SetRules(chain screen.Chain, callback config.Callback) {
-	if chain == nil {
-		chain = screen.Chain{}
-	}
-	g.house.Store(&rules{chain: chain, callback: callback})
-}
-
-func (g *Guard) rules() *rules { return g.house.Load() }
-
-// askRules are the household's choices about asking callers who they are.
-type askRules struct {
-	ask claim.Asking
-	// unknownScreened is screening.unknown: screen (or carer). A caller who will not answer is then
-	// offered to the resident as an unknown caller is; otherwise they ring through.
-	unknownScreened bool
+	g.home.setRules(chain, callback)
 }
 
 // SetAsking sets which callers are asked who they are; the next call uses it.
 func (g *Guard) SetAsking(a claim.Asking, unknownScreened bool) {
-	g.asks.Store(&askRules{ask: a, unknownScreened: unknownScreened})
+	g.home.asks.Store(&askRules{ask: a, unknownScreened: unknownScreened})
 }
-
-func (g *Guard) asking() *askRules { return g.asks.Load() }
-
-// carerRules are the household's choices of which calls a guardian decides (Carer Check).
-type carerRules struct{ unknown, warned string }
 
 // SetCarer sets screening.unknown and screening.warned as the household has them now: with
 // carer, a guardian decides about those callers first. The next call uses them.
 func (g *Guard) SetCarer(unknown, warned string) {
-	g.carer.Store(&carerRules{unknown: unknown, warned: warned})
+	g.home.carer.Store(&carerRules{unknown: unknown, warned: warned})
 }
 
 // Options are what New needs besides the configuration.
@@ -247,7 +211,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		tlsServer: tlsServer,
 		host:      host,
 		port:      port,
-		phones:    newPhones(cfg.Phones),
+		home:      newHousehold(cfg),
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,

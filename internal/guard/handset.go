@@ -46,29 +46,32 @@ func (g *Guard) noteInbound(b *bridge, sc screen.Call) {
 	b.mu.Lock()
 	c := b.c
 	b.mu.Unlock()
-	g.last.mu.Lock()
-	g.last.caller, g.last.call, g.last.set = sc, c, true
-	g.last.mu.Unlock()
+	l := &b.h.last
+	l.mu.Lock()
+	l.caller, l.call, l.set = sc, c, true
+	l.mu.Unlock()
 }
 
 // noteLastEnded keeps the final record of the last inbound call, for its report.
-func (g *Guard) noteLastEnded(c call.Call) {
+func (h *household) noteLastEnded(c call.Call) {
 	if c.Direction != call.Inbound {
 		return
 	}
-	g.last.mu.Lock()
-	if g.last.set && g.last.call.ID == c.ID {
-		g.last.call = c
+	l := &h.last
+	l.mu.Lock()
+	if l.set && l.call.ID == c.ID {
+		l.call = c
 	}
-	g.last.mu.Unlock()
+	l.mu.Unlock()
 }
 
-func (g *Guard) lastInbound() (screen.Call, call.Call, bool) {
-	g.last.mu.Lock()
-	defer g.last.mu.Unlock()
-	c := g.last.call
+func (h *household) lastInbound() (screen.Call, call.Call, bool) {
+	l := &h.last
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.call
 	c.Legs = append([]call.Leg(nil), c.Legs...)
-	return g.last.caller, c, g.last.set
+	return l.caller, c, l.set
 }
 
 // handsetCode is the code a phone dialled, if number is one: "block", "report" or "".
@@ -88,7 +91,7 @@ func (g *Guard) handsetCode(number string) string {
 // onHandsetCode answers an authenticated phone's code call: it checks the offer, does what
 // the code asks, then answers, says what it did and hangs up. An offer the guard cannot
 // speak to is refused and nothing is done.
-func (g *Guard) onHandsetCode(req *sip.Request, tx sip.ServerTransaction, code string) {
+func (g *Guard) onHandsetCode(req *sip.Request, tx sip.ServerTransaction, h *household, code string) {
 	if r := checkOffer(req); r != nil {
 		g.refuse(tx, req, r)
 		return
@@ -136,9 +139,9 @@ func (g *Guard) onHandsetCode(req *sip.Request, tx sip.ServerTransaction, code s
 	var samples []byte
 	switch code {
 	case "block":
-		name, samples = g.blockLast(req.From().Address.User)
+		name, samples = g.blockLast(h, req.From().Address.User)
 	default:
-		name, samples = g.reportLast(req.From().Address.User)
+		name, samples = g.reportLast(h, req.From().Address.User)
 	}
 
 	body := media.AnswerLike(req.Body(), media.AnswerSDP(g.host, ms.Port(call.Household), pt, "sendrecv"))
@@ -163,8 +166,8 @@ func (g *Guard) onHandsetCode(req *sip.Request, tx sip.ServerTransaction, code s
 }
 
 // blockLast puts the last caller on the household's block-list and returns what to say.
-func (g *Guard) blockLast(phone string) (string, []byte) {
-	sc, c, ok := g.lastInbound()
+func (g *Guard) blockLast(h *household, phone string) (string, []byte) {
+	sc, c, ok := h.lastInbound()
 	if !ok {
 		g.log.Info("handset code: no call to block", "phone", phone)
 		return "handset_no_call_block", prompts("handset_no_call_block")
@@ -180,7 +183,7 @@ func (g *Guard) blockLast(phone string) (string, []byte) {
 	}
 	ctx, cancel := context.WithTimeout(g.ctx, handsetTimeout)
 	defer cancel()
-	if err := g.handset.Block(ctx, g.cfg.Household.ID, number, "blocked from the "+phone+" phone"); err != nil {
+	if err := g.handset.Block(ctx, h.id, number, "blocked from the "+phone+" phone"); err != nil {
 		g.log.Error("handset code: nothing blocked", "phone", phone, "number", number, "err", err)
 		return "handset_failed", prompts("handset_failed")
 	}
@@ -190,14 +193,13 @@ func (g *Guard) blockLast(phone string) (string, []byte) {
 
 // reportLast sends the last call to the hub as a scam, through the outbox (the hub link
 // turns a call.reported event into a report), and returns what to say.
-func (g *Guard) reportLast(phone string) (string, []byte) {
-	sc, c, ok := g.lastInbound()
+func (g *Guard) reportLast(h *household, phone string) (string, []byte) {
+	sc, c, ok := h.lastInbound()
 	if !ok {
 		g.log.Info("handset code: no call to report", "phone", phone)
 		return "handset_no_call_report", prompts("handset_no_call_report")
 	}
-	h := g.cfg.Hub
-	if !h.Enabled() || !h.Report || g.cfg.Household.District == "" || g.handset == nil {
+	if hub := g.cfg.Hub; !hub.Enabled() || !hub.Report || h.district == "" || g.handset == nil {
 		g.log.Warn("handset code: the call was not reported: this guard sends no reports (hub, hub.report, household.district and the store are all needed)", "phone", phone, "call", c.ID)
 		return "handset_report_off", prompts("handset_report_off")
 	}

@@ -22,7 +22,7 @@ func (b *bridge) listen(cs *sipgo.DialogClientSession) {
 	if g.listener == nil || b.ms == nil || b.c.Emergency {
 		return
 	}
-	if b.c.Direction == call.Outbound && g.callbackPrompt(call.Party(b.c.To)) != "" {
+	if b.c.Direction == call.Outbound && b.h.callbackPrompt(call.Party(b.c.To)) != "" {
 		return // the police, the bank or a trusted contact: they may well talk about fraud
 	}
 	ans, err := media.ParseSDP(cs.InviteResponse.Body())
@@ -50,7 +50,9 @@ func listenHooks(b *bridge, cs *sipgo.DialogClientSession, pt int) listen.Hooks 
 		b.mu.Lock()
 		b.c.Risk = r
 		b.mu.Unlock()
-		b.g.noteDictated(r)
+		for _, n := range b.h.noteDictated(r, time.Now()) {
+			b.g.log.Info("caller gave a number to ring back on; the household's calls to it will not be placed", "number", n, "for", dictatedFor)
+		}
 		b.record(kind)
 	}
 	return listen.Hooks{
@@ -59,7 +61,7 @@ func listenHooks(b *bridge, cs *sipgo.DialogClientSession, pt int) listen.Hooks 
 		Warn: func(r *call.Risk, _ string) {
 			// The resident's next call to the police, the bank or a trusted contact is
 			// announced as a fresh call, as after a call screening judged risky.
-			b.g.lastRisky.Store(time.Now().UnixNano())
+			b.h.noteRisky(time.Now())
 			update(r, call.CallWarned)
 			go b.warnInCall(cs, pt)
 		},

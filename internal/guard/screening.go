@@ -69,7 +69,7 @@ func parseIdentity(v string) (name, number string, ok bool) {
 
 // block refuses a call screening blocked: the phones never ring, the caller hears a short
 // announcement and is released, and the call is recorded with its reasons.
-func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, v screen.Verdict) {
+func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, h *household, v screen.Verdict) {
 	start := time.Now().UTC()
 	why := strings.Join(v.Reasons, "; ")
 	g.metrics.CallStarted(call.Inbound)
@@ -77,7 +77,7 @@ func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, v screen.Verdi
 	answered := g.announce(req, tx, "blocked", why)
 	end := time.Now().UTC()
 	c := call.Call{
-		ID: newCallID(), Household: g.cfg.Household.ID, Direction: call.Inbound,
+		ID: newCallID(), Household: h.id, Direction: call.Inbound,
 		From: req.From().Address.String(), To: req.Recipient.String(),
 		StartedAt: start, EndedAt: end, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
 		Verdict: v.Action.String(), Rule: v.Rule, Reasons: v.Reasons,

@@ -13,6 +13,7 @@ type listRule struct {
 	list   List
 	action Action
 	why    func(e Entry, number string) string
+	claims func(e Entry) Authority // nil: a listed number claims no one
 }
 
 func (r listRule) Name() string { return r.name }
@@ -25,19 +26,23 @@ func (r listRule) Check(c Call) (Verdict, bool) {
 	if !ok {
 		return Verdict{}, false
 	}
-	return verdict(r.action, "%s", r.why(e, c.Number)), true
+	v := verdict(r.action, "%s", r.why(e, c.Number))
+	if r.claims != nil {
+		v.Claimed = r.claims(e)
+	}
+	return v, true
 }
 
 // AllowList lets the household's trusted contacts ring straight through.
 func AllowList(l List) Rule {
-	return listRule{"allow-list", l, Allow, func(e Entry, n string) string {
+	return listRule{name: "allow-list", list: l, action: Allow, why: func(e Entry, n string) string {
 		return fmt.Sprintf("%s is one of the household's trusted contacts", n)
 	}}
 }
 
 // BlockList blocks numbers the household or the community has listed.
 func BlockList(name string, l List, whose string) Rule {
-	return listRule{name, l, Block, func(e Entry, n string) string {
+	return listRule{name: name, list: l, action: Block, why: func(e Entry, n string) string {
 		if e.Name != "" {
 			return fmt.Sprintf("%s is on %s block-list: %s", n, whose, e.Name)
 		}
@@ -48,7 +53,7 @@ func BlockList(name string, l List, whose string) Rule {
 // DoNotOriginate catches calls presenting numbers that never make calls: 101, 999, the
 // banks' card-back numbers. The caller has faked the number.
 func DoNotOriginate(l List, action Action) Rule {
-	return listRule{"do-not-originate", l, action, func(e Entry, n string) string {
+	return listRule{name: "do-not-originate", list: l, action: action, claims: numberClaims, why: func(e Entry, n string) string {
 		switch e.Kind {
 		case "service":
 			return fmt.Sprintf("the caller's number shows %s (%s), which never makes calls: the number is faked; the police never call from 101", n, e.Name)
@@ -58,6 +63,19 @@ func DoNotOriginate(l List, action Action) Rule {
 			return fmt.Sprintf("the caller's number shows %s (%s), which only takes calls: the number is faked", n, e.Name)
 		}
 	}}
+}
+
+// numberClaims is who a faked do-not-originate number claims to be.
+func numberClaims(e Entry) Authority {
+	switch {
+	case e.Kind == "police" || e.Number == "101":
+		return ClaimsPolice
+	case e.Kind == "bank":
+		return ClaimsBank
+	case e.Kind == "government":
+		return ClaimsGovernment
+	}
+	return ""
 }
 
 // NumberingPlan blocks caller IDs that are not valid, diallable numbers, as Ofcom asks
@@ -111,13 +129,14 @@ func (Withheld) Check(c Call) (Verdict, bool) {
 
 // impersonation matches display names that claim an institution.
 var impersonation = []struct {
-	re   *regexp.Regexp
-	what string
+	re     *regexp.Regexp
+	what   string
+	claims Authority
 }{
-	{regexp.MustCompile(`(?i)\b(police|detective|constable|sergeant|inspector|cid|scotland yard|met\b|metropolitan)`), "the police"},
-	{regexp.MustCompile(`(?i)\b(hmrc|tax office|revenue)`), "HMRC"},
-	{regexp.MustCompile(`(?i)\b(fraud|security team|financial crime)`), "a fraud department"},
-	{regexp.MustCompile(`(?i)\b(bank|barclays|lloyds|halifax|natwest|hsbc|santander|nationwide|tsb|co-?op|first direct|monzo|starling)`), "a bank"},
+	{regexp.MustCompile(`(?i)\b(police|detective|constable|sergeant|inspector|cid|scotland yard|met\b|metropolitan)`), "the police", ClaimsPolice},
+	{regexp.MustCompile(`(?i)\b(hmrc|tax office|revenue)`), "HMRC", ClaimsTax},
+	{regexp.MustCompile(`(?i)\b(fraud|security team|financial crime)`), "a fraud department", ClaimsFraudTeam},
+	{regexp.MustCompile(`(?i)\b(bank|barclays|lloyds|halifax|natwest|hsbc|santander|nationwide|tsb|co-?op|first direct|monzo|starling)`), "a bank", ClaimsBank},
 }
 
 // DisplayName warns about a caller whose name claims the police, a bank or HMRC on a
@@ -133,7 +152,9 @@ func (DisplayName) Check(c Call) (Verdict, bool) {
 	}
 	for _, im := range impersonation {
 		if im.re.MatchString(name) {
-			return verdict(Warn, "the caller's name says %q, as if from %s, but %s is not their number; the police and banks never ask you to move or hand over money", name, im.what, c.Number), true
+			v := verdict(Warn, "the caller's name says %q, as if from %s, but %s is not their number; the police and banks never ask you to move or hand over money", name, im.what, c.Number)
+			v.Claimed = im.claims
+			return v, true
 		}
 	}
 	return Verdict{}, false

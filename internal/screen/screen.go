@@ -59,7 +59,29 @@ type Verdict struct {
 	Rule string `json:"rule"`
 	// Reasons say why, in plain words.
 	Reasons []string `json:"reasons"`
+	// Claimed is who the caller's number or name claimed to be, when a rule saw a claim.
+	Claimed Authority `json:"claimed,omitempty"`
 }
+
+// Risky says whether the call drew anything but Allow: the household's next calls to the
+// police or its bank are then announced as fresh calls.
+func (v Verdict) Risky() bool { return v.Action != Allow }
+
+// An Authority is who a caller claimed to be by the number or the name they presented.
+type Authority string
+
+const (
+	// ClaimsPolice: a police name, or a police number (101, Action Fraud) faked.
+	ClaimsPolice Authority = "police"
+	// ClaimsBank: a bank's name, or the number on the back of its cards faked.
+	ClaimsBank Authority = "bank"
+	// ClaimsTax: HMRC or the tax office by name.
+	ClaimsTax Authority = "tax"
+	// ClaimsFraudTeam: a "fraud department" or "security team" by name.
+	ClaimsFraudTeam Authority = "fraud-team"
+	// ClaimsGovernment: a government number faked.
+	ClaimsGovernment Authority = "government"
+)
 
 // Call is what the guard knows of an inbound call before answering it.
 type Call struct {

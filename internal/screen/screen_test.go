@@ -39,32 +39,33 @@ func TestChain(t *testing.T) {
 		action Action
 		rule   string
 		reason string // words the reason must contain
+		claim  Authority
 	}{
-		{"trusted contact", Call{Number: "+441632960001", At: noon}, Allow, "allow-list", "trusted contacts"},
-		{"trusted contact at night with a police name", Call{Number: "02079460999", DisplayName: "Police", At: night}, Allow, "allow-list", "trusted"},
-		{"household block-list", Call{Number: "020 7946 0666", At: noon}, Block, "household-block-list", "household's block-list"},
-		{"community block-list", Call{Number: "+442079460777", At: noon}, Block, "community-block-list", "courier fraud campaign"},
-		{"spoofed 101", Call{Number: "101", At: noon}, Block, "do-not-originate", "the police never call from 101"},
-		{"spoofed 999", Call{Number: "999", At: noon}, Block, "do-not-originate", "never makes calls"},
-		{"spoofed bank card-back number", Call{Number: "03457 404 404", At: noon}, Block, "do-not-originate", "back of HSBC cards"},
-		{"spoofed Action Fraud", Call{Number: "+443001232040", At: noon}, Block, "do-not-originate", "Action Fraud"},
-		{"number too short", Call{Number: "0207946", At: noon}, Block, "numbering-plan", "not a number anyone can have"},
-		{"unallocated range", Call{Number: "+44207946012", At: noon}, Block, "numbering-plan", "faked"},
-		{"wrong length", Call{Number: "+442079460", At: noon}, Block, "numbering-plan", "not a number anyone can have"},
-		{"unknown short code", Call{Number: "1234", At: noon}, Block, "numbering-plan", "not a number anyone can have"},
-		{"drama range passes", Call{Number: "07700 900123", At: noon}, Allow, "default", "no rule"},
-		{"a SIP name, no number", Call{Number: "sipp", At: noon}, Allow, "default", "no rule"},
-		{"not a number", Call{Number: "12-ab", At: noon}, Block, "numbering-plan", "not a phone number"},
-		{"withheld", Call{Withheld: true, At: noon}, Screen, "withheld", "withheld their number"},
-		{"police display name on a mobile", Call{Number: "07911 123456", DisplayName: "Met Police Fraud", At: noon}, Warn, "display-name", "as if from the police"},
-		{"bank display name", Call{Number: "+442085550123", DisplayName: "Barclays Security", At: noon}, Warn, "display-name", "as if from a bank"},
-		{"unknown caller at night", Call{Number: "+442085550123", At: night}, Block, "quiet-hours", "quiet hours (22:00 to 07:00)"},
-		{"ordinary caller", Call{Number: "+442085550123", DisplayName: "Jean Smith", At: noon}, Allow, "default", "no rule"},
-		{"foreign caller", Call{Number: "+12025550123", At: noon}, Allow, "default", ""},
-		{"withheld at night, 20 minutes after the household rang 999", Call{Withheld: true, At: night, EmergencyAt: night.Add(-20 * time.Minute)}, Allow, "emergency-ring-back", "rang an emergency number 20m0s ago"},
-		{"unknown caller at night, just after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-time.Minute)}, Allow, "emergency-ring-back", "emergency services may ring back"},
-		{"household block-list, just after 999", Call{Number: "020 7946 0666", At: noon, EmergencyAt: noon.Add(-time.Minute)}, Block, "household-block-list", "household's block-list"},
-		{"unknown caller at night, three hours after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-3 * time.Hour)}, Block, "quiet-hours", "quiet hours"},
+		{"trusted contact", Call{Number: "+441632960001", At: noon}, Allow, "allow-list", "trusted contacts", ""},
+		{"trusted contact at night with a police name", Call{Number: "02079460999", DisplayName: "Police", At: night}, Allow, "allow-list", "trusted", ""},
+		{"household block-list", Call{Number: "020 7946 0666", At: noon}, Block, "household-block-list", "household's block-list", ""},
+		{"community block-list", Call{Number: "+442079460777", At: noon}, Block, "community-block-list", "courier fraud campaign", ""},
+		{"spoofed 101", Call{Number: "101", At: noon}, Block, "do-not-originate", "the police never call from 101", ClaimsPolice},
+		{"spoofed 999", Call{Number: "999", At: noon}, Block, "do-not-originate", "never makes calls", ""},
+		{"spoofed bank card-back number", Call{Number: "03457 404 404", At: noon}, Block, "do-not-originate", "back of HSBC cards", ClaimsBank},
+		{"spoofed Action Fraud", Call{Number: "+443001232040", At: noon}, Block, "do-not-originate", "Action Fraud", ClaimsPolice},
+		{"number too short", Call{Number: "0207946", At: noon}, Block, "numbering-plan", "not a number anyone can have", ""},
+		{"unallocated range", Call{Number: "+44207946012", At: noon}, Block, "numbering-plan", "faked", ""},
+		{"wrong length", Call{Number: "+442079460", At: noon}, Block, "numbering-plan", "not a number anyone can have", ""},
+		{"unknown short code", Call{Number: "1234", At: noon}, Block, "numbering-plan", "not a number anyone can have", ""},
+		{"drama range passes", Call{Number: "07700 900123", At: noon}, Allow, "default", "no rule", ""},
+		{"a SIP name, no number", Call{Number: "sipp", At: noon}, Allow, "default", "no rule", ""},
+		{"not a number", Call{Number: "12-ab", At: noon}, Block, "numbering-plan", "not a phone number", ""},
+		{"withheld", Call{Withheld: true, At: noon}, Screen, "withheld", "withheld their number", ""},
+		{"police display name on a mobile", Call{Number: "07911 123456", DisplayName: "Met Police Fraud", At: noon}, Warn, "display-name", "as if from the police", ClaimsPolice},
+		{"bank display name", Call{Number: "+442085550123", DisplayName: "Barclays Security", At: noon}, Warn, "display-name", "as if from a bank", ClaimsBank},
+		{"unknown caller at night", Call{Number: "+442085550123", At: night}, Block, "quiet-hours", "quiet hours (22:00 to 07:00)", ""},
+		{"ordinary caller", Call{Number: "+442085550123", DisplayName: "Jean Smith", At: noon}, Allow, "default", "no rule", ""},
+		{"foreign caller", Call{Number: "+12025550123", At: noon}, Allow, "default", "", ""},
+		{"withheld at night, 20 minutes after the household rang 999", Call{Withheld: true, At: night, EmergencyAt: night.Add(-20 * time.Minute)}, Allow, "emergency-ring-back", "rang an emergency number 20m0s ago", ""},
+		{"unknown caller at night, just after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-time.Minute)}, Allow, "emergency-ring-back", "emergency services may ring back", ""},
+		{"household block-list, just after 999", Call{Number: "020 7946 0666", At: noon, EmergencyAt: noon.Add(-time.Minute)}, Block, "household-block-list", "household's block-list", ""},
+		{"unknown caller at night, three hours after 999", Call{Number: "+442085550123", At: night, EmergencyAt: night.Add(-3 * time.Hour)}, Block, "quiet-hours", "quiet hours", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +75,9 @@ func TestChain(t *testing.T) {
 			}
 			if len(v.Reasons) == 0 || !strings.Contains(strings.Join(v.Reasons, " "), tt.reason) {
 				t.Errorf("reasons %q lack %q", v.Reasons, tt.reason)
+			}
+			if v.Claimed != tt.claim {
+				t.Errorf("claimed %q; want %q", v.Claimed, tt.claim)
 			}
 		})
 	}
