@@ -341,7 +341,7 @@ func enumString[T comparable](names map[T]string, v T) string {
 	if s, ok := names[v]; ok {
 		return s
 	}
-	return fmt.Sprintf("unknown(%v)", any(v))
+	return fmt.Sprintf("unknown(%d)", any(v)) // %d: %v would call String again
 }
 
 func enumParse[T comparable](names map[T]string, v *T, b []byte, what string) error {
