@@ -459,7 +459,12 @@ func (m message) sdpAudio() (string, int) {
 
 // phone runs a SIPp phone (UAS) at the configured static contact.
 func (g *guard) phone(scenario string, args ...string) *sipp {
-	return runSIPp(g.t, "phone", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(g.phonePort),
+	return g.phoneAt(g.phonePort, scenario, args...)
+}
+
+// phoneAt runs a SIPp phone (UAS) on port.
+func (g *guard) phoneAt(port int, scenario string, args ...string) *sipp {
+	return runSIPp(g.t, "phone", scenario, append([]string{"-i", phoneIP, "-p", strconv.Itoa(port),
 		"-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(g.t, phoneIP))}, args...)...)
 }
 
@@ -471,8 +476,13 @@ func (g *guard) caller(scenario string, args ...string) *sipp {
 
 // callerAs runs a SIPp caller presenting number and display name.
 func (g *guard) callerAs(number, name, scenario string, args ...string) *sipp {
+	return g.callerTo("kitchen", number, name, scenario, args...)
+}
+
+// callerTo is callerAs calling to (the Request-URI's user: a household's number, or a phone).
+func (g *guard) callerTo(to, number, name, scenario string, args ...string) *sipp {
 	return runSIPp(g.t, "caller", scenario, append([]string{"-i", trunkIP, "-p", strconv.Itoa(g.callerPort),
-		"-mi", trunkIP, "-mp", strconv.Itoa(sippMediaPort(g.t, trunkIP)), "-s", "kitchen",
+		"-mi", trunkIP, "-mp", strconv.Itoa(sippMediaPort(g.t, trunkIP)), "-s", to,
 		"-key", "caller", number, "-key", "caller_name", name}, append(args, g.sip)...)...)
 }
 

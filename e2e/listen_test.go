@@ -135,6 +135,12 @@ func (h *heard) find(prompt []byte) (packets int, at time.Time) {
 // phone heard.
 func speakCall(t *testing.T, g *guard, s speechtest.Script, extra time.Duration) (call.Call, *heard) {
 	t.Helper()
+	return speakCallTo(t, g, s, extra, "kitchen", g.phonePort)
+}
+
+// speakCallTo is speakCall to a household's number, answered by a phone on phonePort.
+func speakCallTo(t *testing.T, g *guard, s speechtest.Script, extra time.Duration, to string, phonePort int) (call.Call, *heard) {
+	t.Helper()
 	a, err := speechtest.Speak(s)
 	if err != nil {
 		t.Fatal(err)
@@ -155,9 +161,9 @@ func speakCall(t *testing.T, g *guard, s speechtest.Script, extra time.Duration)
 		t.Fatal(err)
 	}
 	h := listenAsPhone(t)
-	phone := g.phone("phone_answers_listened.xml", "-key", "audio_port", strconv.Itoa(h.port()), "-timeout", "180s")
+	phone := g.phoneAt(phonePort, "phone_answers_listened.xml", "-key", "audio_port", strconv.Itoa(h.port()), "-timeout", "180s")
 	phone.limit = talk + extra + 30*time.Second
-	caller := g.callerAs("+442085550199", "Unknown", scenario, "-timeout", "180s")
+	caller := g.callerTo(to, "+442085550199", "Unknown", scenario, "-timeout", "180s")
 	caller.limit = phone.limit
 	caller.wait()
 	phone.wait()

@@ -213,6 +213,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	}
 	ln.cur = first
 	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}
+	if db != nil {
+		keeper.db = db
+	}
 	ln.keeper = keeper
 	handset.keeper.Store(keeper)
 	view := &lineView{l: ln, db: db, st: st, log: log}
@@ -236,7 +239,15 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		} else {
 			apply(h)
 		}
-		wo.Dash, wo.SettingsChanged, wo.TestAlert = db, apply, testAlert(db)
+		lines := func() {
+			if err := keeper.lines(ctx); err != nil {
+				log.Error("households not put in force; the guard serves them as before", "err", err)
+				return
+			}
+			log.Info("households in force", "households", len(ln.current().g.Households()))
+		}
+		lines()
+		wo.Dash, wo.SettingsChanged, wo.LinesChanged, wo.TestAlert = db, apply, lines, testAlert(db)
 		wo.SetupCode, wo.SetupDone = openSetup(ctx, cfg, db, console, log)
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)

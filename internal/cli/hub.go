@@ -129,7 +129,7 @@ func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.St
 		log.Error("hub: no guard ID; not linked", "err", err)
 		return
 	}
-	o := hub.LinkOptions{JS: n.js, Household: cfg.Household.ID, District: cfg.Household.District, GuardID: id,
+	o := hub.LinkOptions{JS: n.js, Household: cfg.Household.ID, District: cfg.Household.District, Households: keeper.districts, GuardID: id,
 		ShareWords: cfg.Hub.ShareWords, Log: log,
 		Blocklist: func(l screen.List) {
 			if err := keeper.sharedBlocklist(l); err != nil {
@@ -145,7 +145,7 @@ func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.St
 		}
 	}
 	if cfg.Household.District == "" {
-		log.Warn("hub: household.district is not set, so this guard sends no reports and gets no community alerts; the shared block-list still applies")
+		log.Warn("hub: household.district is not set, so this guard sends no reports and gets no community alerts for the file's household; the shared block-list still applies")
 	}
 	l := hub.NewLink(o)
 	reg.MustRegister(

@@ -239,6 +239,34 @@ type Phone struct {
 	Contact string `yaml:"contact"`
 }
 
+// Check says what is wrong with a phone's account, by field (user, password, contact).
+func (p Phone) Check() map[string]string {
+	errs := map[string]string{}
+	switch {
+	case p.User == "":
+		errs["user"] = "missing: every phone needs a user name"
+	case len(p.User) > 64 || strings.ContainsAny(p.User, "@:; <>\"'\t\r\n"):
+		errs["user"] = fmt.Sprintf("%q is not a plain SIP user name", p.User)
+	}
+	if p.Password == "" {
+		errs["password"] = fmt.Sprintf("missing: phone %q needs a password for digest authentication", p.User)
+	}
+	if p.Contact != "" {
+		if err := checkContact(p.Contact); err != nil {
+			errs["contact"] = err.Error()
+		}
+	}
+	return errs
+}
+
+// CheckDistrict checks a local authority district's name ("" is none).
+func CheckDistrict(d string) error {
+	if d != "" && (len(d) > 100 || strings.Trim(d, " -'.,&()") == "" || strings.ContainsAny(d, "\n\r\t")) {
+		return fmt.Errorf("%q is not a district name like Winchester or Test Valley", d)
+	}
+	return nil
+}
+
 // HTTP is the web server for health, metrics, the dashboard and the API.
 type HTTP struct {
 	Listen string `yaml:"listen"`
@@ -504,23 +532,15 @@ func (c *Config) check() []fieldError {
 	seen := map[string]bool{}
 	for i, p := range c.Phones {
 		at := fmt.Sprintf("$.phones[%d]", i)
-		switch {
-		case p.User == "":
-			bad(at+".user", "missing: every phone needs a user name")
-		case strings.ContainsAny(p.User, "@:; <>"):
-			bad(at+".user", "%q is not a plain SIP user name", p.User)
-		case seen[p.User]:
+		for _, f := range []string{"user", "password", "contact"} {
+			if msg, ok := p.Check()[f]; ok {
+				bad(at+"."+f, "%s", msg)
+			}
+		}
+		if p.User != "" && seen[p.User] {
 			bad(at+".user", "%q is listed twice", p.User)
 		}
 		seen[p.User] = true
-		if p.Password == "" {
-			bad(at+".password", "missing: phone %q needs a password for digest authentication", p.User)
-		}
-		if p.Contact != "" {
-			if err := checkContact(p.Contact); err != nil {
-				bad(at+".contact", "%v", err)
-			}
-		}
 	}
 	if err := checkHostPort(c.HTTP.Listen); err != nil {
 		bad("$.http.listen", "%v", err)
@@ -589,8 +609,8 @@ func (c *Config) check() []fieldError {
 	if c.Household.Name == "" {
 		bad("$.household.name", "missing: the name guardians see on the dashboard")
 	}
-	if d := c.Household.District; d != "" && (len(d) > 100 || strings.Trim(d, " -'.,&()") == "" || strings.ContainsAny(d, "\n\r\t")) {
-		bad("$.household.district", "%q is not a district name like Winchester or Test Valley", d)
+	if err := CheckDistrict(c.Household.District); err != nil {
+		bad("$.household.district", "%v", err)
 	}
 	c.checkHub(bad)
 	if a := c.Alerts.SMTP.Address; a != "" {

@@ -54,6 +54,35 @@ type Household struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 	Settings  Settings  `json:"settings"`
+	// Numbers are the numbers the household's calls come in on and go out with, in E.164;
+	// each is one household's. The configuration file's household has its trunk.did instead.
+	Numbers []string `json:"numbers"`
+	// District is the local authority district its reports to the hub name ("" sends none).
+	District string `json:"district"`
+}
+
+// Standing is how a household's day is going: for the list that puts the households at
+// most risk first.
+type Standing struct {
+	Calls   int     `json:"calls"`
+	Blocked int     `json:"blocked"`
+	Warned  int     `json:"warned"`
+	Risk    float64 `json:"risk"` // the highest risk the listener found in a call
+	// OpenAlerts are the household's alerts nobody has acknowledged, whenever they came.
+	OpenAlerts int `json:"open_alerts"`
+}
+
+// Phone is one of a household's handsets: a SIP account the guard's registrar takes. A
+// user name is one phone's on the whole guard.
+type Phone struct {
+	User      string `json:"user"`
+	Household string `json:"household"`
+	// Password is the SIP digest secret. The store keeps it (digest authentication needs
+	// it); the API shows it only once, when it generated it.
+	Password string `json:"password,omitempty"`
+	// Contact, when set, is a static SIP URI rung instead of the phone's registrations.
+	Contact   string    `json:"contact,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Contact is a number in a household's lists, with who it is.
@@ -324,7 +353,19 @@ type Store interface {
 	Household(ctx context.Context, id string) (Household, error)
 	// EnsureHousehold creates the household with settings s unless it exists.
 	EnsureHousehold(ctx context.Context, h Household) (Household, error)
+	// CreateHousehold creates a household with its numbers and district: ErrExists when the
+	// ID or one of the numbers is taken, and then nothing is stored.
+	CreateHousehold(ctx context.Context, h Household) (Household, error)
 	SaveSettings(ctx context.Context, id string, s Settings) error
+	// AddPhone adds a phone to its household: ErrNotFound without the household, ErrExists
+	// when the user name is taken.
+	AddPhone(ctx context.Context, p Phone) (Phone, error)
+	// Standings sums up each household's calls since since (every household's, when
+	// households is nil), with its alerts nobody has acknowledged.
+	Standings(ctx context.Context, households []string, since time.Time) (map[string]Standing, error)
+	// Phones lists a household's phones, or every household's when household is "", with
+	// their passwords (for the guard's registrar; never shown again).
+	Phones(ctx context.Context, household string) ([]Phone, error)
 
 	CreateUser(ctx context.Context, u User, passwordHash string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, string, error) // with its password hash

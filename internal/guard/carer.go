@@ -201,7 +201,7 @@ func (b *bridge) carerPrompt(name []byte) []byte {
 	}
 	add("carer_intro")
 	parts = append(parts, name...)
-	if did := b.h.did; did != "" {
+	if did := b.h.did(); did != "" {
 		add("carer_line")
 		parts = append(parts, sayDigits(dialled(sip.Uri{User: did}))...)
 	}

@@ -69,7 +69,9 @@ type Guard struct {
 	public    atomic.Pointer[netip.Addr] // the router's public address, behind NAT (nat.go)
 	host      string                     // the guard's IP, for URIs and SDP
 	port      int
-	home      *household // the household the configuration describes
+	homes     atomic.Pointer[homes] // every household served; replaced whole (homes.go)
+	homesMu   sync.Mutex            // serialises SetHouseholds
+	base      atomic.Pointer[rules] // a new household's screening until its own is set
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
@@ -98,19 +100,22 @@ type Guard struct {
 // SetRules replaces the screening chain and the safe call-back directory; the next call
 // uses them. A nil chain allows every call.
 func (g *Guard) SetRules(chain screen.Chain, callback config.Callback) {
-	g.home.setRules(chain, callback)
+	g.configHome().setRules(chain, callback)
 }
 
 // SetAsking sets which callers are asked who they are; the next call uses it.
 func (g *Guard) SetAsking(a claim.Asking, unknownScreened bool) {
-	g.home.asks.Store(&askRules{ask: a, unknownScreened: unknownScreened})
+	g.configHome().asks.Store(&askRules{ask: a, unknownScreened: unknownScreened})
 }
 
 // SetCarer sets screening.unknown and screening.warned as the household has them now: with
 // carer, a guardian decides about those callers first. The next call uses them.
 func (g *Guard) SetCarer(unknown, warned string) {
-	g.home.carer.Store(&carerRules{unknown: unknown, warned: warned})
+	g.configHome().carer.Store(&carerRules{unknown: unknown, warned: warned})
 }
+
+// configHome is the configuration file's household.
+func (g *Guard) configHome() *household { return g.homes.Load().config }
 
 // Options are what New needs besides the configuration.
 type Options struct {
@@ -211,7 +216,6 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		tlsServer: tlsServer,
 		host:      host,
 		port:      port,
-		home:      newHousehold(cfg),
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
@@ -231,7 +235,18 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		ip, _ := netip.ParseAddr(a) // checked by config
 		g.public.Store(&ip)
 	}
+	g.homes.Store(newHomes(newHousehold(cfg)))
 	g.SetRules(o.Screening, cfg.Callback)
+	base := cfg.Screening
+	base.Allow, base.Block = nil, nil // the file's lists are its own household's
+	baseChain, err := base.Chain()
+	if err != nil {
+		return nil, fmt.Errorf("guard: screening: %w", err)
+	}
+	if o.Screening == nil {
+		baseChain = screen.Chain{} // a guard told to screen nothing screens no household
+	}
+	g.base.Store(&rules{chain: baseChain, callback: config.Callback{Police: cfg.Callback.Police}})
 	ask, err := claim.ParseAsking(cfg.Screening.Ask)
 	if err != nil {
 		return nil, fmt.Errorf("guard: screening.ask: %w", err)

@@ -199,7 +199,7 @@ func (g *Guard) reportLast(h *household, phone string) (string, []byte) {
 		g.log.Info("handset code: no call to report", "phone", phone)
 		return "handset_no_call_report", prompts("handset_no_call_report")
 	}
-	if hub := g.cfg.Hub; !hub.Enabled() || !hub.Report || h.district == "" || g.handset == nil {
+	if hub := g.cfg.Hub; !hub.Enabled() || !hub.Report || h.district() == "" || g.handset == nil {
 		g.log.Warn("handset code: the call was not reported: this guard sends no reports (hub, hub.report, household.district and the store are all needed)", "phone", phone, "call", c.ID)
 		return "handset_report_off", prompts("handset_report_off")
 	}

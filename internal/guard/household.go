@@ -10,6 +10,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/claim"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/listen"
 	"github.com/clearline/clearline/internal/screen"
 )
 
@@ -18,19 +19,14 @@ import (
 // calls have taught the guard (a risky call just now, numbers a scam caller gave, numbers
 // it rang). Nothing of one household is seen by another's calls.
 type household struct {
-	id       string
-	district string
-	// did is the number the household's calls come in on and go out with ("" when the
-	// trunk carries only this household: then any number it is called on is its own).
-	did string
-	// trunkUser is the trunk account's user name, which some providers put in the
-	// Request-URI of inbound calls.
-	trunkUser string
-	phones    *phones
+	id     string
+	line   atomic.Pointer[line]
+	phones *phones
 
-	rules atomic.Pointer[rules]
-	asks  atomic.Pointer[askRules]
-	carer atomic.Pointer[carerRules]
+	rules  atomic.Pointer[rules]
+	asks   atomic.Pointer[askRules]
+	carer  atomic.Pointer[carerRules]
+	policy atomic.Pointer[listen.Policy] // nil: the listener's own
 
 	// rang holds the numbers the household's phones rang: canonical number → when.
 	rang      sync.Map
@@ -44,16 +40,33 @@ type household struct {
 	last lastCaller
 }
 
+// A line is how a household is reached and named; it is replaced whole when an admin
+// changes it.
+type line struct {
+	// did is the number the household's calls go out with ("" when the trunk carries only
+	// the configuration's household: then any number it is called on is its own).
+	did string
+	// numbers are the numbers its calls come in on, canonical.
+	numbers []string
+	// trunkUser is the trunk account's user name, which some providers put in the
+	// Request-URI of inbound calls (the configuration's household only).
+	trunkUser string
+	district  string
+}
+
 // newHousehold is the household the configuration file describes.
 func newHousehold(cfg *config.Config) *household {
-	return &household{
-		id:        cfg.Household.ID,
-		district:  cfg.Household.District,
-		did:       cfg.Trunk.DID,
-		trunkUser: cfg.Trunk.Username,
-		phones:    newPhones(cfg.Phones),
+	h := &household{id: cfg.Household.ID, phones: newPhones(cfg.Phones)}
+	l := &line{did: cfg.Trunk.DID, trunkUser: cfg.Trunk.Username, district: cfg.Household.District}
+	if n, err := screen.Canonical(cfg.Trunk.DID); err == nil && cfg.Trunk.DID != "" {
+		l.numbers = []string{n}
 	}
+	h.line.Store(l)
+	return h
 }
+
+func (h *household) did() string      { return h.line.Load().did }
+func (h *household) district() string { return h.line.Load().district }
 
 // rules are the household's choices that its guardians can change while the guard runs.
 type rules struct {
@@ -84,23 +97,25 @@ func (h *household) directory() config.Callback { return h.rules.Load().callback
 // answersTo says whether an inbound call's user part names the household: one of its
 // phones, its DID or its trunk user name. Without a DID, any name does.
 func (h *household) answersTo(user string) bool {
-	if h.did == "" {
+	l := h.line.Load()
+	if l.did == "" {
 		return true
 	}
 	if _, ok := h.phones.password(user); ok {
 		return true
 	}
-	return user == h.did || user == h.trunkUser || dialled(sip.Uri{User: user}) == dialled(sip.Uri{User: h.did})
+	return user == l.did || user == l.trunkUser || dialled(sip.Uri{User: user}) == dialled(sip.Uri{User: l.did})
 }
 
 // presentedID is the caller ID the household shows the trunk: its DID, else the trunk
 // account, else the phone's own name.
 func (h *household) presentedID(phoneUser string) string {
-	if h.did != "" {
-		return h.did
+	l := h.line.Load()
+	if l.did != "" {
+		return l.did
 	}
-	if h.trunkUser != "" {
-		return h.trunkUser
+	if l.trunkUser != "" {
+		return l.trunkUser
 	}
 	return phoneUser
 }

@@ -56,6 +56,7 @@ func listenHooks(b *bridge, cs *sipgo.DialogClientSession, pt int) listen.Hooks 
 		b.record(kind)
 	}
 	return listen.Hooks{
+		Policy:   b.h.policy.Load,
 		Assessed: func(r *call.Risk) { update(r, call.CallAssessed) },
 		Alert:    func(r *call.Risk, _ string) { update(r, call.CallAlert) },
 		Warn: func(r *call.Risk, _ string) {

@@ -47,18 +47,39 @@ type target struct {
 
 func newPhones(cfg []config.Phone) *phones {
 	p := &phones{users: map[string]*phone{}}
+	p.update(cfg)
+	return p
+}
+
+// update makes the handsets cfg's. A phone kept keeps its registrations; a phone removed
+// loses them.
+func (p *phones) update(cfg []config.Phone) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	users := make(map[string]*phone, len(cfg))
+	order := make([]string, 0, len(cfg))
 	for _, c := range cfg {
 		ph := &phone{user: c.User, password: c.Password, bindings: map[string]binding{}}
+		if old, ok := p.users[c.User]; ok {
+			ph.bindings = old.bindings
+		}
 		if c.Contact != "" {
 			var u sip.Uri
 			if err := sip.ParseUri(c.Contact, &u); err == nil {
 				ph.static = &u
 			}
 		}
-		p.users[c.User] = ph
-		p.order = append(p.order, c.User)
+		users[c.User] = ph
+		order = append(order, c.User)
 	}
-	return p
+	p.users, p.order = users, order
+}
+
+// names lists the phones' user names.
+func (p *phones) names() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.order...)
 }
 
 func (p *phones) password(user string) (string, bool) {
@@ -103,7 +124,10 @@ func (p *phones) targets(now time.Time) []target {
 func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time, flow string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ph := p.users[user]
+	ph, ok := p.users[user]
+	if !ok {
+		return // removed since it authenticated
+	}
 	key := u.String()
 	if expires <= 0 {
 		delete(ph.bindings, key)
@@ -115,7 +139,9 @@ func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Ti
 func (p *phones) unbindAll(user string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.users[user].bindings = map[string]binding{}
+	if ph, ok := p.users[user]; ok {
+		ph.bindings = map[string]binding{}
+	}
 }
 
 // current lists user's live contacts with their remaining lifetimes.
@@ -123,7 +149,11 @@ func (p *phones) current(user string, now time.Time) []sip.Header {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var hs []sip.Header
-	for _, b := range p.users[user].bindings {
+	ph, ok := p.users[user]
+	if !ok {
+		return nil
+	}
+	for _, b := range ph.bindings {
 		if left := b.expires.Sub(now); left > 0 {
 			hs = append(hs, sip.NewHeader("Contact", "<"+b.uri.String()+">;expires="+strconv.Itoa(int(left.Seconds()+0.5))))
 		}

@@ -46,7 +46,7 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				respond(tx, req, sip.StatusBadRequest, "Bad Request", warning("Contact * needs Expires: 0"))
 				return
 			}
-			g.home.phones.unbindAll(user)
+			g.homes.Load().ofPhone(user).phones.unbindAll(user)
 			continue
 		}
 		var c sip.ContactHeader
@@ -73,11 +73,11 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if t := req.Transport(); t == "TCP" || t == "TLS" {
 			flow = req.Source()
 		}
-		g.home.phones.bind(user, c.Address, exp, now, flow)
+		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow)
 		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", req.Source())
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	for _, h := range g.home.phones.current(user, now) {
+	for _, h := range g.homes.Load().ofPhone(user).phones.current(user, now) {
 		res.AppendHeader(h)
 	}
 	_ = tx.Respond(res)
@@ -94,7 +94,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 		return false
 	}
 	req = withDigestOnly(req)
-	password, known := g.home.phones.password(user)
+	password, known := g.homes.Load().ofPhone(user).phones.password(user)
 	if !known {
 		// Challenge anyway, so that an unknown name looks like a wrong password.
 		password = "\x00unknown"

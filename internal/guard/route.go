@@ -68,9 +68,9 @@ func (g *Guard) decide(req *sip.Request, now time.Time) route {
 	if !g.trunk.isSource(req.Source()) {
 		return g.decideOutbound(req, number, now)
 	}
-	h := g.home
-	if !h.answersTo(req.Recipient.User) {
-		return route{flow: flowRefuse, home: h, status: sip.StatusNotFound, reason: "Not Found", why: "no such user in this household"}
+	h, ok := g.homes.Load().inbound(req)
+	if !ok {
+		return route{flow: flowRefuse, status: sip.StatusNotFound, reason: "Not Found", why: "no household has this number"}
 	}
 	r := route{home: h, caller: screeningCall(req, now)}
 	r.caller.EmergencyAt = h.emergencyAt()
@@ -97,7 +97,7 @@ func (g *Guard) decide(req *sip.Request, now time.Time) route {
 // decideOutbound routes a phone's call. Only an emergency call goes before the phone has
 // authenticated.
 func (g *Guard) decideOutbound(req *sip.Request, number string, now time.Time) route {
-	h := g.home
+	h := g.homes.Load().ofPhone(req.From().Address.User)
 	if g.emergency[number] {
 		return route{flow: flowEmergency, home: h, number: number}
 	}

@@ -40,7 +40,7 @@ func (g *Guard) Status() Status {
 	if r := g.reg.Load(); r != nil {
 		s.Trunk = *r
 	}
-	s.Phones = g.home.phones.status(time.Now())
+	s.Phones = g.configHome().phones.status(time.Now())
 	return s
 }
 

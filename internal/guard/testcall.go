@@ -30,7 +30,7 @@ var ErrNoPhone = errors.New("no phone is registered or configured")
 // is not a call of the household's and is not recorded. It waits while the phones ring;
 // ctx should end when the guard stops.
 func (g *Guard) RingPhones(ctx context.Context) (TestCall, error) {
-	targets := g.home.phones.targets(time.Now())
+	targets := g.configHome().phones.targets(time.Now())
 	if len(targets) == 0 {
 		return TestCall{}, ErrNoPhone
 	}

@@ -37,6 +37,9 @@ type LinkOptions struct {
 	Outbox Outbox
 	// Household is the guard's household (used locally, never sent); District is where it is.
 	Household, District string
+	// Households, when set, is every household the guard serves with its district ("" for
+	// none), read as reports and alerts come; it replaces Household and District.
+	Households func() map[string]string
 	// GuardID is this guard's opaque, stable ID: its consumer's name and its receipts' token.
 	GuardID string
 	// ShareWords sends the words of risky calls with their reports (the household opted in).
@@ -72,16 +75,46 @@ func (l *Link) Sent() int64 { return l.sent.Load() }
 // Run works until ctx ends; each part retries on its own while the hub is unreachable.
 func (l *Link) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	if l.o.Outbox != nil && l.o.District != "" {
+	if l.o.Outbox != nil && (l.o.Households != nil || l.o.District != "") {
 		wg.Go(func() { l.report(ctx) })
 	}
 	if l.o.Blocklist != nil {
 		wg.Go(func() { l.watchBlocklist(ctx) })
 	}
-	if l.o.Alerts != nil && l.o.District != "" {
+	if l.o.Alerts != nil && (l.o.Households != nil || l.o.District != "") {
 		wg.Go(func() { l.takeAlerts(ctx) })
 	}
 	wg.Wait()
+}
+
+// homes is every household the guard serves, with its district.
+func (l *Link) homes() map[string]string {
+	if l.o.Households != nil {
+		return l.o.Households()
+	}
+	return map[string]string{l.o.Household: l.o.District}
+}
+
+// districtOf is the district of the household a call was for ("" sends no report).
+func (l *Link) districtOf(household string) string {
+	if l.o.Households == nil {
+		return l.o.District // one household: every call is its
+	}
+	return l.o.Households()[household]
+}
+
+// alertSubjects are the subjects of the community alerts for the households' districts.
+func (l *Link) alertSubjects() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range l.homes() {
+		if s := AlertSubject(d); d != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // report publishes reportable outbox events after the cursor, and moves the cursor only
@@ -130,7 +163,7 @@ func (l *Link) reportOnce(ctx context.Context) (int, error) {
 	}
 	var sent []pending
 	for _, ev := range evs {
-		r, ok := ReportFor(ev, l.o.District, l.o.ShareWords)
+		r, ok := ReportFor(ev, l.districtOf(ev.Call.Household), l.o.ShareWords)
 		if !ok {
 			sent = append(sent, pending{seq: ev.Seq})
 			continue
@@ -383,12 +416,19 @@ func (l *Link) applyEntry(list screen.List, e jetstream.KeyValueEntry) {
 // answers each with a receipt.
 func (l *Link) takeAlerts(ctx context.Context) {
 	name := "guard-" + l.o.GuardID
-	subject := AlertSubject(l.o.District)
 	var cons jetstream.Consumer
+	var subjects []string
 	for ctx.Err() == nil {
 		var err error
+		if now := l.alertSubjects(); !slices.Equal(now, subjects) {
+			cons, subjects = nil, now // a household moved or came: subscribe afresh
+		}
+		if len(subjects) == 0 {
+			sleep(ctx, 5*time.Second)
+			continue
+		}
 		if cons == nil {
-			cons, err = l.alertConsumer(ctx, name, subject)
+			cons, err = l.alertConsumer(ctx, name, subjects)
 			if err != nil {
 				l.o.Log.Warn("community alerts: not subscribed; retrying", "err", err)
 				sleep(ctx, 2*time.Second)
@@ -408,11 +448,18 @@ func (l *Link) takeAlerts(ctx context.Context) {
 }
 
 // alertConsumer opens the guard's durable consumer, making it (from a week back) the first
-// time, and making it again if the district changed.
-func (l *Link) alertConsumer(ctx context.Context, name, subject string) (jetstream.Consumer, error) {
+// time, and making it again if the districts changed.
+func (l *Link) alertConsumer(ctx context.Context, name string, subjects []string) (jetstream.Consumer, error) {
 	cons, err := l.o.JS.Consumer(ctx, AlertsStream, name)
-	if err == nil && cons.CachedInfo().Config.FilterSubject == subject {
-		return cons, nil
+	if err == nil {
+		c := cons.CachedInfo().Config
+		have := c.FilterSubjects
+		if c.FilterSubject != "" {
+			have = []string{c.FilterSubject}
+		}
+		if slices.Equal(slices.Sorted(slices.Values(have)), subjects) {
+			return cons, nil
+		}
 	}
 	if err == nil {
 		_ = l.o.JS.DeleteConsumer(ctx, AlertsStream, name)
@@ -420,7 +467,7 @@ func (l *Link) alertConsumer(ctx context.Context, name, subject string) (jetstre
 		return nil, err
 	}
 	start := time.Now().Add(-7 * 24 * time.Hour)
-	return l.o.JS.CreateConsumer(ctx, AlertsStream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+	return l.o.JS.CreateConsumer(ctx, AlertsStream, jetstream.ConsumerConfig{Durable: name, FilterSubjects: subjects,
 		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start,
 		InactiveThreshold: 30 * 24 * time.Hour})
 }
@@ -432,13 +479,21 @@ func (l *Link) alert(ctx context.Context, m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	n, err := l.o.Alerts.AddCommunityAlert(ctx, l.o.Household, a.ID, a.Title, a.Body, a.At)
-	if err != nil {
-		l.o.Log.Error("community alert not recorded; will retry", "alert", a.ID, "err", err)
-		_ = m.NakWithDelay(2 * time.Second)
-		return
+	// Every household of the guard in the district the alert came for gets it, once each.
+	n, district := 0, ""
+	for household, d := range l.homes() {
+		if d == "" || AlertSubject(d) != m.Subject() {
+			continue
+		}
+		got, err := l.o.Alerts.AddCommunityAlert(ctx, household, a.ID, a.Title, a.Body, a.At)
+		if err != nil {
+			l.o.Log.Error("community alert not recorded; will retry", "alert", a.ID, "household", household, "err", err)
+			_ = m.NakWithDelay(2 * time.Second)
+			return
+		}
+		n, district = n+got, d
 	}
-	rc, _ := json.Marshal(Receipt{V: Version, Alert: a.ID, Household: l.o.GuardID, District: l.o.District, Guardians: n, At: time.Now().UTC()})
+	rc, _ := json.Marshal(Receipt{V: Version, Alert: a.ID, Household: l.o.GuardID, District: district, Guardians: n, At: time.Now().UTC()})
 	if _, err := l.o.JS.Publish(ctx, ReceiptsSubject, rc, jetstream.WithMsgID(a.ID+"/"+l.o.GuardID)); err != nil {
 		// The alert is recorded once whatever happens; take it again to send the receipt.
 		l.o.Log.Warn("community alert receipt not sent; will retry", "alert", a.ID, "err", err)

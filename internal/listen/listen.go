@@ -93,6 +93,9 @@ type Hooks struct {
 	Alert func(r *call.Risk, reason string)
 	// Heard is called with each utterance, before the detector reads it.
 	Heard func(u speech.Utterance)
+	// Policy is the household's choice of when to warn and alert, read at each utterance;
+	// nil (or a nil answer) is the listener's own (SetPolicy).
+	Policy func() *Policy
 }
 
 // Tap is the analysis of one call's caller audio.
@@ -285,6 +288,11 @@ func (t *Tap) heard(c *detect.Call, us []speech.Utterance) {
 		}
 		a := c.Feed(detect.Segment{Speaker: "caller", Text: u.Text, Alternatives: u.Alternatives, T: u.End.Seconds()})
 		p := *t.l.policy.Load()
+		if t.hooks.Policy != nil {
+			if hp := t.hooks.Policy(); hp != nil {
+				p = *hp
+			}
+		}
 		t.mu.Lock()
 		r := &t.risk
 		if len(r.Timeline) < maxTimeline {

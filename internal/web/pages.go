@@ -160,6 +160,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /line/ring", s.page(s.postRing))
 	s.mux.HandleFunc("POST /households/{id}/test-alert", s.page(s.postTestAlert))
 	s.apiRoutes()
+	s.householdRoutes()
 }
 
 // page wraps a handler that needs a logged-in viewer; POSTs must carry the CSRF token.

@@ -54,6 +54,9 @@ type Options struct {
 	Hub *hub.Hub
 	// SettingsChanged is told when a household's settings were saved, so the guard applies them.
 	SettingsChanged func(dash.Household)
+	// LinesChanged is told when an admin added a household or a phone, so the guard serves
+	// it; it returns once the guard does.
+	LinesChanged func()
 	// Line is the running guard: its health on the Today page, the test call, the
 	// configuration's export, and the first-run setup.
 	Line Line

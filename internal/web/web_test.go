@@ -34,6 +34,7 @@ type rig struct {
 	db      *sqlite.Store
 	srv     *httptest.Server
 	applied []dash.Household
+	lines   int // times LinesChanged was told
 }
 
 // newRig serves the dashboard over a real SQLite store with two households, a guardian for
@@ -86,7 +87,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	s := New(db, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Dash: db, APIToken: "operator-token",
-		SettingsChanged: func(h dash.Household) { r.applied = append(r.applied, h) }})
+		SettingsChanged: func(h dash.Household) { r.applied = append(r.applied, h) }, LinesChanged: func() { r.lines++ }})
 	r.srv = httptest.NewServer(s)
 	t.Cleanup(r.srv.Close)
 	return r

@@ -15,27 +15,48 @@ import (
 var _ dash.Store = (*Store)(nil)
 
 func (s *Store) Households(ctx context.Context) ([]dash.Household, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at, settings FROM households ORDER BY name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+householdColumns+` FROM households ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []dash.Household
+	byID := map[string]int{}
 	for rows.Next() {
 		h, err := scanHousehold(rows)
 		if err != nil {
 			return nil, err
 		}
+		byID[h.ID] = len(out)
 		out = append(out, h)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	nums, err := s.r.QueryContext(ctx, `SELECT household_id, number FROM household_numbers ORDER BY household_id, number`)
+	if err != nil {
+		return nil, err
+	}
+	defer nums.Close()
+	for nums.Next() {
+		var id, n string
+		if err := nums.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := byID[id]; ok {
+			out[i].Numbers = append(out[i].Numbers, n)
+		}
+	}
+	return out, nums.Err()
 }
 
+const householdColumns = `id, name, created_at, settings, district`
+
 func scanHousehold(row scanner) (dash.Household, error) {
-	var h dash.Household
+	h := dash.Household{Numbers: []string{}}
 	var created int64
 	var settings string
-	if err := row.Scan(&h.ID, &h.Name, &created, &settings); err != nil {
+	if err := row.Scan(&h.ID, &h.Name, &created, &settings, &h.District); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return h, dash.ErrNotFound
 		}
@@ -46,7 +67,33 @@ func scanHousehold(row scanner) (dash.Household, error) {
 }
 
 func (s *Store) Household(ctx context.Context, id string) (dash.Household, error) {
-	return scanHousehold(s.r.QueryRowContext(ctx, `SELECT id, name, created_at, settings FROM households WHERE id = ?`, id))
+	return s.household(ctx, s.r, id)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// household reads one household with its numbers.
+func (s *Store) household(ctx context.Context, db querier, id string) (dash.Household, error) {
+	h, err := scanHousehold(db.QueryRowContext(ctx, `SELECT `+householdColumns+` FROM households WHERE id = ?`, id))
+	if err != nil {
+		return h, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT number FROM household_numbers WHERE household_id = ? ORDER BY number`, id)
+	if err != nil {
+		return h, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return h, err
+		}
+		h.Numbers = append(h.Numbers, n)
+	}
+	return h, rows.Err()
 }
 
 func (s *Store) EnsureHousehold(ctx context.Context, h dash.Household) (dash.Household, error) {
@@ -61,7 +108,106 @@ func (s *Store) EnsureHousehold(ctx context.Context, h dash.Household) (dash.Hou
 		h.ID, h.Name, micros(h.CreatedAt), string(b)); err != nil {
 		return h, err
 	}
-	return scanHousehold(s.w.QueryRowContext(ctx, `SELECT id, name, created_at, settings FROM households WHERE id = ?`, h.ID))
+	return s.household(ctx, s.w, h.ID)
+}
+
+func (s *Store) CreateHousehold(ctx context.Context, h dash.Household) (dash.Household, error) {
+	b, err := json.Marshal(h.Settings)
+	if err != nil {
+		return h, err
+	}
+	if h.CreatedAt.IsZero() {
+		h.CreatedAt = time.Now().UTC()
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return h, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM households WHERE id = ?`, h.ID).Scan(&n); err != nil {
+		return h, err
+	}
+	if n > 0 {
+		return h, fmt.Errorf("%w: a household with id %s", dash.ErrExists, h.ID)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO households (id, name, created_at, settings, district) VALUES (?, ?, ?, ?, ?)`,
+		h.ID, h.Name, micros(h.CreatedAt), string(b), h.District); err != nil {
+		return h, err
+	}
+	for _, num := range h.Numbers {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT household_id FROM household_numbers WHERE number = ?`, num).Scan(&owner)
+		if err == nil {
+			return h, fmt.Errorf("%w: %s is household %s's number", dash.ErrExists, num, owner)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return h, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO household_numbers (number, household_id) VALUES (?, ?)`, num, h.ID); err != nil {
+			return h, err
+		}
+	}
+	out, err := s.household(ctx, tx, h.ID)
+	if err != nil {
+		return h, err
+	}
+	return out, tx.Commit()
+}
+
+func (s *Store) AddPhone(ctx context.Context, p dash.Phone) (dash.Phone, error) {
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = time.Now().UTC()
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return p, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM households WHERE id = ?`, p.Household).Scan(&n); err != nil {
+		return p, err
+	}
+	if n == 0 {
+		return p, fmt.Errorf("%w: household %s", dash.ErrNotFound, p.Household)
+	}
+	var owner string
+	err = tx.QueryRowContext(ctx, `SELECT household_id FROM phones WHERE username = ?`, p.User).Scan(&owner)
+	if err == nil {
+		return p, fmt.Errorf("%w: a phone with user name %s", dash.ErrExists, p.User)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return p, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO phones (username, household_id, password, contact, created_at) VALUES (?, ?, ?, ?, ?)`,
+		p.User, p.Household, p.Password, p.Contact, micros(p.CreatedAt)); err != nil {
+		return p, err
+	}
+	return p, tx.Commit()
+}
+
+func (s *Store) Phones(ctx context.Context, household string) ([]dash.Phone, error) {
+	q := `SELECT username, household_id, password, contact, created_at FROM phones WHERE household_id = ? ORDER BY username`
+	args := []any{household}
+	if household == "" {
+		q, args = `SELECT username, household_id, password, contact, created_at FROM phones ORDER BY household_id, username`, nil
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []dash.Phone{}
+	for rows.Next() {
+		var p dash.Phone
+		var created int64
+		if err := rows.Scan(&p.User, &p.Household, &p.Password, &p.Contact, &created); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = time.UnixMicro(created).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) SaveSettings(ctx context.Context, id string, set dash.Settings) error {
@@ -501,4 +647,57 @@ func (s *Store) MarkDelivery(ctx context.Context, d dash.Delivery) error {
 func (s *Store) RenameHousehold(ctx context.Context, id, name string) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE households SET name = ? WHERE id = ?`, name, id)
 	return affected(res, err)
+}
+
+func (s *Store) Standings(ctx context.Context, households []string, since time.Time) (map[string]dash.Standing, error) {
+	out := map[string]dash.Standing{}
+	where, args := "", []any{micros(since)}
+	if households != nil {
+		if len(households) == 0 {
+			return out, nil
+		}
+		where = " AND household IN (?" + strings.Repeat(", ?", len(households)-1) + ")"
+		for _, h := range households {
+			args = append(args, h)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT household, COUNT(*),
+  SUM(CASE WHEN outcome = 'blocked' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN verdict = 'warn' THEN 1 ELSE 0 END),
+  MAX(risk_level)
+FROM calls WHERE started_at >= ?`+where+` GROUP BY household`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var st dash.Standing
+		var risk sql.NullFloat64
+		if err := rows.Scan(&id, &st.Calls, &st.Blocked, &st.Warned, &risk); err != nil {
+			return nil, err
+		}
+		st.Risk = risk.Float64
+		out[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	where = strings.ReplaceAll(where, "household IN", "household_id IN")
+	arows, err := s.r.QueryContext(ctx, `SELECT household_id, COUNT(*) FROM alerts WHERE acked_at IS NULL`+where+` GROUP BY household_id`, args[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var id string
+		var n int
+		if err := arows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		st := out[id]
+		st.OpenAlerts = n
+		out[id] = st
+	}
+	return out, arows.Err()
 }
