@@ -578,3 +578,31 @@ func TestPostgresPingAndReturn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Guards that start together on one new PostgreSQL database all open it: they migrate it
+// one after the other, and each migration is applied once.
+func TestPostgresGuardsMigrateTogether(t *testing.T) {
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			s, err := OpenDatabase(context.Background(), url, t.TempDir())
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	s := place{database: url, dir: t.TempDir()}.open(t)
+	var n, distinct int
+	if err := s.r.QueryRowContext(context.Background(), `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&n, &distinct); err != nil || n != distinct || n < 9 {
+		t.Errorf("schema_migrations: %d rows, %d versions, %v", n, distinct, err)
+	}
+}

@@ -61,7 +61,7 @@ func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // Advisory locks the store takes on PostgreSQL, as pg_advisory_xact_lock(lockSpace, key):
-// held until the transaction ends. SQLite needs none: it has one writer, and the store
+// held until the transaction ends (but for lockMigrations). SQLite needs none: it has one writer, and the store
 // writes through one connection.
 const (
 	lockSpace = 0x636c6e65 // "clne": clearline's own space of advisory locks
@@ -69,6 +69,8 @@ const (
 	lockOutbox = 1
 	// lockCommunity serialises community alerts, which number themselves below the rest.
 	lockCommunity = 2
+	// lockMigrations, a session lock, lets one guard at a time migrate a database.
+	lockMigrations = 3
 	// lockConsumer + hashtext(consumer) serialises one outbox consumer's reads (TakeAlerts).
 	lockConsumerSpace = 0x636c6e66
 )

@@ -134,11 +134,22 @@ func (s *Store) Close() error {
 }
 
 // migrate applies the migrations in files (migrations/*.sql) not applied yet: as written
-// on SQLite, translated on PostgreSQL.
+// on SQLite, translated on PostgreSQL. On PostgreSQL, guards starting together on one
+// database migrate one after the other, under an advisory lock held by a connection of
+// its own: the next finds the migrations applied.
 func (s *Store) migrate(ctx context.Context, files fs.FS) error {
 	rb := func(q string) string { return rebind(s.pg, q) }
 	if s.pg {
 		files = translated{FS: files, f: postgresDDL}
+		c, err := s.w.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.where, err)
+		}
+		defer c.Close() // ends the session's lock with it, if the unlock below did not run
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, lockSpace, lockMigrations); err != nil {
+			return fmt.Errorf("store %s: migrations lock: %w", s.where, err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, lockSpace, lockMigrations)
 	}
 	if err := migrate.Apply(ctx, s.w.DB, files, "migrations/*.sql", "schema_migrations", rb); err != nil {
 		return fmt.Errorf("store %s: %w", s.where, err)
