@@ -70,13 +70,13 @@ func OpenDatabase(ctx context.Context, database, dir string) (*Store, error) {
 	return s, nil
 }
 
-// IsPostgres says whether database names PostgreSQL (a postgres:// or postgresql:// URL).
-func IsPostgres(database string) bool {
+// isPostgres says whether database names PostgreSQL (a postgres:// or postgresql:// URL).
+func isPostgres(database string) bool {
 	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
 func connect(database, dir string) (*Store, error) {
-	if IsPostgres(database) {
+	if isPostgres(database) {
 		// pgx's errors show the URL with its password crossed out.
 		cfg, err := pgx.ParseConfig(database)
 		if err != nil {
