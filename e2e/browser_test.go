@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/store"
-	"github.com/clearline/clearline/internal/store/sqlite"
 )
 
 // The guardians' dashboard in real headless Chromium (Debian's, driven by playwright-core):
@@ -34,7 +32,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(g.dir, "data"))
+	db, err := openStore(g.cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +111,7 @@ func TestHubInChromium(t *testing.T) {
 
 	runBrowser(t, "analyst.mjs", "BASE_URL=http://"+g.http, "CALLER_NUMBER=01632 960555", "PASSWORD=correct horse battery")
 	ctx := context.Background()
-	db, err := sqlite.Open(g.cfg.DataDir)
+	db, err := openStore(g.cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func TestEmergencyCallWithoutStorage(t *testing.T) {
 	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g = startGuard(t, func(c *config.Config, _ *guard) { c.DataDir = blocker + "/data" })
+	g = startGuard(t, func(c *config.Config, _ *guard) { c.DataDir, c.Database = blocker+"/data", "" })
 	var health map[string]string
 	if code := g.getJSON("/healthz", &health); code != 503 || !strings.Contains(health["store"], "not a directory") {
 		t.Errorf("healthz = %d %v; want 503 naming the store's problem", code, health)

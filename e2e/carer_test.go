@@ -14,7 +14,6 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
-	"github.com/clearline/clearline/internal/store/sqlite"
 	"github.com/clearline/clearline/internal/testutil/tone"
 )
 
@@ -39,7 +38,7 @@ func carerGuard(t *testing.T, edit func(*config.Config)) *guard {
 		}
 	})
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(g.dir, "data"))
+	db, err := openStore(g.cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

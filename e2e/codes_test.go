@@ -260,7 +260,7 @@ func TestHandsetCodesWithoutStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := startGuard(t, func(c *config.Config, _ *guard) {
-		c.DataDir = filepath.Join(blocker, "data")
+		c.DataDir, c.Database = filepath.Join(blocker, "data"), "" // the SQLite file cannot be made
 		c.Household.District = "Winchester"
 	})
 	phone := g.phone("phone_answers.xml")

@@ -25,6 +25,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/cli"
 	"github.com/clearline/clearline/internal/config"
+	"github.com/clearline/clearline/internal/store/sqlite"
 	"github.com/clearline/clearline/internal/testutil/pgtest"
 	"github.com/clearline/clearline/internal/testutil/ports"
 )
@@ -45,6 +46,10 @@ func TestMain(m *testing.M) {
 	}
 	if cfg := os.Getenv(guardSelf); cfg != "" { // a guard a test starts in a network namespace
 		os.Exit(cli.Main([]string{"run", "--config", cfg}, os.Stdout, os.Stderr))
+	}
+	if d := os.Getenv(e2eDatabase); d != "" && d != "postgres" && d != "sqlite" {
+		fmt.Fprintf(os.Stderr, "e2e: %s=%q: want postgres, sqlite or empty (SQLite)\n", e2eDatabase, d)
+		os.Exit(2)
 	}
 	if _, err := exec.LookPath("sipp"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: sipp is not installed; `make test` installs it (Debian package sip-tester)")
@@ -83,6 +88,30 @@ func mediaRange() (int, int) {
 	lo := mediaBase
 	mediaBase += 40
 	return lo, lo + 39
+}
+
+// e2eDatabase names the environment variable that puts the tests' guards' stores on
+// PostgreSQL: CLEARLINE_E2E_DATABASE=postgres gives each guard a database of its own on a
+// real server (internal/testutil/pgtest); empty or sqlite keeps SQLite in data_dir.
+const e2eDatabase = "CLEARLINE_E2E_DATABASE"
+
+// guardDatabase is a new guard's database: "" (SQLite in its data_dir), or a new
+// PostgreSQL database when the tests run on PostgreSQL.
+func guardDatabase(t *testing.T) string {
+	if os.Getenv(e2eDatabase) == "postgres" {
+		return pgtest.URL(t)
+	}
+	return ""
+}
+
+// databases maps each guard's data_dir to its database, for the tests' own looks into it.
+var databases sync.Map
+
+// openStore opens the store of the guard whose data_dir is dir, wherever it is.
+func openStore(dir string) (*sqlite.Store, error) {
+	database, _ := databases.Load(dir)
+	d, _ := database.(string)
+	return sqlite.OpenDatabase(context.Background(), d, dir)
 }
 
 type guard struct {
@@ -155,9 +184,11 @@ hub:
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Database = guardDatabase(t)
 	if edit != nil {
 		edit(cfg, g)
 	}
+	databases.Store(cfg.DataDir, cfg.Database)
 	g.cfg = cfg
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel, g.done = cancel, make(chan error, 1)

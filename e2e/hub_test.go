@@ -24,7 +24,6 @@ import (
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
-	"github.com/clearline/clearline/internal/store/sqlite"
 	"github.com/clearline/clearline/internal/testutil/pgtest"
 )
 
@@ -59,7 +58,7 @@ func (in *webhookInbox) got() []string {
 func addUser(t *testing.T, dir, email string, role dash.Role, household string, inbox *webhookInbox) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(dir)
+	db, err := openStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +196,8 @@ func hubRoundTrip(t *testing.T, variant string) {
 		hubData = t.TempDir()
 		cfg.DataDir, cfg.HTTP.Listen, cfg.HTTP.APIToken = hubData, freeTCP(t), apiToken
 		cfg.Hub.NATS, cfg.Hub.Replicas, cfg.Hub.Database = natsURL, 3, pgtest.URL(t)
+		cfg.Database = guardDatabase(t) // the analysts' accounts
+		databases.Store(hubData, cfg.Database)
 		hubHTTP = "http://" + cfg.HTTP.Listen
 		logs := &syncBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())

@@ -19,7 +19,6 @@ import (
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/speech/speechtest"
-	"github.com/clearline/clearline/internal/store/sqlite"
 )
 
 // asrSelf, set in a child's environment, makes the test binary run `clearline asr`.
@@ -269,7 +268,7 @@ func TestListeningWarnsOnScamCalls(t *testing.T) {
 // events reads the guard's outbox from its database.
 func (g *guard) events() []call.Event {
 	g.t.Helper()
-	st, err := sqlite.Open(filepath.Join(g.dir, "data"))
+	st, err := openStore(g.cfg.DataDir)
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/media"
 	"github.com/clearline/clearline/internal/speech/speechtest"
-	"github.com/clearline/clearline/internal/store/sqlite"
 )
 
 // remoteEndLimit is the target: the caller's leg released this soon after a guardian's
@@ -31,7 +30,7 @@ func liveGuard(t *testing.T) *guard {
 	t.Helper()
 	g := listeningGuard(t, func(c *config.Config) { c.Household = config.Household{ID: "mum", Name: "Mum's house"} })
 	ctx := context.Background()
-	db, err := sqlite.Open(g.cfg.DataDir)
+	db, err := openStore(g.cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

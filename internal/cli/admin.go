@@ -49,7 +49,7 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	db, err := sqlite.Open(cfg.DataDir)
+	db, err := sqlite.OpenDatabase(context.Background(), cfg.Database, cfg.DataDir)
 	if err != nil {
 		return fail(err)
 	}

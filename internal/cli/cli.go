@@ -168,13 +168,13 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, console io.Writer) error {
 	m := metrics.New()
 	var st store.Store
-	db, err := sqlite.Open(cfg.DataDir)
+	db, err := sqlite.OpenDatabase(ctx, cfg.Database, cfg.DataDir)
 	if err != nil {
 		log.Error("storage is unavailable; calls will go through but will not be recorded", "err", err)
 		st = store.Unavailable{Err: err}
 	} else {
 		st = db
-		log.Info("storage", "path", db.Path())
+		log.Info("storage", "path", db.Where())
 	}
 	defer st.Close()
 	rec := store.NewRecorder(st, 10000, log.With("part", "store"), m)

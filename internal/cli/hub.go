@@ -199,14 +199,15 @@ func runHub(args []string, stderr io.Writer) error {
 }
 
 // ServeHub runs the hub alone until ctx ends. Analysts' accounts and sessions live in the
-// SQLite file in data_dir (clearline admin add-user --role analyst).
+// guard's store: the SQLite file in data_dir, or database (clearline admin add-user --role
+// analyst).
 func ServeHub(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	n, err := openHubNet(ctx, cfg, true, log.With("part", "hub"))
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	db, err := sqlite.Open(cfg.DataDir)
+	db, err := sqlite.OpenDatabase(ctx, cfg.Database, cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}

@@ -110,8 +110,11 @@ func (v *lineView) Problems(ctx context.Context) []web.Problem {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := v.st.Ping(pctx); err != nil {
-		ps = append(ps, web.Problem{What: "The guard cannot keep its records (calls, alerts, settings): " + err.Error() + ".",
-			Do: fmt.Sprintf("Calls still go through, emergency calls first, but nothing is recorded. Check the box's storage (free space in %s, a failing SD card) and restart the guard.", cfg.DataDir)})
+		do := fmt.Sprintf("Calls still go through, emergency calls first, but nothing is recorded. Check the box's storage (free space in %s, a failing SD card) and restart the guard.", cfg.DataDir)
+		if cfg.Database != "" {
+			do = "Calls still go through, emergency calls first, but nothing is recorded. Check that the PostgreSQL server in the configuration's database is up and lets the guard in; restart the guard if it was already down when the guard started."
+		}
+		ps = append(ps, web.Problem{What: "The guard cannot keep its records (calls, alerts, settings): " + err.Error() + ".", Do: do})
 	}
 	return ps
 }

@@ -38,8 +38,11 @@ type Config struct {
 	Phones []Phone `yaml:"phones"`
 	HTTP   HTTP    `yaml:"http"`
 	Media  Media   `yaml:"media"`
-	// DataDir holds the SQLite database.
+	// DataDir holds the SQLite database (unless Database names another).
 	DataDir string `yaml:"data_dir"`
+	// Database is where the guard keeps calls, households, people, alerts and the outbox:
+	// empty for SQLite (clearline.db in data_dir), or a postgres:// URL.
+	Database string `yaml:"database"`
 	// Emergency lists the numbers routed to the trunk before anything else runs.
 	Emergency []string `yaml:"emergency"`
 	// Screening is the household's inbound call policy.
@@ -553,6 +556,9 @@ func (c *Config) check() []fieldError {
 	}
 	if c.DataDir == "" {
 		bad("$.data_dir", "missing: the guard needs a directory for its database")
+	}
+	if d := c.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		bad("$.database", "must be empty (SQLite in data_dir) or a postgres:// URL")
 	}
 	for i, n := range c.Screening.Allow {
 		if _, err := screen.Canonical(n); err != nil {

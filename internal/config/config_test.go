@@ -47,6 +47,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad nats listen", "hub:\n  nats_listen: everywhere\n", []string{"hub.nats_listen (line 2)"}},
 		{"no replicas", "hub:\n  replicas: 0\n", []string{"hub.replicas (line 2)", "1 to 5"}},
 		{"bad hub database", "hub:\n  database: mysql://hub@db/clearline\n", []string{"hub.database (line 2)", "postgres:// URL"}},
+		{"bad database", "data_dir: /var/lib/clearline\ndatabase: /var/lib/clearline/clearline.db\n", []string{"config: database (line 2)", "postgres:// URL"}},
 		{"bad district", "household:\n  district: '--'\n", []string{"household.district (line 2)", "not a district name"}},
 		{"missing community list", "screening:\n  community_blocklist: /nonexistent/list.csv\n", []string{"screening.community_blocklist (line 2)", "no such file"}},
 		{"bad trunk transport", "trunk:\n  transport: sctp\n", []string{"trunk.transport (line 2)", "udp, tcp or tls"}},
@@ -113,6 +114,20 @@ func TestDefaultAndEmpty(t *testing.T) {
 	}
 	if c.Screening.Ask != "warned" {
 		t.Errorf("screening.ask = %q; the default asks callers screening warned about", c.Screening.Ask)
+	}
+}
+
+// The guard's database: SQLite in data_dir by default, PostgreSQL by URL.
+func TestDatabase(t *testing.T) {
+	c, err := Parse([]byte("# nothing but a comment\n"))
+	if err != nil || c.Database != "" {
+		t.Fatalf("default database = %q, %v; want empty (SQLite in data_dir)", c.Database, err)
+	}
+	for _, u := range []string{"postgres://guard:secret@db.example.org/clearline", "postgresql://guard@db.example.org:5433/clearline?sslmode=verify-full"} {
+		c, err := Parse([]byte("database: " + u + "\n"))
+		if err != nil || c.Database != u {
+			t.Errorf("database: %s read as %q, %v", u, c.Database, err)
+		}
 	}
 }
 

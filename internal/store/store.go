@@ -1,7 +1,7 @@
 // Package store keeps calls, their legs and the durable event outbox. Store is the
-// interface every backend satisfies (SQLite embedded now, PostgreSQL later); Recorder sits
-// in front of it so that the guard never waits on a disk: call changes go into a bounded
-// queue and one writer goroutine commits them in batches.
+// interface every backend satisfies (package sqlite: SQLite embedded, or PostgreSQL);
+// Recorder sits in front of it so that the guard never waits on a disk: call changes go
+// into a bounded queue and one writer goroutine commits them in batches.
 package store
 
 import (

@@ -258,15 +258,14 @@ func (s *Store) scanUser(ctx context.Context, row scanner, extra ...any) (dash.U
 
 func (s *Store) CreateUser(ctx context.Context, u dash.User, hash string) (dash.User, error) {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	res, err := s.w.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-		u.Email, u.Name, string(u.Role), hash, micros(time.Now()))
+	err := s.w.QueryRowContext(ctx, `INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, u.Name, string(u.Role), hash, micros(time.Now())).Scan(&u.ID)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return u, fmt.Errorf("%w: a user with e-mail %s", dash.ErrExists, u.Email)
 		}
 		return u, err
 	}
-	u.ID, _ = res.LastInsertId()
 	return s.UserByID(ctx, u.ID)
 }
 
@@ -354,7 +353,7 @@ func (s *Store) SetGuardian(ctx context.Context, userID int64, household string,
 		return err
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO guardians (user_id, household_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, household)
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return dash.ErrNotFound
 	}
 	return err
@@ -407,6 +406,9 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(s
 		return 0, err
 	}
 	defer tx.Rollback()
+	if err := tx.lockConsumer(ctx, consumer); err != nil {
+		return 0, err
+	}
 	var after int64
 	if err := tx.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE consumer = ?`, consumer).Scan(&after); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
@@ -441,15 +443,15 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(s
 		if !ok {
 			continue
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_seq) DO NOTHING`,
-			e.seq, a.HouseholdID, a.CallID, micros(a.At), a.Title, a.Body)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (event_seq) DO NOTHING RETURNING id`, e.seq, a.HouseholdID, a.CallID, micros(a.At), a.Title, a.Body).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // this event's alert was made before
+		}
 		if err != nil {
 			return 0, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		id, _ := res.LastInsertId()
 		users, err := recipients(a.HouseholdID)
 		if err != nil {
 			return 0, err
@@ -468,7 +470,7 @@ func (s *Store) TakeAlerts(ctx context.Context, consumer string, alertFor func(s
 }
 
 // addDeliveries queues alert id for each guardian's channels.
-func addDeliveries(ctx context.Context, tx *sql.Tx, id int64, users []dash.User, now time.Time) error {
+func addDeliveries(ctx context.Context, tx *txn, id int64, users []dash.User, now time.Time) error {
 	for _, u := range users {
 		for _, ch := range []struct{ name, target string }{{"webhook", u.Channels.Webhook}, {"email", u.Channels.Email}, {"ntfy", u.Channels.Ntfy}} {
 			if ch.target == "" {
@@ -495,6 +497,9 @@ func (s *Store) AddCommunityAlert(ctx context.Context, household, ref, title, bo
 		return 0, err
 	}
 	defer tx.Rollback()
+	if err := tx.lock(ctx, lockCommunity); err != nil {
+		return 0, err
+	}
 	var exists int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE household_id = ? AND ref = ?`, household, ref).Scan(&exists); err != nil {
 		return 0, err
@@ -502,12 +507,12 @@ func (s *Store) AddCommunityAlert(ctx context.Context, household, ref, title, bo
 	if exists > 0 {
 		return len(users), nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body, ref)
-		VALUES ((SELECT MIN(0, COALESCE(MIN(event_seq), 0)) - 1 FROM alerts), ?, '', ?, ?, ?, ?)`, household, micros(at), title, body, ref)
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (event_seq, household_id, call_id, at, title, body, ref)
+		VALUES ((SELECT COALESCE(MIN(event_seq), 0) FROM alerts WHERE event_seq < 0) - 1, ?, '', ?, ?, ?, ?) RETURNING id`,
+		household, micros(at), title, body, ref).Scan(&id); err != nil {
 		return 0, err
 	}
-	id, _ := res.LastInsertId()
 	if err := addDeliveries(ctx, tx, id, users, time.Now()); err != nil {
 		return 0, err
 	}

@@ -1,6 +1,10 @@
-// Package sqlite is the embedded Store: one SQLite file in the data directory, opened
-// through the pure-Go modernc.org/sqlite driver in WAL mode. Writes go through a single
-// connection (SQLite has one writer); reads use a small pool of their own.
+// Package sqlite is the guard's store on SQL. It is named for its first backend, and
+// SQLite is still the default: one file in the data directory, opened through the pure-Go
+// modernc.org/sqlite driver in WAL mode, with writes through a single connection (SQLite
+// has one writer) and reads through a small pool of their own. Given a postgres:// URL it
+// keeps the same data in PostgreSQL instead, through pgx. The queries and the migrations
+// are written once, in SQL both understand: placeholders are rewritten for PostgreSQL
+// (db.go), and the migrations' few SQLite type names translated for it (postgresDDL).
 package sqlite
 
 import (
@@ -10,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,22 +24,81 @@ import (
 	"github.com/clearline/clearline/internal/store"
 	"github.com/clearline/clearline/internal/store/migrate"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a store.Store on a SQLite file.
+// Store is a store.Store (and a dash.Store) on SQLite or PostgreSQL.
 type Store struct {
-	w, r *sql.DB
-	path string
+	w, r  handle // on PostgreSQL, one pool for both
+	pg    bool
+	path  string // the SQLite file, or ""
+	where string
 }
 
 var _ store.Store = (*Store)(nil)
 
+// openTimeout bounds how long opening waits for PostgreSQL to answer: the guard opens its
+// store before it takes calls, and calls must not wait long on a database that is down.
+const openTimeout = 10 * time.Second
+
 // Open opens (creating if needed) clearline.db in dir and applies pending migrations.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return OpenDatabase(context.Background(), "", dir) }
+
+// OpenDatabase opens the guard's database: PostgreSQL when database is a postgres:// (or
+// postgresql://) URL, clearline.db in dir when database is empty. Pending migrations are
+// applied. Anything else is refused.
+func OpenDatabase(ctx context.Context, database, dir string) (*Store, error) {
+	s, err := connect(database, dir)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := s.w.PingContext(pingCtx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store %s: %w", s.where, err)
+	}
+	if err := s.migrate(ctx, migrations); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// isPostgres says whether database names PostgreSQL (a postgres:// or postgresql:// URL).
+func isPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+func connect(database, dir string) (*Store, error) {
+	if isPostgres(database) {
+		// pgx's errors show the URL with its password crossed out.
+		cfg, err := pgx.ParseConfig(database)
+		if err != nil {
+			return nil, fmt.Errorf("store: database: %w", err)
+		}
+		db, err := sql.Open("pgx", database)
+		if err != nil {
+			return nil, fmt.Errorf("store: database: %w", err)
+		}
+		db.SetMaxOpenConns(8)
+		h := handle{DB: db, pg: true}
+		where := fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+		return &Store{w: h, r: h, pg: true, where: where}, nil
+	}
+	if database != "" {
+		// Not quoted: it may hold a password.
+		kind := ""
+		if scheme, _, ok := strings.Cut(database, "://"); ok {
+			kind = ", not a " + scheme + ":// URL"
+		}
+		return nil, fmt.Errorf("store: database: want empty (SQLite in the data directory) or a postgres:// URL%s", kind)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: data directory: %w", err)
 	}
@@ -51,31 +115,55 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, path: path}
-	if err := s.migrate(context.Background()); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Store{w: handle{DB: w}, r: handle{DB: r}, path: path, where: path}, nil
 }
 
-// Path is the database file.
+// Path is the SQLite database file, or "" on PostgreSQL.
 func (s *Store) Path() string { return s.path }
 
-// Close closes both pools.
-func (s *Store) Close() error { return errors.Join(s.w.Close(), s.r.Close()) }
+// Where says where the store is, for the log: the SQLite file, or PostgreSQL's host and
+// database (never the URL's password).
+func (s *Store) Where() string { return s.where }
 
-func (s *Store) migrate(ctx context.Context) error {
-	if err := migrate.Apply(ctx, s.w, migrations, "migrations/*.sql", "schema_migrations", nil); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
+// Close closes the pools.
+func (s *Store) Close() error {
+	if s.pg {
+		return s.w.Close()
+	}
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// migrate applies the migrations in files (migrations/*.sql) not applied yet: as written
+// on SQLite, translated on PostgreSQL. On PostgreSQL, guards starting together on one
+// database migrate one after the other, under an advisory lock held by a connection of
+// its own: the next finds the migrations applied.
+func (s *Store) migrate(ctx context.Context, files fs.FS) error {
+	rb := func(q string) string { return rebind(s.pg, q) }
+	if s.pg {
+		files = translated{FS: files, f: postgresDDL}
+		c, err := s.w.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.where, err)
+		}
+		defer c.Close() // ends the session's lock with it, if the unlock below did not run
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, lockSpace, lockMigrations); err != nil {
+			return fmt.Errorf("store %s: migrations lock: %w", s.where, err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, lockSpace, lockMigrations)
+	}
+	if err := migrate.Apply(ctx, s.w.DB, files, "migrations/*.sql", "schema_migrations", rb); err != nil {
+		return fmt.Errorf("store %s: %w", s.where, err)
 	}
 	return nil
 }
 
-// Ping checks that the file can still be written.
+// Ping checks that the database can still be written (and, on SQLite, that its file is
+// still there).
 func (s *Store) Ping(ctx context.Context) error {
-	if _, err := os.Stat(s.path); err != nil {
-		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	if !s.pg {
+		if _, err := os.Stat(s.path); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
 	}
 	if _, err := s.w.ExecContext(ctx, `UPDATE schema_migrations SET applied_at = applied_at WHERE version = 0`); err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
@@ -85,12 +173,25 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Write commits every event and its call snapshot in one transaction. A call that several
 // events of the batch carry is written once, as the last of them has it.
+//
+// Consumers read the outbox in seq order and remember the last seq they read, so a seq
+// must never become visible after a higher one: a consumer that had passed it would never
+// read its event. SQLite has one writer, so batches commit in the order they take their
+// seqs. On PostgreSQL, sequence values are taken when rows are inserted but seen only when
+// their transactions commit, in whatever order those finish; so each batch first takes the
+// outbox's advisory lock (pg_advisory_xact_lock), which PostgreSQL releases only after the
+// commit is visible. A batch thus takes its seqs after every earlier batch's are visible,
+// and every reader sees the outbox as a prefix of the seq order, with at most gaps that
+// will never fill (a rolled-back batch's seqs).
 func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	defer tx.Rollback()
+	if err := tx.lock(ctx, lockOutbox); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
 	st, err := prepare(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
@@ -122,7 +223,7 @@ type statements struct {
 	calls, legs, events *sql.Stmt
 }
 
-func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
+func prepare(ctx context.Context, tx *txn) (*statements, error) {
 	var st statements
 	var err error
 	if st.calls, err = tx.PrepareContext(ctx, `
@@ -186,7 +287,7 @@ func (st *statements) call(ctx context.Context, c call.Call) error {
 			return err
 		}
 	}
-	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, c.Emergency, micros(c.StartedAt),
+	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, boolInt(c.Emergency), micros(c.StartedAt),
 		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser, string(carer)); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
@@ -338,9 +439,9 @@ type scanner interface{ Scan(...any) error }
 func scanCall(row scanner) (call.Call, error) {
 	var c call.Call
 	var dir, endedBy, outcome, reasons, risk, claimed, carer string
-	var started int64
+	var emergency, started int64
 	var answered, ended sql.NullInt64
-	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &c.Emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed, &c.EndedByUser, &carer); err != nil {
+	if err := row.Scan(&c.ID, &dir, &c.From, &c.To, &emergency, &started, &answered, &ended, &endedBy, &outcome, &c.Reason, &c.Verdict, &reasons, &risk, &c.Household, &claimed, &c.EndedByUser, &carer); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
@@ -364,6 +465,7 @@ func scanCall(row scanner) (call.Call, error) {
 			return c, fmt.Errorf("call %s: carer: %w", c.ID, err)
 		}
 	}
+	c.Emergency = emergency != 0
 	c.StartedAt = time.UnixMicro(started).UTC()
 	c.AnsweredAt = fromNull(answered)
 	c.EndedAt = fromNull(ended)
@@ -379,6 +481,14 @@ func scanLeg(row scanner) (string, call.Leg, error) {
 	}
 	l.ReleasedAt = fromNull(released)
 	return id, l, l.Side.UnmarshalText([]byte(side))
+}
+
+// boolInt is a flag as the INTEGER column both databases keep it in.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

@@ -13,17 +13,46 @@ import (
 
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/testutil/pgtest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// place is where a test's store lives: a data directory and, on PostgreSQL, a database of
+// its own on a real server.
+type place struct{ database, dir string }
+
+// open opens the store at p, closed when the test ends.
+func (p place) open(t testing.TB) *Store {
+	t.Helper()
+	s, err := OpenDatabase(context.Background(), p.database, p.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// eachBackend runs f on SQLite and on PostgreSQL, each in a new, empty place.
+func eachBackend(t *testing.T, f func(t *testing.T, p place)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, place{dir: t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) { f(t, place{database: pgtest.URL(t), dir: t.TempDir()}) })
+}
 
 func sampleCall(id string, start time.Time) call.Call {
 	return call.Call{ID: id, Direction: call.Inbound, From: "sip:+442085550123@trunk", To: "sip:kitchen@guard", StartedAt: start,
 		Legs: []call.Leg{{Side: call.Trunk, Peer: "127.0.0.2:5080"}, {Side: call.Household, Peer: "127.0.0.1:5090"}}}
 }
 
-func TestWriteAndReadBack(t *testing.T) {
+func TestWriteAndReadBack(t *testing.T) { eachBackend(t, testWriteAndReadBack) }
+
+func testWriteAndReadBack(t *testing.T, p place) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := OpenDatabase(ctx, p.database, p.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +73,7 @@ func TestWriteAndReadBack(t *testing.T) {
 	s.Close()
 
 	// Reopening runs no migration twice and finds the call as last written.
-	s, err = Open(dir)
+	s, err = OpenDatabase(ctx, p.database, p.dir)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -71,9 +100,11 @@ func TestWriteAndReadBack(t *testing.T) {
 	}
 }
 
-func TestCallsNewestFirstWithPaging(t *testing.T) {
+func TestCallsNewestFirstWithPaging(t *testing.T) { eachBackend(t, testCallsNewestFirstWithPaging) }
+
+func testCallsNewestFirstWithPaging(t *testing.T, p place) {
 	ctx := context.Background()
-	s := openTemp(t)
+	s := p.open(t)
 	t0 := time.Now().UTC()
 	var evs []call.Event
 	for i, id := range []string{"a", "b", "c"} {
@@ -119,7 +150,11 @@ func (f *flaky) Write(ctx context.Context, b store.Batch) error {
 }
 
 func TestRecorderRetriesUntilStoreReturns(t *testing.T) {
-	s := openTemp(t)
+	eachBackend(t, testRecorderRetriesUntilStoreReturns)
+}
+
+func testRecorderRetriesUntilStoreReturns(t *testing.T, p place) {
+	s := p.open(t)
 	f := &flaky{Store: s}
 	var n counts
 	r := store.NewRecorder(f, 100, slog.New(slog.NewTextHandler(io.Discard, nil)), &n)
@@ -159,11 +194,12 @@ func TestPingNoticesRemovedFile(t *testing.T) {
 }
 
 func BenchmarkWriteBatch(b *testing.B) {
-	s, err := Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	b.Run("sqlite", func(b *testing.B) { benchmarkWriteBatch(b, place{dir: b.TempDir()}) })
+	b.Run("postgres", func(b *testing.B) { benchmarkWriteBatch(b, place{database: pgtest.URL(b), dir: b.TempDir()}) })
+}
+
+func benchmarkWriteBatch(b *testing.B, p place) {
+	s := p.open(b)
 	b.ReportAllocs()
 	t0 := time.Now()
 	for i := 0; b.Loop(); i++ {
@@ -180,9 +216,11 @@ func BenchmarkWriteBatch(b *testing.B) {
 
 // A batch carrying a call's start, answer and end writes the call once, as it ended, and
 // keeps every event.
-func TestBatchWithOneCallManyTimes(t *testing.T) {
+func TestBatchWithOneCallManyTimes(t *testing.T) { eachBackend(t, testBatchWithOneCallManyTimes) }
+
+func testBatchWithOneCallManyTimes(t *testing.T, p place) {
 	ctx := context.Background()
-	s := openTemp(t)
+	s := p.open(t)
 	t0 := time.Now().UTC()
 	c := sampleCall("m1", t0)
 	started := call.Event{CallID: "m1", Kind: call.CallStarted, At: t0, Call: c}
@@ -209,9 +247,11 @@ func TestBatchWithOneCallManyTimes(t *testing.T) {
 
 // A call's risk analysis — timeline, indicators, interventions — is stored with it and
 // read back whole, and the alert event is in the outbox for the guardians.
-func TestRiskStoredWithCall(t *testing.T) {
+func TestRiskStoredWithCall(t *testing.T) { eachBackend(t, testRiskStoredWithCall) }
+
+func testRiskStoredWithCall(t *testing.T, p place) {
 	ctx := context.Background()
-	s := openTemp(t)
+	s := p.open(t)
 	t0 := time.Now().UTC()
 	c := sampleCall("r1", t0)
 	c.Risk = &call.Risk{Analyser: "pocketsphinx/domain", Level: 0.9, Verdict: "scam",
@@ -242,26 +282,13 @@ func TestRiskStoredWithCall(t *testing.T) {
 	}
 }
 
-// openTemp opens a store in a fresh directory, closed when the test ends.
-func openTemp(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // Who an asked caller said they were is kept with the call, and a call that was not asked
 // has no claim.
-func TestClaimStoredWithCall(t *testing.T) {
+func TestClaimStoredWithCall(t *testing.T) { eachBackend(t, testClaimStoredWithCall) }
+
+func testClaimStoredWithCall(t *testing.T, p place) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := p.open(t)
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	asked := sampleCall("asked", t0)
 	asked.Claim = &call.Claim{Kind: "police", Organisation: "Metropolitan Police", IDNumber: "4721", NameAudio: true, Answered: true,
@@ -285,13 +312,11 @@ func TestClaimStoredWithCall(t *testing.T) {
 }
 
 // A call a guardian ended keeps who ended it, in the call and in the list.
-func TestGuardianWhoEndedIsKept(t *testing.T) {
+func TestGuardianWhoEndedIsKept(t *testing.T) { eachBackend(t, testGuardianWhoEndedIsKept) }
+
+func testGuardianWhoEndedIsKept(t *testing.T, p place) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := p.open(t)
 	t0 := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
 	c := sampleCall("c1", t0)
 	c.AnsweredAt, c.EndedAt, c.EndedBy, c.EndedByUser, c.Outcome = t0.Add(time.Second), t0.Add(time.Minute), call.ByGuardian, "son", call.Completed
@@ -310,9 +335,11 @@ func TestGuardianWhoEndedIsKept(t *testing.T) {
 
 // A guardian's part in a call (Carer Check) and the guardian's leg are kept with the call;
 // a call no guardian was asked about has none.
-func TestCarerCheckStoredWithCall(t *testing.T) {
+func TestCarerCheckStoredWithCall(t *testing.T) { eachBackend(t, testCarerCheckStoredWithCall) }
+
+func testCarerCheckStoredWithCall(t *testing.T, p place) {
 	ctx := context.Background()
-	s := openTemp(t)
+	s := p.open(t)
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	checked := sampleCall("checked", t0)
 	checked.EndedBy = call.ByGuardian
