@@ -13,8 +13,10 @@ import (
 
 // Households with their numbers and phones: each number and each phone's user name is one
 // household's, and a refused household or phone leaves nothing behind.
-func TestHouseholdsNumbersAndPhones(t *testing.T) {
-	s := openTemp(t)
+func TestHouseholdsNumbersAndPhones(t *testing.T) { eachBackend(t, testHouseholdsNumbersAndPhones) }
+
+func testHouseholdsNumbersAndPhones(t *testing.T, pl place) {
+	s := pl.open(t)
 	ctx := context.Background()
 	mum, err := s.CreateHousehold(ctx, dash.Household{ID: "mum", Name: "Mum's house", Numbers: []string{"+442079460100"}, District: "Winchester", Settings: dash.DefaultSettings()})
 	if err != nil {
@@ -73,8 +75,10 @@ func TestHouseholdsNumbersAndPhones(t *testing.T) {
 }
 
 // Standings sum each household's calls since a time, for the list of households by risk.
-func TestStandings(t *testing.T) {
-	s := openTemp(t)
+func TestStandings(t *testing.T) { eachBackend(t, testStandings) }
+
+func testStandings(t *testing.T, pl place) {
+	s := pl.open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	calls := []call.Call{
