@@ -14,16 +14,31 @@ import (
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/speech/speechtest"
-	"github.com/clearline/clearline/internal/store/sqlite"
+	"github.com/clearline/clearline/internal/testutil/pgtest"
 )
 
 // Two households on one guard, the second added by an admin through the API while the guard
 // runs: a call to each number rings only that home's phone; each home's phone calls out
 // with its own number; each guardian sees only their home's calls, a guardian of both sees
-// both; and the alert about a scam call to one home reaches that home's guardians only.
+// both; and the alert about a scam call to one home reaches that home's guardians only. The
+// guard's store on SQLite, and on PostgreSQL.
 func TestTwoHouseholdsOnOneGuard(t *testing.T) {
 	t.Parallel() // mostly real-time speech
-	g := listeningGuard(t, func(c *config.Config) { c.Trunk.DID = "02079460100" })
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			testTwoHouseholds(t, db == "postgres")
+		})
+	}
+}
+
+func testTwoHouseholds(t *testing.T, postgres bool) {
+	g := listeningGuard(t, func(c *config.Config) {
+		c.Trunk.DID = "02079460100"
+		if postgres {
+			c.Database = pgtest.URL(t)
+		}
+	})
 	home := g.cfg.Household.ID
 	dir := g.cfg.DataDir
 	addUser(t, dir, "admin@example.org", dash.Admin, "", nil)
@@ -151,7 +166,7 @@ func contains(list []string, s string) bool {
 // addGuardian makes the user with email a guardian of household too.
 func addGuardian(t *testing.T, dir, email, household string) {
 	t.Helper()
-	db, err := sqlite.Open(dir)
+	db, err := openStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
