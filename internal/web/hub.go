@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"io"
 	"net/http"
 	"net/url"
@@ -34,92 +35,92 @@ func (s *Server) hubRoutes() {
 	if s.o.Dash == nil {
 		return
 	}
-	s.mux.HandleFunc("GET /hub", s.page(s.analyst(s.hubPage)))
-	s.mux.HandleFunc("GET /hub/campaigns/{id}", s.page(s.analyst(s.campaignPage)))
-	s.mux.HandleFunc("GET /hub/campaigns/{id}/reports.csv", s.page(s.analyst(s.campaignCSV)))
-	s.mux.HandleFunc("POST /hub/campaigns/{id}/confirm", s.page(s.analyst(s.postConfirm)))
-	s.mux.HandleFunc("POST /hub/alerts", s.page(s.analyst(s.postCommunityAlert)))
-	s.mux.HandleFunc("POST /hub/blocklist/remove", s.page(s.analyst(s.postUnblock)))
-	s.mux.HandleFunc("DELETE /api/v1/hub/blocklist/{number}", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		if v.operator {
-			writeError(w, http.StatusForbidden, errors.New("the API token reads; unblocking needs an analyst's session"))
+	s.mux.HandleFunc("GET /hub", s.site.LoggedIn(s.analyst(s.hubPage)))
+	s.mux.HandleFunc("GET /hub/campaigns/{id}", s.site.LoggedIn(s.analyst(s.campaignPage)))
+	s.mux.HandleFunc("GET /hub/campaigns/{id}/reports.csv", s.site.LoggedIn(s.analyst(s.campaignCSV)))
+	s.mux.HandleFunc("POST /hub/campaigns/{id}/confirm", s.site.LoggedIn(s.analyst(s.postConfirm)))
+	s.mux.HandleFunc("POST /hub/alerts", s.site.LoggedIn(s.analyst(s.postCommunityAlert)))
+	s.mux.HandleFunc("POST /hub/blocklist/remove", s.site.LoggedIn(s.analyst(s.postUnblock)))
+	s.mux.HandleFunc("DELETE /api/v1/hub/blocklist/{number}", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		if v.Operator() {
+			site.WriteError(w, http.StatusForbidden, errors.New("the API token reads; unblocking needs an analyst's session"))
 			return
 		}
 		if err := s.unblock(r, r.PathValue("number"), v); err != nil {
-			writeError(w, http.StatusNotFound, err)
+			site.WriteError(w, http.StatusNotFound, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})))
-	s.mux.HandleFunc("GET /api/v1/hub/campaigns", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		writeJSON(w, http.StatusOK, map[string]any{"campaigns": s.o.Hub.Campaigns(), "stats": s.o.Hub.Stats()})
+	s.mux.HandleFunc("GET /api/v1/hub/campaigns", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		site.WriteJSON(w, http.StatusOK, map[string]any{"campaigns": s.o.Hub.Campaigns(), "stats": s.o.Hub.Stats()})
 	})))
-	s.mux.HandleFunc("GET /api/v1/hub/campaigns/{id}", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.mux.HandleFunc("GET /api/v1/hub/campaigns/{id}", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 		c, reports, ok := s.campaign(w, r)
 		if ok {
-			writeJSON(w, http.StatusOK, map[string]any{"campaign": c, "reports": reports})
+			site.WriteJSON(w, http.StatusOK, map[string]any{"campaign": c, "reports": reports})
 		}
 	})))
-	s.mux.HandleFunc("POST /api/v1/hub/campaigns/{id}/confirm", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		if v.operator {
-			writeError(w, http.StatusForbidden, errors.New("the API token reads; confirming needs an analyst's session"))
+	s.mux.HandleFunc("POST /api/v1/hub/campaigns/{id}/confirm", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		if v.Operator() {
+			site.WriteError(w, http.StatusForbidden, errors.New("the API token reads; confirming needs an analyst's session"))
 			return
 		}
 		blocks, err := s.o.Hub.Confirm(r.Context(), r.PathValue("id"), v.Name)
 		if errors.Is(err, hub.ErrNoCampaign) {
-			writeError(w, http.StatusNotFound, err)
+			site.WriteError(w, http.StatusNotFound, err)
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, err)
+			site.WriteError(w, http.StatusServiceUnavailable, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"blocked": blocks})
+		site.WriteJSON(w, http.StatusOK, map[string]any{"blocked": blocks})
 	})))
-	s.mux.HandleFunc("GET /api/v1/hub/alerts", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.mux.HandleFunc("GET /api/v1/hub/alerts", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 		as, err := s.o.Hub.Store().Alerts(r.Context(), 200)
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, err)
+			site.WriteError(w, http.StatusServiceUnavailable, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"alerts": as})
+		site.WriteJSON(w, http.StatusOK, map[string]any{"alerts": as})
 	})))
-	s.mux.HandleFunc("POST /api/v1/hub/alerts", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		if v.operator {
-			writeError(w, http.StatusForbidden, errors.New("the API token reads; alerts need an analyst's session"))
+	s.mux.HandleFunc("POST /api/v1/hub/alerts", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		if v.Operator() {
+			site.WriteError(w, http.StatusForbidden, errors.New("the API token reads; alerts need an analyst's session"))
 			return
 		}
 		var a hub.CommunityAlert
-		if err := decode(r, &a); err != nil {
-			writeError(w, http.StatusBadRequest, err)
+		if err := site.Decode(r, &a); err != nil {
+			site.WriteError(w, http.StatusBadRequest, err)
 			return
 		}
 		a.ID, a.By = "", v.Name
 		sent, err := s.o.Hub.SendAlert(r.Context(), a)
 		if fe := fieldErrors(err); fe != nil {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "not sent; nothing was changed", "fields": fe})
+			site.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "not sent; nothing was changed", "fields": fe})
 			return
 		}
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, err)
+			site.WriteError(w, http.StatusServiceUnavailable, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, sent)
+		site.WriteJSON(w, http.StatusCreated, sent)
 	})))
-	s.mux.HandleFunc("GET /api/v1/hub/blocklist", s.api(s.analyst(func(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.mux.HandleFunc("GET /api/v1/hub/blocklist", s.site.API(s.analyst(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 		bs, err := s.o.Hub.Store().Blocks(r.Context())
 		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, err)
+			site.WriteError(w, http.StatusServiceUnavailable, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"blocklist": bs})
+		site.WriteJSON(w, http.StatusOK, map[string]any{"blocklist": bs})
 	})))
 }
 
 // analyst lets analysts, admins and the operator's token through; guardians get 404.
-func (s *Server) analyst(h func(http.ResponseWriter, *http.Request, viewer)) func(http.ResponseWriter, *http.Request, viewer) {
-	return func(w http.ResponseWriter, r *http.Request, v viewer) {
-		if v.Role != dash.Analyst && v.Role != dash.Admin && !v.operator {
+func (s *Server) analyst(h func(http.ResponseWriter, *http.Request, site.Viewer)) func(http.ResponseWriter, *http.Request, site.Viewer) {
+	return func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		if v.Role != dash.Analyst && v.Role != dash.Admin && !v.Operator() {
 			http.NotFound(w, r)
 			return
 		}
@@ -180,10 +181,10 @@ func (l *reportLimit) allow(ip string) bool {
 
 // reportAllowed applies the limit to anonymous reports.
 func (s *Server) reportAllowed(r *http.Request) bool {
-	if _, ok := s.who(r); ok {
+	if _, ok := s.site.Who(r); ok {
 		return true
 	}
-	return s.reportLimit.allow(clientIP(r))
+	return s.reportLimit.allow(site.ClientIP(r))
 }
 
 const tooManyReports = "Too many reports from this address just now; try again in a few minutes. If someone is in danger, ring 999."
@@ -204,16 +205,16 @@ type reportFormData struct {
 var reportFields = []string{"reporter", "contact", "when", "district", "number", "claimed", "officer", "force", "badge_number", "asked_for", "loss", "words"}
 
 func (s *Server) reportForm(w http.ResponseWriter, r *http.Request) {
-	v, _ := s.who(r)
-	form := map[string]string{"reporter": "resident", "contact": "call", "when": time.Now().In(london).Format("2006-01-02T15:04")}
-	s.render(w, http.StatusOK, "report", page{Title: "Report a scam call or visit", V: v, Nav: "report",
+	v, _ := s.site.Who(r)
+	form := map[string]string{"reporter": "resident", "contact": "call", "when": time.Now().In(site.London).Format("2006-01-02T15:04")}
+	s.site.Render(w, http.StatusOK, pages, "report", site.Page{Title: "Report a scam call or visit", V: v, Nav: "report",
 		Data: reportFormData{Form: form, Districts: s.o.Hub.Districts()}})
 }
 
 // postReportForm reads the form into a report; bad values are named next to their fields
 // and nothing is stored.
 func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
-	v, _ := s.who(r)
+	v, _ := s.site.Who(r)
 	if !s.reportAllowed(r) {
 		http.Error(w, tooManyReports, http.StatusTooManyRequests)
 		return
@@ -227,7 +228,7 @@ func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
 		District: form["district"], Number: form["number"], Claimed: form["claimed"], Officer: form["officer"], Force: form["force"],
 		BadgeNumber: form["badge_number"], AskedFor: form["asked_for"], Words: form["words"], Verdict: "reported"}
 	errs := dash.FieldErrors{}
-	if at, err := time.ParseInLocation("2006-01-02T15:04", form["when"], london); err != nil {
+	if at, err := time.ParseInLocation("2006-01-02T15:04", form["when"], site.London); err != nil {
 		errs["when"] = "give the date and time, like 2026-11-20 14:05"
 	} else {
 		rep.At = at.UTC()
@@ -254,27 +255,27 @@ func (s *Server) postReportForm(w http.ResponseWriter, r *http.Request) {
 	}
 	data := reportFormData{Form: form, Districts: s.o.Hub.Districts()}
 	if len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "report", page{Title: "Report a scam call or visit", V: v, Nav: "report", Errors: errs, Data: data})
+		s.site.Render(w, http.StatusUnprocessableEntity, pages, "report", site.Page{Title: "Report a scam call or visit", V: v, Nav: "report", Errors: errs, Data: data})
 		return
 	}
 	if _, err := s.o.Hub.Submit(r.Context(), rep); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	data.ID = rep.ID
-	s.render(w, http.StatusCreated, "reported", page{Title: "Thank you", V: v, Nav: "report", Data: data})
+	s.site.Render(w, http.StatusCreated, pages, "reported", site.Page{Title: "Thank you", V: v, Nav: "report", Data: data})
 }
 
 // postReportAPI takes a person's report as JSON (clearline-hub/1 Report; id optional,
 // source person).
 func (s *Server) postReportAPI(w http.ResponseWriter, r *http.Request) {
 	if !s.reportAllowed(r) {
-		writeError(w, http.StatusTooManyRequests, errors.New(tooManyReports))
+		site.WriteError(w, http.StatusTooManyRequests, errors.New(tooManyReports))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		site.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	// What the JSON leaves out (the ID, source, version, verdict) is filled in.
@@ -288,19 +289,19 @@ func (s *Server) postReportAPI(w http.ResponseWriter, r *http.Request) {
 		if fe == nil {
 			fe = dash.FieldErrors{"report": err.Error()}
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused; nothing was stored", "fields": fe})
+		site.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused; nothing was stored", "fields": fe})
 		return
 	}
 	added, err := s.o.Hub.Submit(r.Context(), rep)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, err)
+		site.WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	code := http.StatusCreated
 	if !added {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, map[string]any{"id": rep.ID, "stored": added, "duplicate": !added})
+	site.WriteJSON(w, code, map[string]any{"id": rep.ID, "stored": added, "duplicate": !added})
 }
 
 // hubView is the analysts' front page.
@@ -311,7 +312,7 @@ type hubView struct {
 	Blocks    []hub.Block
 }
 
-func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	ctx := r.Context()
 	d := hubView{Campaigns: s.o.Hub.Campaigns(), Stats: s.o.Hub.Stats()}
 	var err error
@@ -319,10 +320,10 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		d.Blocks, err = s.o.Hub.Store().Blocks(ctx)
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "hub", page{Title: "Campaigns", V: v, Nav: "hub", Flash: r.URL.Query().Get("flash"), Data: d})
+	s.site.Render(w, http.StatusOK, pages, "hub", site.Page{Title: "Campaigns", V: v, Nav: "hub", Flash: r.URL.Query().Get("flash"), Data: d})
 }
 
 // campaign finds the campaign in the path with its reports; it writes the error itself.
@@ -334,7 +335,7 @@ func (s *Server) campaign(w http.ResponseWriter, r *http.Request) (campaign.Camp
 	}
 	reports, err := s.o.Hub.Store().Reports(r.Context(), c.Reports)
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return c, nil, false
 	}
 	return c, reports, true
@@ -351,7 +352,7 @@ type campaignView struct {
 	AllBlock bool
 }
 
-func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	c, reports, ok := s.campaign(w, r)
 	if !ok {
 		return
@@ -359,10 +360,10 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, v viewer) 
 	s.renderCampaign(w, r, v, http.StatusOK, c, reports, nil, nil)
 }
 
-func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, v viewer, code int, c campaign.Campaign, reports []hub.Report, errs dash.FieldErrors, alert map[string]string) {
+func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, v site.Viewer, code int, c campaign.Campaign, reports []hub.Report, errs dash.FieldErrors, alert map[string]string) {
 	blocks, err := s.o.Hub.Store().Blocks(r.Context())
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	d := campaignView{C: c, Reports: reports, Map: districtMap(c, reports), Chart: districtDays(c, reports), Alert: alert, Blocked: map[string]bool{}}
@@ -373,7 +374,7 @@ func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, v viewer
 	if d.Alert == nil {
 		d.Alert = draftAlert(c, reports)
 	}
-	s.render(w, code, "campaign", page{Title: "Campaign " + c.ID, V: v, Nav: "hub", Errors: errs, Flash: r.URL.Query().Get("flash"), Data: d})
+	s.site.Render(w, code, pages, "campaign", site.Page{Title: "Campaign " + c.ID, V: v, Nav: "hub", Errors: errs, Flash: r.URL.Query().Get("flash"), Data: d})
 }
 
 // draftAlert pre-fills a community alert from the campaign: what the callers say, what to do.
@@ -418,7 +419,7 @@ var indicatorPhrases = map[string]string{
 	"call_to_action": "tell you to press 1 or ring them back", "unusual_payment": "ask to be paid in gift cards, vouchers, crypto or by money transfer",
 }
 
-func (s *Server) postConfirm(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postConfirm(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	id := r.PathValue("id")
 	blocks, err := s.o.Hub.Confirm(r.Context(), id, v.Name)
 	if errors.Is(err, hub.ErrNoCampaign) {
@@ -426,14 +427,14 @@ func (s *Server) postConfirm(w http.ResponseWriter, r *http.Request, v viewer) {
 		return
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	msg := fmt.Sprintf("%d numbers added to the shared block-list; every guard blocks them from its next call.", len(blocks))
 	http.Redirect(w, r, "/hub/campaigns/"+id+"?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
-func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	form := map[string]string{"title": r.PostFormValue("title"), "body": r.PostFormValue("body"), "districts": r.PostFormValue("districts"), "campaign": r.PostFormValue("campaign")}
 	a := hub.CommunityAlert{Campaign: form["campaign"], Title: form["title"], Body: form["body"], By: v.Name}
 	for _, d := range strings.FieldsFunc(form["districts"], func(r rune) bool { return r == '\n' || r == ',' }) {
@@ -446,7 +447,7 @@ func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v vi
 		if c, ok := s.o.Hub.Campaign(a.Campaign); ok {
 			reports, rerr := s.o.Hub.Store().Reports(r.Context(), c.Reports)
 			if rerr != nil {
-				s.fail(w, rerr)
+				s.site.Fail(w, rerr)
 				return
 			}
 			s.renderCampaign(w, r, v, http.StatusUnprocessableEntity, c, reports, fe, form)
@@ -456,7 +457,7 @@ func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v vi
 		return
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	msg := fmt.Sprintf("Alert %s sent to %s.", sent.ID, strings.Join(sent.Districts, ", "))
@@ -469,7 +470,7 @@ func (s *Server) postCommunityAlert(w http.ResponseWriter, r *http.Request, v vi
 
 // unblock takes a number off the shared block-list (a spoofed number may belong to someone
 // innocent); it must be on the list.
-func (s *Server) unblock(r *http.Request, number string, v viewer) error {
+func (s *Server) unblock(r *http.Request, number string, v site.Viewer) error {
 	n, err := screen.Canonical(number)
 	if err != nil {
 		return err
@@ -481,7 +482,7 @@ func (s *Server) unblock(r *http.Request, number string, v viewer) error {
 	return nil
 }
 
-func (s *Server) postUnblock(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postUnblock(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	msg := "Removed from the shared block-list: every guard lets it ring from its next call."
 	if err := s.unblock(r, r.PostFormValue("number"), v); err != nil {
 		msg = "Not removed: " + err.Error()
@@ -491,7 +492,7 @@ func (s *Server) postUnblock(w http.ResponseWriter, r *http.Request, v viewer) {
 
 // campaignCSV exports a campaign's reports, one per line, for forwarding to the national
 // fraud reporting service.
-func (s *Server) campaignCSV(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) campaignCSV(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	c, reports, ok := s.campaign(w, r)
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/clearline/clearline/internal/web/site"
 	"io"
 	"log/slog"
 	"net/http"
@@ -94,7 +95,7 @@ func TestReportFormRefusesBadValuesAndStoresNothing(t *testing.T) {
 	if n := count(t, h); n != 0 {
 		t.Fatalf("%d reports stored from a refused form", n)
 	}
-	good := url.Values{"reporter": {"relative"}, "contact": {"doorstep"}, "when": {time.Now().In(london).Add(-time.Hour).Format("2006-01-02T15:04")},
+	good := url.Values{"reporter": {"relative"}, "contact": {"doorstep"}, "when": {time.Now().In(site.London).Add(-time.Hour).Format("2006-01-02T15:04")},
 		"district": {"Test Valley"}, "claimed": {"police"}, "officer": {"DC Price"}, "force": {"Hampshire Constabulary"},
 		"asked_for": {"her bank cards"}, "loss": {"£1,250.50"}, "words": {"A man in a suit came for Mum's cards"}}
 	code, page = c.do("POST", "/report", good, nil, "")

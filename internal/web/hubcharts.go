@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"html"
 	"html/template"
 	"math"
@@ -94,7 +95,7 @@ func districtMap(c campaign.Campaign, reports []hub.Report) template.HTML {
 				stage = 1 + int(3*float64(r.First.Sub(c.First))/float64(span+1))
 			}
 			class = fmt.Sprintf("tile hit stage%d", stage)
-			label = fmt.Sprintf("%s · %d", r.First.In(london).Format("2 Jan"), r.Reports)
+			label = fmt.Sprintf("%s · %d", r.First.In(site.London).Format("2 Jan"), r.Reports)
 		}
 		fmt.Fprintf(&b, `<g><rect class="%s" x="%.0f" y="%.0f" width="%.0f" height="%.0f" rx="6"/>`, class, x, y, size, size)
 		lines := wrap(n, 14)
@@ -149,8 +150,8 @@ func districtDays(c campaign.Campaign, reports []hub.Report) template.HTML {
 		return strings.Compare(a, b)
 	})
 	day := func(t time.Time) time.Time {
-		t = t.In(london)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, london)
+		t = t.In(site.London)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, site.London)
 	}
 	first, last := day(c.First), day(c.Latest)
 	days := int(last.Sub(first).Hours()/24+0.5) + 1

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"net/http"
 	"net/url"
 	"time"
@@ -43,8 +44,8 @@ type liveCall struct {
 	CSRF  string    `json:"-"`
 }
 
-func liveOf(c call.Call, v viewer, now time.Time) liveCall {
-	l := liveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.csrf}
+func liveOf(c call.Call, v site.Viewer, now time.Time) liveCall {
+	l := liveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.CSRFToken()}
 	since := c.AnsweredAt
 	switch {
 	case !c.EndedAt.IsZero():
@@ -57,20 +58,20 @@ func liveOf(c call.Call, v viewer, now time.Time) liveCall {
 	l.Since = since
 	if l.Live {
 		l.Seconds = int(now.Sub(since).Seconds())
-		l.CanEnd = l.State == "connected" && !c.Emergency && !v.operator && v.Can(c.Household)
+		l.CanEnd = l.State == "connected" && !c.Emergency && !v.Operator() && v.Can(c.Household)
 	}
 	return l
 }
 
 // liveFor lists the calls in progress v may see.
-func (s *Server) liveFor(v viewer) []liveCall {
+func (s *Server) liveFor(v site.Viewer) []liveCall {
 	out := []liveCall{}
 	if s.o.Live == nil {
 		return out
 	}
 	now := time.Now()
 	for _, c := range s.o.Live.Live() {
-		if v.can(c.Household) {
+		if v.Sees(c.Household) {
 			out = append(out, liveOf(c, v, now))
 		}
 	}
@@ -78,31 +79,31 @@ func (s *Server) liveFor(v viewer) []liveCall {
 }
 
 func (s *Server) liveRoutes() {
-	s.mux.HandleFunc("GET /api/v1/live", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
-		writeJSON(w, http.StatusOK, map[string]any{"calls": s.liveFor(v)})
+	s.mux.HandleFunc("GET /api/v1/live", s.site.API(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+		site.WriteJSON(w, http.StatusOK, map[string]any{"calls": s.liveFor(v)})
 	}))
-	s.mux.HandleFunc("GET /api/v1/live/events", s.api(s.liveEvents))
-	s.mux.HandleFunc("POST /api/v1/calls/{id}/end", s.api(func(w http.ResponseWriter, r *http.Request, v viewer) {
+	s.mux.HandleFunc("GET /api/v1/live/events", s.site.API(s.liveEvents))
+	s.mux.HandleFunc("POST /api/v1/calls/{id}/end", s.site.API(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 		c, code, err := s.endCall(r.Context(), v, r.PathValue("id"))
 		if err != nil {
-			writeError(w, code, err)
+			site.WriteError(w, code, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, liveOf(c, v, time.Now()))
+		site.WriteJSON(w, http.StatusOK, liveOf(c, v, time.Now()))
 	}))
 	if s.o.Dash != nil { // the pages
-		s.mux.HandleFunc("GET /live", s.page(s.livePage))
-		s.mux.HandleFunc("POST /calls/{id}/end", s.page(s.postEnd))
+		s.mux.HandleFunc("GET /live", s.site.LoggedIn(s.livePage))
+		s.mux.HandleFunc("POST /calls/{id}/end", s.site.LoggedIn(s.postEnd))
 	}
 }
 
 // liveEvents streams the viewer's calls in progress as server-sent events: one "live" event
 // now and one whenever a call starts, is answered, ends or its risk changes (checked twice
 // a second), with a comment every 15 s to keep proxies from closing the stream.
-func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, errors.New("this connection cannot stream events"))
+		site.WriteError(w, http.StatusInternalServerError, errors.New("this connection cannot stream events"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -159,7 +160,7 @@ func (s *Server) StopStreams() { s.stopStreams() }
 // endCall ends call id for v, one of its household's guardians or an admin. It answers with
 // the HTTP status to give when it cannot: 404 for a call v may not see, 409 for one that has
 // ended or is not connected, 403 for an emergency call.
-func (s *Server) endCall(ctx context.Context, v viewer, id string) (call.Call, int, error) {
+func (s *Server) endCall(ctx context.Context, v site.Viewer, id string) (call.Call, int, error) {
 	if s.o.Live == nil {
 		return call.Call{}, http.StatusServiceUnavailable, errors.New("the guard is not running in this process")
 	}
@@ -175,7 +176,7 @@ func (s *Server) endCall(ctx context.Context, v viewer, id string) (call.Call, i
 		}
 		c = stored
 	}
-	if !v.can(c.Household) || v.operator {
+	if !v.Sees(c.Household) || v.Operator() {
 		return call.Call{}, http.StatusNotFound, notFound
 	}
 	if !c.EndedAt.IsZero() || !live {
@@ -209,7 +210,7 @@ func endedText(c call.Call) string {
 	case c.EndedBy == call.ByGuardian && c.EndedByUser != "":
 		return "this call has already ended: " + c.EndedByUser + " ended it"
 	case c.EndedBy != call.NotEnded && !c.EndedAt.IsZero():
-		return fmt.Sprintf("this call has already ended: the %s hung up at %s", c.EndedBy, c.EndedAt.In(london).Format("15:04:05"))
+		return fmt.Sprintf("this call has already ended: the %s hung up at %s", c.EndedBy, c.EndedAt.In(site.London).Format("15:04:05"))
 	}
 	return "this call has already ended"
 }
@@ -218,12 +219,12 @@ type liveData struct {
 	Calls []liveCall
 }
 
-func (s *Server) livePage(w http.ResponseWriter, r *http.Request, v viewer) {
-	s.render(w, http.StatusOK, "live", page{Title: "Calls now", V: v, Nav: "live", Live: true, Flash: r.URL.Query().Get("flash"),
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+	s.site.Render(w, http.StatusOK, pages, "live", site.Page{Title: "Calls now", V: v, Nav: "live", Live: true, Flash: r.URL.Query().Get("flash"),
 		Data: liveData{Calls: s.liveFor(v)}})
 }
 
-func (s *Server) postEnd(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postEnd(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	id := r.PathValue("id")
 	_, code, err := s.endCall(r.Context(), v, id)
 	switch {
@@ -242,20 +243,4 @@ func (s *Server) guardCall(id string) (call.Call, bool) {
 		return call.Call{}, false
 	}
 	return s.o.Live.Call(id)
-}
-
-// since says how long ago t was, as a carer reads it: "45 s", "3 min 05 s", "1 h 02 min".
-func since(t time.Time) string {
-	return duration(time.Since(t))
-}
-
-func duration(d time.Duration) string {
-	s := int(d.Seconds())
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", max(s, 0))
-	case s < 3600:
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
-	}
-	return fmt.Sprintf("%d h %02d min", s/3600, s%3600/60)
 }

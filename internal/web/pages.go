@@ -5,8 +5,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -24,52 +24,19 @@ import (
 //go:embed ui
 var ui embed.FS
 
-var pages = func() map[string]*template.Template {
-	funcs := template.FuncMap{
-		"when":     func(t time.Time) string { return t.In(london).Format("Mon 2 Jan 15:04:05") },
-		"clock":    func(t time.Time) string { return t.In(london).Format("15:04:05.000") },
-		"party":    party,
-		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
-		"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-		"riskPlot": riskPlot,
-		"dayPlot":  dayPlot,
-		"pounds":   func(p int64) string { return fmt.Sprintf("£%d.%02d", p/100, p%100) },
-		"date":     func(t time.Time) string { return t.In(london).Format("Mon 2 Jan 2006") },
-		"join":     strings.Join,
-		"since":    since,
-		"districtCount": func(c campaign.Campaign) int {
-			if len(c.Districts) == 0 {
-				return 0
-			}
-			return c.Districts[len(c.Districts)-1].Total
-		},
-		"claimWho":       claimWho,
-		"claimAuthority": func(c *call.Claim) bool { return c.Kind == "police" || c.Kind == "bank" || c.Kind == "government" },
-		"claimChoice":    claimChoice,
-		"checked": func(b bool) template.HTMLAttr {
-			if b {
-				return "checked"
-			}
-			return ""
-		},
-	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(ui, "ui/layout.html", "ui/partials/*.html"))
-	out := map[string]*template.Template{}
-	names, _ := fs.Glob(ui, "ui/pages/*.html")
-	for _, n := range names {
-		t := template.Must(template.Must(layout.Clone()).ParseFS(ui, n))
-		out[strings.TrimSuffix(n[len("ui/pages/"):], ".html")] = t
-	}
-	return out
-}()
-
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
+var pages = site.Templates(ui, template.FuncMap{
+	"riskPlot": riskPlot,
+	"dayPlot":  dayPlot,
+	"districtCount": func(c campaign.Campaign) int {
+		if len(c.Districts) == 0 {
+			return 0
+		}
+		return c.Districts[len(c.Districts)-1].Total
+	},
+	"claimWho":       claimWho,
+	"claimAuthority": func(c *call.Claim) bool { return c.Kind == "police" || c.Kind == "bank" || c.Kind == "government" },
+	"claimChoice":    claimChoice,
+})
 
 // claimWho says in words who an asked caller said they were.
 func claimWho(c *call.Claim) string {
@@ -96,132 +63,38 @@ func claimChoice(choice string) string {
 	}[choice]
 }
 
-// party shows a SIP address as the number or name in it.
-func party(uri string) string {
-	if s := call.Party(uri); s != "" {
-		return s
-	}
-	return "withheld"
-}
-
-// page is what every template gets.
-type page struct {
-	Title  string
-	V      viewer
-	Nav    string
-	Flash  string
-	Errors dash.FieldErrors
-	Data   any
-	// Live pages keep themselves up to date: reloaded every few seconds without
-	// JavaScript, told of changes by the live event stream with it (static/live.js).
-	Live bool
-	// Guard says a guard runs here, so there are calls in progress to show (Calls now).
-	Guard bool
-}
-
-func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
-	if p.Errors == nil {
-		p.Errors = dash.FieldErrors{}
-	}
-	p.Guard = s.o.Live != nil
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
-	if err := pages[name].ExecuteTemplate(w, "layout.html", p); err != nil {
-		s.log.Error("template", "page", name, "err", err)
-	}
-}
-
 func (s *Server) routes() {
-	static, _ := fs.Sub(ui, "ui/static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	s.mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, http.StatusOK, "login", page{Title: "Log in", Data: loginData{Setup: s.setupOpen(r.Context())}})
-	})
-	s.mux.HandleFunc("POST /login", s.postLogin)
-	s.mux.HandleFunc("POST /logout", s.page(s.postLogout))
-	s.mux.HandleFunc("GET /{$}", s.page(s.overview))
-	s.mux.HandleFunc("GET /calls", s.page(s.callsPage))
-	s.mux.HandleFunc("GET /calls/{id}", s.page(s.callPage))
-	s.mux.HandleFunc("GET /alerts", s.page(s.alertsPage))
-	s.mux.HandleFunc("POST /alerts/{id}/ack", s.page(s.ackAlert))
-	s.mux.HandleFunc("GET /households/{id}", s.page(s.householdPage))
-	s.mux.HandleFunc("POST /households/{id}/settings", s.page(s.postSettings))
-	s.mux.HandleFunc("POST /households/{id}/block", s.page(s.postBlock))
-	s.mux.HandleFunc("GET /account", s.page(s.accountPage))
-	s.mux.HandleFunc("POST /account", s.page(s.postAccount))
-	s.mux.HandleFunc("GET /admin", s.page(s.adminPage))
-	s.mux.HandleFunc("POST /admin/households", s.page(s.postHousehold))
-	s.mux.HandleFunc("POST /admin/users", s.page(s.postUser))
-	s.mux.HandleFunc("POST /admin/users/{id}/remove", s.page(s.postRemoveUser))
-	s.mux.HandleFunc("POST /admin/users/{id}/password", s.page(s.postSetPassword))
-	s.mux.HandleFunc("GET /admin/clearline.yaml", s.page(s.adminExport))
-	s.mux.HandleFunc("POST /line/ring", s.page(s.postRing))
-	s.mux.HandleFunc("POST /households/{id}/test-alert", s.page(s.postTestAlert))
+	s.site.Mount(s.mux)
+	s.mux.HandleFunc("GET /{$}", s.site.LoggedIn(s.overview))
+	s.mux.HandleFunc("GET /calls", s.site.LoggedIn(s.callsPage))
+	s.mux.HandleFunc("GET /calls/{id}", s.site.LoggedIn(s.callPage))
+	s.mux.HandleFunc("GET /alerts", s.site.LoggedIn(s.alertsPage))
+	s.mux.HandleFunc("POST /alerts/{id}/ack", s.site.LoggedIn(s.ackAlert))
+	s.mux.HandleFunc("GET /households/{id}", s.site.LoggedIn(s.householdPage))
+	s.mux.HandleFunc("POST /households/{id}/settings", s.site.LoggedIn(s.postSettings))
+	s.mux.HandleFunc("POST /households/{id}/block", s.site.LoggedIn(s.postBlock))
+	s.mux.HandleFunc("GET /account", s.site.LoggedIn(s.accountPage))
+	s.mux.HandleFunc("POST /account", s.site.LoggedIn(s.postAccount))
+	s.mux.HandleFunc("GET /admin", s.site.LoggedIn(s.adminPage))
+	s.mux.HandleFunc("POST /admin/households", s.site.LoggedIn(s.postHousehold))
+	s.mux.HandleFunc("POST /admin/users", s.site.LoggedIn(s.postUser))
+	s.mux.HandleFunc("POST /admin/users/{id}/remove", s.site.LoggedIn(s.postRemoveUser))
+	s.mux.HandleFunc("POST /admin/users/{id}/password", s.site.LoggedIn(s.postSetPassword))
+	s.mux.HandleFunc("GET /admin/clearline.yaml", s.site.LoggedIn(s.adminExport))
+	s.mux.HandleFunc("POST /line/ring", s.site.LoggedIn(s.postRing))
+	s.mux.HandleFunc("POST /households/{id}/test-alert", s.site.LoggedIn(s.postTestAlert))
 	s.apiRoutes()
 }
 
-// page wraps a handler that needs a logged-in viewer; POSTs must carry the CSRF token.
-func (s *Server) page(h func(http.ResponseWriter, *http.Request, viewer)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		v, ok := s.who(r)
-		if !ok || v.operator {
-			to := "/login"
-			if s.setupOpen(r.Context()) {
-				to = "/setup" // nobody can log in yet
-			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
-			return
-		}
-		if r.Method == http.MethodPost && !v.csrfOK(r) {
-			http.Error(w, "This form has expired. Go back, reload the page and try again.", http.StatusForbidden)
-			return
-		}
-		h(w, r, v)
-	}
-}
-
-func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
-	email, pw := r.PostFormValue("email"), r.PostFormValue("password")
-	err := s.login(r.Context(), w, r, email, pw)
-	var th *throttled
-	switch {
-	case err == nil:
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-	case errors.As(err, &th):
-		s.render(w, http.StatusTooManyRequests, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email}})
-	case errors.Is(err, errBadLogin):
-		s.render(w, http.StatusUnauthorized, "login", page{Title: "Log in", Errors: dash.FieldErrors{"password": err.Error()}, Data: loginData{Email: email, Setup: s.setupOpen(r.Context())}})
-	default:
-		s.log.Error("login", "err", err)
-		http.Error(w, "The dashboard cannot reach its database just now.", http.StatusServiceUnavailable)
-	}
-}
-
-// loginData is the login form's: the e-mail typed, and whether the first-run setup is open.
-type loginData struct {
-	Email string
-	Setup bool
-}
-
-func (s *Server) postLogout(w http.ResponseWriter, r *http.Request, v viewer) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		_ = s.o.Dash.DeleteSession(r.Context(), hashToken(c.Value))
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
 // visible lists the households v may see.
-func (s *Server) visible(ctx context.Context, v viewer) ([]dash.Household, error) {
+func (s *Server) visible(ctx context.Context, v site.Viewer) ([]dash.Household, error) {
 	all, err := s.o.Dash.Households(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []dash.Household
 	for _, h := range all {
-		if v.can(h.ID) {
+		if v.Sees(h.ID) {
 			out = append(out, h)
 		}
 	}
@@ -249,13 +122,13 @@ type day struct {
 	Risky                      int
 }
 
-func (s *Server) glances(ctx context.Context, v viewer) ([]glance, error) {
+func (s *Server) glances(ctx context.Context, v site.Viewer) ([]glance, error) {
 	hs, err := s.visible(ctx, v)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().In(london)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, london)
+	now := time.Now().In(site.London)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, site.London)
 	var out []glance
 	for _, h := range hs {
 		g := glance{Household: h}
@@ -268,7 +141,7 @@ func (s *Server) glances(ctx context.Context, v viewer) ([]glance, error) {
 			g.Days[i].Date = today.AddDate(0, 0, i-13)
 		}
 		for _, c := range calls {
-			i := int(c.StartedAt.In(london).Sub(today.AddDate(0, 0, -13)).Hours() / 24)
+			i := int(c.StartedAt.In(site.London).Sub(today.AddDate(0, 0, -13)).Hours() / 24)
 			if i < 0 || i > 13 {
 				continue
 			}
@@ -320,23 +193,18 @@ func warned(c call.Call) bool {
 	return false
 }
 
-func (s *Server) overview(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	if v.Role == dash.Analyst {
 		http.Redirect(w, r, "/hub", http.StatusSeeOther)
 		return
 	}
 	gs, err := s.glances(r.Context(), v)
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "overview", page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
+	s.site.Render(w, http.StatusOK, pages, "overview", site.Page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
 		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v), Live: s.liveFor(v)}})
-}
-
-func (s *Server) fail(w http.ResponseWriter, err error) {
-	s.log.Error("dashboard", "err", err)
-	http.Error(w, "The dashboard cannot reach its database just now; calls are not affected.", http.StatusServiceUnavailable)
 }
 
 type callsData struct {
@@ -348,24 +216,24 @@ type callsData struct {
 	Calls      []call.Call
 }
 
-func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	hs, err := s.visible(r.Context(), v)
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	d := callsData{Households: hs, Household: r.URL.Query().Get("household"), Verdict: r.URL.Query().Get("verdict"),
 		Risky: r.URL.Query().Get("risky") == "1", Since: r.URL.Query().Get("since")}
 	q, err := callQuery(r, v)
 	if err != nil {
-		s.render(w, http.StatusBadRequest, "calls", page{Title: "Calls", V: v, Nav: "calls", Errors: dash.FieldErrors{"filter": err.Error()}, Data: d})
+		s.site.Render(w, http.StatusBadRequest, pages, "calls", site.Page{Title: "Calls", V: v, Nav: "calls", Errors: dash.FieldErrors{"filter": err.Error()}, Data: d})
 		return
 	}
 	if d.Calls, err = s.store.Calls(r.Context(), q); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "calls", page{Title: "Calls", V: v, Nav: "calls", Data: d})
+	s.site.Render(w, http.StatusOK, pages, "calls", site.Page{Title: "Calls", V: v, Nav: "calls", Data: d})
 }
 
 type callData struct {
@@ -377,22 +245,22 @@ type callData struct {
 	Live *liveCall
 }
 
-func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	c, live := s.guardCall(r.PathValue("id")) // in progress, or just ended
 	var err error
 	if !live {
 		c, err = s.store.Call(r.Context(), r.PathValue("id"))
 	}
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !v.Sees(c.Household)) {
 		http.Error(w, "There is no such call among your households.", http.StatusNotFound)
 		return
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	h, _ := s.o.Dash.Household(r.Context(), c.Household)
-	d := callData{Call: c, Household: h, Number: party(c.From)}
+	d := callData{Call: c, Household: h, Number: site.Party(c.From)}
 	if c.EndedAt.IsZero() && live {
 		l := liveOf(c, v, time.Now())
 		d.Live = &l
@@ -402,19 +270,19 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, v viewer) {
 			d.Blocked = true
 		}
 	}
-	s.render(w, http.StatusOK, "call", page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d, Live: d.Live != nil})
+	s.site.Render(w, http.StatusOK, pages, "call", site.Page{Title: "Call from " + d.Number, V: v, Nav: "calls", Flash: r.URL.Query().Get("flash"), Data: d, Live: d.Live != nil})
 }
 
-func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
-	as, err := s.o.Dash.Alerts(r.Context(), v.households(), v.Role == dash.Admin, 200)
+func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+	as, err := s.o.Dash.Alerts(r.Context(), v.Households(), v.Role == dash.Admin, 200)
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "alerts", page{Title: "Alerts", V: v, Nav: "alerts", Flash: r.URL.Query().Get("flash"), Data: as})
+	s.site.Render(w, http.StatusOK, pages, "alerts", site.Page{Title: "Alerts", V: v, Nav: "alerts", Flash: r.URL.Query().Get("flash"), Data: as})
 }
 
-func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	if err := s.ack(r.Context(), v, r.PathValue("id")); err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
@@ -422,13 +290,13 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, v viewer) {
 	http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 }
 
-func (s *Server) ack(ctx context.Context, v viewer, idText string) error {
+func (s *Server) ack(ctx context.Context, v site.Viewer, idText string) error {
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {
 		return fmt.Errorf("no alert %q", idText)
 	}
 	a, err := s.o.Dash.Alert(ctx, id)
-	if err != nil || !v.can(a.HouseholdID) {
+	if err != nil || !v.Sees(a.HouseholdID) {
 		return fmt.Errorf("no alert %d among your households", id)
 	}
 	return s.o.Dash.AckAlert(ctx, id, v.Name)
@@ -479,9 +347,9 @@ func parseContacts(text string) ([]dash.Contact, error) {
 	return out, nil
 }
 
-func (s *Server) household(w http.ResponseWriter, r *http.Request, v viewer) (dash.Household, bool) {
+func (s *Server) household(w http.ResponseWriter, r *http.Request, v site.Viewer) (dash.Household, bool) {
 	id := r.PathValue("id")
-	if !v.can(id) {
+	if !v.Sees(id) {
 		http.Error(w, "There is no such household among yours.", http.StatusNotFound)
 		return dash.Household{}, false
 	}
@@ -493,15 +361,15 @@ func (s *Server) household(w http.ResponseWriter, r *http.Request, v viewer) (da
 	return h, true
 }
 
-func (s *Server) householdPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) householdPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	h, ok := s.household(w, r, v)
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "household", page{Title: h.Name, V: v, Nav: "households", Flash: r.URL.Query().Get("flash"), Data: formOf(h)})
+	s.site.Render(w, http.StatusOK, pages, "household", site.Page{Title: h.Name, V: v, Nav: "households", Flash: r.URL.Query().Get("flash"), Data: formOf(h)})
 }
 
-func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	h, ok := s.household(w, r, v)
 	if !ok {
 		return
@@ -512,11 +380,11 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request, v viewer) 
 		Warn: r.PostFormValue("warn") == "on", Alert: r.PostFormValue("alert") == "on", WarnAt: r.PostFormValue("warn_at"), AlertAt: r.PostFormValue("alert_at")}
 	set, errs := settingsOf(f)
 	if len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "household", page{Title: h.Name, V: v, Nav: "households", Errors: errs, Data: f})
+		s.site.Render(w, http.StatusUnprocessableEntity, pages, "household", site.Page{Title: h.Name, V: v, Nav: "households", Errors: errs, Data: f})
 		return
 	}
 	if err := s.saveSettings(r.Context(), h, set); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/households/"+h.ID+"?flash=Saved.", http.StatusSeeOther)
@@ -560,7 +428,7 @@ func (s *Server) saveSettings(ctx context.Context, h dash.Household, set dash.Se
 	return nil
 }
 
-func (s *Server) postBlock(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postBlock(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	h, ok := s.household(w, r, v)
 	if !ok {
 		return
@@ -584,11 +452,11 @@ func (s *Server) block(ctx context.Context, h dash.Household, number, name strin
 	return s.saveSettings(ctx, h, set)
 }
 
-func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v viewer) {
-	s.render(w, http.StatusOK, "account", page{Title: "Your alerts", V: v, Nav: "account", Flash: r.URL.Query().Get("flash"), Data: v.Channels})
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+	s.site.Render(w, http.StatusOK, pages, "account", site.Page{Title: "Your alerts", V: v, Nav: "account", Flash: r.URL.Query().Get("flash"), Data: v.Channels})
 }
 
-func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	c := dash.Channels{Webhook: strings.TrimSpace(r.PostFormValue("webhook")), WebhookSecret: strings.TrimSpace(r.PostFormValue("webhook_secret")),
 		Email: strings.TrimSpace(r.PostFormValue("email")), Ntfy: strings.TrimSpace(r.PostFormValue("ntfy")),
 		Phone: strings.TrimSpace(r.PostFormValue("phone"))}
@@ -596,11 +464,11 @@ func (s *Server) postAccount(w http.ResponseWriter, r *http.Request, v viewer) {
 		c.WebhookSecret = v.Channels.WebhookSecret // kept unless replaced
 	}
 	if errs := c.Check(); len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "account", page{Title: "Your alerts", V: v, Nav: "account", Errors: errs, Data: c})
+		s.site.Render(w, http.StatusUnprocessableEntity, pages, "account", site.Page{Title: "Your alerts", V: v, Nav: "account", Errors: errs, Data: c})
 		return
 	}
 	if err := s.o.Dash.SaveChannels(r.Context(), v.ID, c); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/account?flash=Saved.", http.StatusSeeOther)
@@ -612,13 +480,13 @@ type adminData struct {
 	Form       map[string]string
 }
 
-func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	s.renderAdmin(w, r, v, http.StatusOK, nil, nil)
 }
 
 // adminUser finds the person in the path for an admin's change; it answers itself when
 // that cannot be done.
-func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, v viewer) (dash.User, bool) {
+func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, v site.Viewer) (dash.User, bool) {
 	if v.Role != dash.Admin {
 		http.Error(w, "Only an admin can manage people.", http.StatusForbidden)
 		return dash.User{}, false
@@ -638,7 +506,7 @@ func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, v viewer) (da
 
 // postRemoveUser removes a person; an admin cannot remove themselves (someone must be
 // left to manage the dashboard).
-func (s *Server) postRemoveUser(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postRemoveUser(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	u, ok := s.adminUser(w, r, v)
 	if !ok {
 		return
@@ -647,14 +515,14 @@ func (s *Server) postRemoveUser(w http.ResponseWriter, r *http.Request, v viewer
 	if u.ID == v.ID {
 		msg = "You cannot remove yourself; ask another admin."
 	} else if err := s.o.Dash.RemoveUser(r.Context(), u.ID); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/admin?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
 // postSetPassword gives a person a new password (one they forgot); bad ones are refused.
-func (s *Server) postSetPassword(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postSetPassword(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	u, ok := s.adminUser(w, r, v)
 	if !ok {
 		return
@@ -665,32 +533,32 @@ func (s *Server) postSetPassword(w http.ResponseWriter, r *http.Request, v viewe
 		return
 	}
 	if err := s.o.Dash.SetPassword(r.Context(), u.ID, hash); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/admin?flash="+url.QueryEscape("New password set for "+u.Name+"; their sessions have ended."), http.StatusSeeOther)
 }
 
-func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v viewer, code int, errs dash.FieldErrors, form map[string]string) {
+func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v site.Viewer, code int, errs dash.FieldErrors, form map[string]string) {
 	if v.Role != dash.Admin {
 		http.Error(w, "Only an admin can manage households and guardians.", http.StatusForbidden)
 		return
 	}
 	hs, err := s.o.Dash.Households(r.Context())
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	us, err := s.o.Dash.Users(r.Context())
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
-	s.render(w, code, "admin", page{Title: "Households and guardians", V: v, Nav: "admin", Errors: errs, Flash: r.URL.Query().Get("flash"),
+	s.site.Render(w, code, pages, "admin", site.Page{Title: "Households and guardians", V: v, Nav: "admin", Errors: errs, Flash: r.URL.Query().Get("flash"),
 		Data: adminData{Households: hs, Users: us, Form: form}})
 }
 
-func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	id, name := strings.TrimSpace(r.PostFormValue("id")), strings.TrimSpace(r.PostFormValue("name"))
 	errs := dash.FieldErrors{}
 	if !dash.ValidID(id) {
@@ -713,13 +581,13 @@ func (s *Server) postHousehold(w http.ResponseWriter, r *http.Request, v viewer)
 		return
 	}
 	if _, err := s.o.Dash.EnsureHousehold(r.Context(), dash.Household{ID: id, Name: name, Settings: dash.DefaultSettings()}); err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/admin?flash=Household+added.", http.StatusSeeOther)
 }
 
-func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postUser(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	if v.Role != dash.Admin {
 		http.Error(w, "Only an admin can add guardians.", http.StatusForbidden)
 		return

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"net"
 	"net/http"
 	"net/mail"
@@ -64,8 +65,8 @@ type setupState struct {
 	code     string            // normalised; "" once setup is over
 	sessions map[string]string // token hash → CSRF token
 	expires  map[string]time.Time
-	byAddr   limiter
-	all      limiter
+	byAddr   site.Limiter
+	all      site.Limiter
 	done     func()
 	// finishing lets one setup session at a time make the first admin.
 	finishing sync.Mutex
@@ -146,7 +147,7 @@ func (s *Server) setupSession(r *http.Request) (string, bool) {
 	st := s.setup
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	h := hashToken(c.Value)
+	h := site.HashToken(c.Value)
 	csrf, ok := st.sessions[h]
 	if ok && time.Now().After(st.expires[h]) {
 		delete(st.sessions, h)
@@ -164,7 +165,7 @@ func (s *Server) setupRoutes() {
 	s.mux.HandleFunc("POST /setup/ring", s.setupGate(true, s.postSetupRing))
 	s.mux.HandleFunc("GET /setup/you", s.setupGate(true, s.setupYouPage))
 	s.mux.HandleFunc("POST /setup/you", s.setupGate(true, s.postSetupYou))
-	s.mux.HandleFunc("GET /setup/clearline.yaml", s.setupGate(true, s.exportConfig))
+	s.mux.HandleFunc("GET /setup/clearline.yaml", s.setupGate(true, func(w http.ResponseWriter, r *http.Request) { s.site.ExportConfig(w, s.o.Line.Config()) }))
 }
 
 // setupGate serves a setup page only while setup is open (404 after), and with session
@@ -203,7 +204,7 @@ type setupPage struct {
 
 func (s *Server) renderSetup(w http.ResponseWriter, r *http.Request, code int, name string, errs dash.FieldErrors, sp setupPage) {
 	sp.CSRF, _ = r.Context().Value(setupCSRF{}).(string)
-	s.render(w, code, name, page{Title: "Set up clearline", Flash: r.URL.Query().Get("flash"), Errors: errs, Data: sp})
+	s.site.Render(w, code, pages, name, site.Page{Title: "Set up clearline", Flash: r.URL.Query().Get("flash"), Errors: errs, Data: sp})
 }
 
 func (s *Server) setupCodePage(w http.ResponseWriter, r *http.Request) {
@@ -216,8 +217,8 @@ func (s *Server) setupCodePage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postSetupCode(w http.ResponseWriter, r *http.Request) {
 	st := s.setup
-	addr := clientIP(r)
-	wait := max(st.byAddr.blocked(addr), st.all.blocked("*"))
+	addr := site.ClientIP(r)
+	wait := max(st.byAddr.Blocked(addr), st.all.Blocked("*"))
 	if wait > 0 {
 		s.renderSetup(w, r, http.StatusTooManyRequests, "setup-code", dash.FieldErrors{"code": "too many wrong codes: try again in " + wait.Round(time.Second).String()}, setupPage{Step: 1})
 		return
@@ -227,16 +228,16 @@ func (s *Server) postSetupCode(w http.ResponseWriter, r *http.Request) {
 	want := normaliseCode(st.code)
 	st.mu.Unlock()
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		st.byAddr.fail(addr)
-		st.all.fail("*")
+		st.byAddr.Fail(addr)
+		st.all.Fail("*")
 		s.log.Warn("wrong setup code", "from", addr)
 		s.renderSetup(w, r, http.StatusUnauthorized, "setup-code", dash.FieldErrors{"code": "that is not the code: it is in the guard's log (journalctl -u clearline) and on its console"}, setupPage{Step: 1})
 		return
 	}
-	tok, csrf := randomToken(), randomToken()
+	tok, csrf := site.RandomToken(), site.RandomToken()
 	st.mu.Lock()
-	st.sessions[hashToken(tok)] = csrf
-	st.expires[hashToken(tok)] = time.Now().Add(setupLife)
+	st.sessions[site.HashToken(tok)] = csrf
+	st.expires[site.HashToken(tok)] = time.Now().Add(setupLife)
 	st.mu.Unlock()
 	s.log.Info("setup session opened", "from", addr)
 	http.SetCookie(w, &http.Cookie{Name: setupCookie, Value: tok, Path: "/setup", HttpOnly: true, SameSite: http.SameSiteStrictMode,
@@ -549,7 +550,7 @@ func (s *Server) postSetupYou(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := dash.HashPassword(f["password"])
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	household := s.o.Line.Config().Household.ID
@@ -574,30 +575,17 @@ func (s *Server) postSetupYou(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	s.closeSetup()
 	s.log.Info("setup finished: first admin added", "email", u.Email)
 	http.SetCookie(w, &http.Cookie{Name: setupCookie, Value: "", Path: "/setup", MaxAge: -1, HttpOnly: true})
-	if err := s.login(ctx, w, r, f["email"], f["password"]); err != nil {
+	if err := s.site.Login(ctx, w, r, f["email"], f["password"]); err != nil {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/?flash="+url.QueryEscape("Setup finished. Send yourself a test alert below to check it reaches you."), http.StatusSeeOther)
-}
-
-// exportConfig downloads the configuration in force as one file.
-func (s *Server) exportConfig(w http.ResponseWriter, r *http.Request) {
-	b, err := config.Export(s.o.Line.Config())
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="clearline.yaml"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
 }
 
 // lineData is the line's health on the Today page, for those who look after the guard's
@@ -608,7 +596,7 @@ type lineData struct {
 	Phones    *phonesData
 }
 
-func (s *Server) lineFor(ctx context.Context, v viewer) *lineData {
+func (s *Server) lineFor(ctx context.Context, v site.Viewer) *lineData {
 	if s.o.Line == nil {
 		return nil
 	}
@@ -625,7 +613,7 @@ func (s *Server) lineFor(ctx context.Context, v viewer) *lineData {
 }
 
 // postRing is "Ring the phones" on the Today page.
-func (s *Server) postRing(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postRing(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	if s.o.Line == nil || !v.Can(s.o.Line.Config().Household.ID) {
 		http.NotFound(w, r)
 		return
@@ -634,7 +622,7 @@ func (s *Server) postRing(w http.ResponseWriter, r *http.Request, v viewer) {
 }
 
 // postTestAlert sends the household's guardians a test alert through their channels.
-func (s *Server) postTestAlert(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) postTestAlert(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	id := r.PathValue("id")
 	if s.o.TestAlert == nil || !v.Can(id) {
 		http.NotFound(w, r)
@@ -642,17 +630,17 @@ func (s *Server) postTestAlert(w http.ResponseWriter, r *http.Request, v viewer)
 	}
 	n, err := s.o.TestAlert(r.Context(), id)
 	if err != nil {
-		s.fail(w, err)
+		s.site.Fail(w, err)
 		return
 	}
 	http.Redirect(w, r, "/alerts?flash="+url.QueryEscape("Test alert sent to "+strconv.Itoa(n)+" people. Each delivery's state is below."), http.StatusSeeOther)
 }
 
 // adminExport downloads the configuration in force (admins only: it holds passwords).
-func (s *Server) adminExport(w http.ResponseWriter, r *http.Request, v viewer) {
+func (s *Server) adminExport(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	if s.o.Line == nil || v.Role != dash.Admin {
 		http.NotFound(w, r)
 		return
 	}
-	s.exportConfig(w, r)
+	s.site.ExportConfig(w, s.o.Line.Config())
 }

@@ -6,9 +6,9 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clearline/clearline/internal/web/site"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -31,7 +31,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	o        Options
-	limiter  limiter
+	site     *site.Site
 	// reportLimit bounds anonymous reports to the hub per address.
 	reportLimit reportLimit
 	// setup is the first-run setup while it is open (nil when there was none to do).
@@ -69,8 +69,9 @@ type Options struct {
 
 // New builds the handler. st may report ErrUnavailable on every call.
 func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) *Server {
-	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o, limiter: limiter{fails: map[string][]time.Time{}},
+	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o,
 		streams: make(chan struct{})}
+	s.site = &site.Site{Dash: o.Dash, Log: log, APIToken: o.APIToken, SecureCookies: o.SecureCookies, Guard: o.Live != nil, SetupOpen: s.setupOpen}
 	s.stopStreams = sync.OnceFunc(func() { close(s.streams) })
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -82,7 +83,7 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 		s.routes()
 		if o.Line != nil && o.SetupCode != "" {
 			s.setup = &setupState{code: o.SetupCode, sessions: map[string]string{}, expires: map[string]time.Time{},
-				byAddr: limiter{fails: map[string][]time.Time{}}, all: limiter{fails: map[string][]time.Time{}, max: setupFailsAll}, done: o.SetupDone}
+				all: site.Limiter{Max: setupFailsAll}, done: o.SetupDone}
 		}
 		s.setupRoutes()
 	}
@@ -119,7 +120,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			h.Status, h.Hub, code = "degraded", err.Error(), http.StatusServiceUnavailable
 		}
 	}
-	writeJSON(w, code, h)
+	site.WriteJSON(w, code, h)
 }
 
 type callList struct {
@@ -127,30 +128,30 @@ type callList struct {
 }
 
 func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.who(r)
+	v, ok := s.site.Who(r)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
+		site.WriteError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
 		return
 	}
 	q, err := callQuery(r, v)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		site.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	calls, err := s.store.Calls(r.Context(), q)
 	if err != nil {
 		s.log.Error("api calls", "err", err)
-		writeError(w, http.StatusServiceUnavailable, err)
+		site.WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	if calls == nil {
 		calls = []call.Call{}
 	}
-	writeJSON(w, http.StatusOK, callList{Calls: calls})
+	site.WriteJSON(w, http.StatusOK, callList{Calls: calls})
 }
 
 // callQuery reads the call filters, limited to what v may see.
-func callQuery(r *http.Request, v viewer) (store.Query, error) {
+func callQuery(r *http.Request, v site.Viewer) (store.Query, error) {
 	var q store.Query
 	p := r.URL.Query()
 	if val := p.Get("limit"); val != "" {
@@ -181,9 +182,9 @@ func callQuery(r *http.Request, v viewer) (store.Query, error) {
 		return q, fmt.Errorf("verdict %q must be allow, warn, screen or block", val)
 	}
 	q.Risky = p.Get("risky") == "1" || p.Get("risky") == "true"
-	q.Households = v.households()
+	q.Households = v.Households()
 	if h := p.Get("household"); h != "" {
-		if !v.can(h) {
+		if !v.Sees(h) {
 			return q, fmt.Errorf("no household %q among yours", h)
 		}
 		q.Households = []string{h}
@@ -192,34 +193,22 @@ func callQuery(r *http.Request, v viewer) (store.Query, error) {
 }
 
 func (s *Server) oneCall(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.who(r)
+	v, ok := s.site.Who(r)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
+		site.WriteError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
 		return
 	}
-	if c, ok := s.guardCall(r.PathValue("id")); ok && c.EndedAt.IsZero() && v.can(c.Household) {
-		writeJSON(w, http.StatusOK, liveOf(c, v, time.Now())) // with its live state
+	if c, ok := s.guardCall(r.PathValue("id")); ok && c.EndedAt.IsZero() && v.Sees(c.Household) {
+		site.WriteJSON(w, http.StatusOK, liveOf(c, v, time.Now())) // with its live state
 		return
 	}
 	c, err := s.store.Call(r.Context(), r.PathValue("id"))
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)):
-		writeError(w, http.StatusNotFound, fmt.Errorf("no call %q", r.PathValue("id")))
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !v.Sees(c.Household)):
+		site.WriteError(w, http.StatusNotFound, fmt.Errorf("no call %q", r.PathValue("id")))
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
+		site.WriteError(w, http.StatusServiceUnavailable, err)
 	default:
-		writeJSON(w, http.StatusOK, c)
+		site.WriteJSON(w, http.StatusOK, c)
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
