@@ -2,10 +2,10 @@ package web
 
 import (
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"net/http"
 
 	"github.com/clearline/clearline/internal/dash"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // The JSON API shows what the pages show, to the same people. Changes need the session's

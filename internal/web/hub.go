@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/screen"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // The regional hub's pages: a public form (and API) for people to report a call or a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"github.com/clearline/clearline/internal/web/site"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/hub/hubsql"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // newHubRig is newRig with a real hub behind the pages (an embedded NATS server with

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"html"
 	"html/template"
 	"math"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/hub"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // tiles places districts on a tile map: one square per district at its rough position,

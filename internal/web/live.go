@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"net/http"
 	"net/url"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/guard"
 	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // Live is the running guard's calls in progress, as the live page and API show them, and a

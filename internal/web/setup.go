@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"net"
 	"net/http"
 	"net/mail"
@@ -20,6 +19,7 @@ import (
 	"github.com/clearline/clearline/internal/config"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/guard"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // First-run setup. While nobody can log in (no admin exists), the dashboard's pages lead to
@@ -634,13 +634,4 @@ func (s *Server) postTestAlert(w http.ResponseWriter, r *http.Request, v site.Vi
 		return
 	}
 	http.Redirect(w, r, "/alerts?flash="+url.QueryEscape("Test alert sent to "+strconv.Itoa(n)+" people. Each delivery's state is below."), http.StatusSeeOther)
-}
-
-// adminExport downloads the configuration in force (admins only: it holds passwords).
-func (s *Server) adminExport(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-	if s.o.Line == nil || v.Role != dash.Admin {
-		http.NotFound(w, r)
-		return
-	}
-	s.site.ExportConfig(w, s.o.Line.Config())
 }

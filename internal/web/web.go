@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/clearline/clearline/internal/web/site"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // Server is the HTTP handler.
