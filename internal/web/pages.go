@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/clearline/clearline/internal/call"
-	"github.com/clearline/clearline/internal/campaign"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/screen"
 	"github.com/clearline/clearline/internal/store"
@@ -25,14 +24,8 @@ import (
 var ui embed.FS
 
 var pages = site.Templates(ui, template.FuncMap{
-	"riskPlot": riskPlot,
-	"dayPlot":  dayPlot,
-	"districtCount": func(c campaign.Campaign) int {
-		if len(c.Districts) == 0 {
-			return 0
-		}
-		return c.Districts[len(c.Districts)-1].Total
-	},
+	"riskPlot":       riskPlot,
+	"dayPlot":        dayPlot,
 	"claimWho":       claimWho,
 	"claimAuthority": func(c *call.Claim) bool { return c.Kind == "police" || c.Kind == "bank" || c.Kind == "government" },
 	"claimChoice":    claimChoice,

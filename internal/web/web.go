@@ -21,6 +21,7 @@ import (
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/web/analyst"
 	"github.com/clearline/clearline/internal/web/site"
 )
 
@@ -32,8 +33,6 @@ type Server struct {
 	mux      *http.ServeMux
 	o        Options
 	site     *site.Site
-	// reportLimit bounds anonymous reports to the hub per address.
-	reportLimit reportLimit
 	// setup is the first-run setup while it is open (nil when there was none to do).
 	setup *setupState
 	// streams is closed when the server shuts down, ending the live event streams (live.go).
@@ -88,7 +87,7 @@ func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) 
 		s.setupRoutes()
 	}
 	if o.Hub != nil {
-		s.hubRoutes()
+		analyst.New(s.site, o.Hub).Mount(s.mux)
 	}
 	if o.Live != nil {
 		s.liveRoutes()

@@ -1,65 +1,20 @@
-package web
+package analyst_test
 
 import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
-	"github.com/clearline/clearline/internal/hub/hubsql"
+	"github.com/clearline/clearline/internal/web/analyst"
 	"github.com/clearline/clearline/internal/web/site"
+	"github.com/clearline/clearline/internal/web/webtest"
 )
-
-// newHubRig is newRig with a real hub behind the pages (an embedded NATS server with
-// JetStream, the hub's SQLite store) and an analyst, analyst@example.org.
-func newHubRig(t *testing.T) (*rig, *hub.Hub) {
-	t.Helper()
-	r := newRig(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	srv, err := hub.StartServer(hub.ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := hub.Connect("test", srv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
-	st, err := hubsql.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(ctx, hub.Options{Store: st, JS: js})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { h.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; nc.Close(); srv.Shutdown(); st.Close() })
-	hash, _ := dash.HashPassword("correct horse battery")
-	if _, err := r.db.CreateUser(ctx, dash.User{Email: "analyst@example.org", Name: "Ann Analyst", Role: dash.Analyst}, hash); err != nil {
-		t.Fatal(err)
-	}
-	r.srv.Close()
-	s := New(r.db, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Dash: r.db, Hub: h, APIToken: "operator-token"})
-	r.srv = httptest.NewServer(s)
-	t.Cleanup(r.srv.Close)
-	return r, h
-}
 
 func count(t *testing.T, h *hub.Hub) int {
 	n, err := h.Store().CountReports(context.Background())
@@ -72,15 +27,15 @@ func count(t *testing.T, h *hub.Hub) int {
 // The public report form names each bad answer next to its field and stores nothing; a
 // good report is stored and its reference shown.
 func TestReportFormRefusesBadValuesAndStoresNothing(t *testing.T) {
-	r, h := newHubRig(t)
-	c := r.client()
-	code, page := c.do("GET", "/report", nil, nil, "")
+	r, h := webtest.NewHubRig(t)
+	c := r.Client()
+	code, page := c.Do("GET", "/report", nil, nil, "")
 	if code != http.StatusOK || !strings.Contains(page, `name="badge_number"`) {
 		t.Fatalf("report form: %d", code)
 	}
 	bad := url.Values{"reporter": {"relative"}, "contact": {"call"}, "when": {"yesterday"}, "district": {""}, "number": {"not a number"},
 		"claimed": {"police"}, "loss": {"-5"}, "words": {strings.Repeat("x", 4001)}}
-	code, page = c.do("POST", "/report", bad, nil, "")
+	code, page = c.Do("POST", "/report", bad, nil, "")
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad report answered %d", code)
 	}
@@ -98,7 +53,7 @@ func TestReportFormRefusesBadValuesAndStoresNothing(t *testing.T) {
 	good := url.Values{"reporter": {"relative"}, "contact": {"doorstep"}, "when": {time.Now().In(site.London).Add(-time.Hour).Format("2006-01-02T15:04")},
 		"district": {"Test Valley"}, "claimed": {"police"}, "officer": {"DC Price"}, "force": {"Hampshire Constabulary"},
 		"asked_for": {"her bank cards"}, "loss": {"£1,250.50"}, "words": {"A man in a suit came for Mum's cards"}}
-	code, page = c.do("POST", "/report", good, nil, "")
+	code, page = c.Do("POST", "/report", good, nil, "")
 	if code != http.StatusCreated || !strings.Contains(page, `id="report-id">p-`) {
 		t.Fatalf("good report answered %d:\n%s", code, page)
 	}
@@ -108,20 +63,20 @@ func TestReportFormRefusesBadValuesAndStoresNothing(t *testing.T) {
 }
 
 func TestReportAPI(t *testing.T) {
-	r, h := newHubRig(t)
-	c := r.client()
+	r, h := webtest.NewHubRig(t)
+	c := r.Client()
 	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
-	code, body := c.do("POST", "/api/v1/reports", nil, nil, `{"at":"`+at+`","district":"Winchester","contact":"call","number":"01632 960555","claimed":"police"}`)
+	code, body := c.Do("POST", "/api/v1/reports", nil, nil, `{"at":"`+at+`","district":"Winchester","contact":"call","number":"01632 960555","claimed":"police"}`)
 	var made struct{ ID string }
 	if json.Unmarshal([]byte(body), &made); code != http.StatusCreated || !strings.HasPrefix(made.ID, "p-") {
 		t.Fatalf("report without an ID: %d %s", code, body)
 	}
 	withID := `{"id":"handler-101-7781","reporter":"call-handler","at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555"}`
-	if code, body = c.do("POST", "/api/v1/reports", nil, nil, withID); code != http.StatusCreated {
+	if code, body = c.Do("POST", "/api/v1/reports", nil, nil, withID); code != http.StatusCreated {
 		t.Fatalf("report with an ID: %d %s", code, body)
 	}
 	var again struct{ Duplicate bool }
-	if code, body = c.do("POST", "/api/v1/reports", nil, nil, withID); json.Unmarshal([]byte(body), &again) != nil || code != http.StatusOK || !again.Duplicate {
+	if code, body = c.Do("POST", "/api/v1/reports", nil, nil, withID); json.Unmarshal([]byte(body), &again) != nil || code != http.StatusOK || !again.Duplicate {
 		t.Fatalf("the same report again: %d %s", code, body)
 	}
 	for name, tc := range map[string]struct{ body, field string }{
@@ -131,7 +86,7 @@ func TestReportAPI(t *testing.T) {
 		"from a guard": {`{"source":"guard","at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555"}`, "source"},
 		"not JSON":     {`{"district":`, "report"},
 	} {
-		code, body := c.do("POST", "/api/v1/reports", nil, nil, tc.body)
+		code, body := c.Do("POST", "/api/v1/reports", nil, nil, tc.body)
 		var res struct {
 			Fields map[string]string
 		}
@@ -148,11 +103,11 @@ func TestReportAPI(t *testing.T) {
 // Analysts see campaigns, their spread and reports, export them, confirm numbers and send
 // alerts; guardians cannot reach any of it.
 func TestAnalystPages(t *testing.T) {
-	r, h := newHubRig(t)
+	r, h := webtest.NewHubRig(t)
 	ctx := context.Background()
 	base := time.Now().UTC().Add(-48 * time.Hour)
 	for i, d := range []string{"Winchester", "Winchester", "Test Valley", "Eastleigh"} {
-		rep := hub.Report{V: 1, ID: "r" + itoa(int64(i)), Source: hub.FromPerson, At: base.Add(time.Duration(i) * 12 * time.Hour), District: d,
+		rep := hub.Report{V: 1, ID: "r" + webtest.Itoa(int64(i)), Source: hub.FromPerson, At: base.Add(time.Duration(i) * 12 * time.Hour), District: d,
 			Contact: "call", Number: "+441632960555", Verdict: "reported", Claimed: "police", Words: "=HYPERLINK(\"http://evil\")", LossPence: 1000,
 			BadgeNumber: "4721"}
 		if _, err := h.Submit(ctx, rep); err != nil {
@@ -166,24 +121,24 @@ func TestAnalystPages(t *testing.T) {
 	}
 	id := cs[0].ID
 
-	g := r.client()
-	g.login("son@example.org")
+	g := r.Client()
+	g.Login("son@example.org")
 	for _, p := range []string{"/hub", "/hub/campaigns/" + id, "/hub/campaigns/" + id + "/reports.csv", "/api/v1/hub/campaigns"} {
-		if code, _ := g.do("GET", p, nil, nil, ""); code != http.StatusNotFound {
+		if code, _ := g.Do("GET", p, nil, nil, ""); code != http.StatusNotFound {
 			t.Errorf("guardian GET %s = %d; want 404", p, code)
 		}
 	}
 
-	a := r.client()
-	a.login("analyst@example.org")
-	if code, _ := a.do("GET", "/", nil, nil, ""); code != http.StatusSeeOther {
+	a := r.Client()
+	a.Login("analyst@example.org")
+	if code, _ := a.Do("GET", "/", nil, nil, ""); code != http.StatusSeeOther {
 		t.Errorf("analyst's home = %d; want a redirect to /hub", code)
 	}
-	code, page := a.do("GET", "/hub", nil, nil, "")
+	code, page := a.Do("GET", "/hub", nil, nil, "")
 	if code != http.StatusOK || !strings.Contains(page, `href="/hub/campaigns/`+id+`"`) || !strings.Contains(page, "<td>4721</td>") {
 		t.Fatalf("/hub: %d, or the fake ID number in use is not shown", code)
 	}
-	code, page = a.do("GET", "/hub/campaigns/"+id, nil, nil, "")
+	code, page = a.Do("GET", "/hub/campaigns/"+id, nil, nil, "")
 	if code != http.StatusOK {
 		t.Fatalf("campaign page: %d", code)
 	}
@@ -193,7 +148,7 @@ func TestAnalystPages(t *testing.T) {
 			t.Errorf("campaign page lacks %q", want)
 		}
 	}
-	code, csvBody := a.do("GET", "/hub/campaigns/"+id+"/reports.csv", nil, nil, "")
+	code, csvBody := a.Do("GET", "/hub/campaigns/"+id+"/reports.csv", nil, nil, "")
 	rows, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
 	if code != http.StatusOK || err != nil || len(rows) != 5 || rows[0][1] != "report_id" {
 		t.Fatalf("CSV: %d, %v, %d rows", code, err, len(rows))
@@ -203,38 +158,38 @@ func TestAnalystPages(t *testing.T) {
 	}
 
 	// A bad alert is refused next to its field and sends nothing.
-	code, page = a.do("POST", "/hub/alerts", url.Values{"csrf": {a.csrf}, "campaign": {id}, "title": {"Fake police"}, "body": {" "}, "districts": {"Winchester"}}, nil, "")
+	code, page = a.Do("POST", "/hub/alerts", url.Values{"csrf": {a.CSRF}, "campaign": {id}, "title": {"Fake police"}, "body": {" "}, "districts": {"Winchester"}}, nil, "")
 	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="body-error"`) {
 		t.Errorf("empty alert body: %d", code)
 	}
 	if as, _ := h.Store().Alerts(ctx, 10); len(as) != 0 {
 		t.Errorf("a refused alert was recorded: %+v", as)
 	}
-	code, _ = a.do("POST", "/hub/alerts", url.Values{"csrf": {a.csrf}, "campaign": {id}, "title": {"Fake police"}, "body": {"Hang up."}, "districts": {"Winchester\nTest Valley"}}, nil, "")
+	code, _ = a.Do("POST", "/hub/alerts", url.Values{"csrf": {a.CSRF}, "campaign": {id}, "title": {"Fake police"}, "body": {"Hang up."}, "districts": {"Winchester\nTest Valley"}}, nil, "")
 	if code != http.StatusSeeOther {
 		t.Errorf("good alert: %d", code)
 	}
 	if as, _ := h.Store().Alerts(ctx, 10); len(as) != 1 || len(as[0].Districts) != 2 {
 		t.Errorf("alerts recorded: %+v", as)
 	}
-	if code, _ = a.do("POST", "/hub/campaigns/"+id+"/confirm", url.Values{"csrf": {a.csrf}}, nil, ""); code != http.StatusSeeOther {
+	if code, _ = a.Do("POST", "/hub/campaigns/"+id+"/confirm", url.Values{"csrf": {a.CSRF}}, nil, ""); code != http.StatusSeeOther {
 		t.Errorf("confirm: %d", code)
 	}
 	if bs, _ := h.Store().Blocks(ctx); len(bs) != 1 || bs[0].By != "Ann Analyst" {
 		t.Errorf("block-list after confirming: %+v", bs)
 	}
 	// A number that turns out to be innocent's comes off again.
-	if code, _ = a.do("POST", "/hub/blocklist/remove", url.Values{"csrf": {a.csrf}, "number": {"01632 960555"}}, nil, ""); code != http.StatusSeeOther {
+	if code, _ = a.Do("POST", "/hub/blocklist/remove", url.Values{"csrf": {a.CSRF}, "number": {"01632 960555"}}, nil, ""); code != http.StatusSeeOther {
 		t.Errorf("remove: %d", code)
 	}
 	if bs, _ := h.Store().Blocks(ctx); len(bs) != 0 {
 		t.Errorf("block-list after removing: %+v", bs)
 	}
-	if code, _ = g.do("POST", "/hub/blocklist/remove", url.Values{"csrf": {g.csrf}, "number": {"01632 960555"}}, nil, ""); code != http.StatusNotFound {
+	if code, _ = g.Do("POST", "/hub/blocklist/remove", url.Values{"csrf": {g.CSRF}, "number": {"01632 960555"}}, nil, ""); code != http.StatusNotFound {
 		t.Errorf("a guardian removing from the shared block-list: %d", code)
 	}
 	// The operator's token reads but does not confirm.
-	code, _ = a.do("POST", "/api/v1/hub/campaigns/"+id+"/confirm", nil, map[string]string{"Authorization": "Bearer operator-token"}, "")
+	code, _ = a.Do("POST", "/api/v1/hub/campaigns/"+id+"/confirm", nil, map[string]string{"Authorization": "Bearer operator-token"}, "")
 	if code != http.StatusForbidden {
 		t.Errorf("operator token confirming: %d", code)
 	}
@@ -243,13 +198,13 @@ func TestAnalystPages(t *testing.T) {
 // Anonymous reports from one address are limited; logged-in users and the operator's
 // token are not.
 func TestReportsAreRateLimited(t *testing.T) {
-	r, h := newHubRig(t)
-	c := r.client()
+	r, h := webtest.NewHubRig(t)
+	c := r.Client()
 	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 	body := `{"at":"` + at + `","district":"Winchester","contact":"call","number":"01632 960555"}`
 	created, limited := 0, 0
-	for range reportBurst + 5 {
-		switch code, _ := c.do("POST", "/api/v1/reports", nil, nil, body); code {
+	for range analyst.ReportBurst + 5 {
+		switch code, _ := c.Do("POST", "/api/v1/reports", nil, nil, body); code {
 		case http.StatusCreated:
 			created++
 		case http.StatusTooManyRequests:
@@ -258,32 +213,16 @@ func TestReportsAreRateLimited(t *testing.T) {
 			t.Fatalf("answer %d", code)
 		}
 	}
-	if created != reportBurst || limited != 5 {
-		t.Errorf("%d created and %d limited; want %d and 5", created, limited, reportBurst)
+	if created != analyst.ReportBurst || limited != 5 {
+		t.Errorf("%d created and %d limited; want %d and 5", created, limited, analyst.ReportBurst)
 	}
-	if code, _ := c.do("POST", "/report", url.Values{"district": {"Winchester"}}, nil, ""); code != http.StatusTooManyRequests {
+	if code, _ := c.Do("POST", "/report", url.Values{"district": {"Winchester"}}, nil, ""); code != http.StatusTooManyRequests {
 		t.Errorf("the form after the limit: %d", code)
 	}
-	if code, _ := c.do("POST", "/api/v1/reports", nil, map[string]string{"Authorization": "Bearer operator-token"}, body); code != http.StatusCreated {
+	if code, _ := c.Do("POST", "/api/v1/reports", nil, map[string]string{"Authorization": "Bearer operator-token"}, body); code != http.StatusCreated {
 		t.Errorf("the operator's token was limited: %d", code)
 	}
-	if n := count(t, h); n != reportBurst+1 {
-		t.Errorf("%d stored; want %d", n, reportBurst+1)
-	}
-}
-
-// /healthz says how the hub is, and says so plainly when its store is gone.
-func TestHealthzReportsTheHub(t *testing.T) {
-	r, h := newHubRig(t)
-	c := r.client()
-	code, body := c.do("GET", "/healthz", nil, nil, "")
-	var got struct{ Status, Hub string }
-	if json.Unmarshal([]byte(body), &got); code != http.StatusOK || got.Hub != "ok" {
-		t.Fatalf("healthz = %d %s", code, body)
-	}
-	h.Store().Close()
-	code, body = c.do("GET", "/healthz", nil, nil, "")
-	if json.Unmarshal([]byte(body), &got); code != http.StatusServiceUnavailable || got.Status != "degraded" || !strings.Contains(got.Hub, "store") {
-		t.Errorf("healthz with the hub's store closed = %d %s", code, body)
+	if n := count(t, h); n != analyst.ReportBurst+1 {
+		t.Errorf("%d stored; want %d", n, analyst.ReportBurst+1)
 	}
 }
