@@ -106,9 +106,10 @@ func NewRig(t *testing.T) *Rig {
 
 // Client is a browser-like client with its own cookies, not following redirects.
 type Client struct {
-	t    *testing.T
-	r    *Rig
-	http *http.Client
+	t *testing.T
+	r *Rig
+	// HTTP keeps the cookies and does not follow redirects.
+	HTTP *http.Client
 	// CSRF is the session's token, once logged in.
 	CSRF string
 }
@@ -116,7 +117,7 @@ type Client struct {
 // Client is a new browser, logged in as nobody.
 func (r *Rig) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: r.T, r: r, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &Client{t: r.T, r: r, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // Do sends a request (a form when form is not nil, else body) and returns the status and body.
@@ -135,7 +136,7 @@ func (c *Client) Do(method, path string, form url.Values, hdr map[string]string,
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := c.http.Do(req)
+	res, err := c.HTTP.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

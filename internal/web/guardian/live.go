@@ -1,8 +1,7 @@
-package web
+package guardian
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,8 +26,8 @@ type Live interface {
 	End(ctx context.Context, id, who string) (call.Call, error)
 }
 
-// liveCall is a call in progress as the live page and API show it.
-type liveCall struct {
+// LiveCall is a call in progress as the live page and API show it.
+type LiveCall struct {
 	call.Call
 	// Live is true while the call is in progress.
 	Live bool `json:"live"`
@@ -44,8 +43,8 @@ type liveCall struct {
 	CSRF  string    `json:"-"`
 }
 
-func liveOf(c call.Call, v site.Viewer, now time.Time) liveCall {
-	l := liveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.CSRFToken()}
+func LiveOf(c call.Call, v site.Viewer, now time.Time) LiveCall {
+	l := LiveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.CSRFToken()}
 	since := c.AnsweredAt
 	switch {
 	case !c.EndedAt.IsZero():
@@ -64,103 +63,24 @@ func liveOf(c call.Call, v site.Viewer, now time.Time) liveCall {
 }
 
 // liveFor lists the calls in progress v may see.
-func (s *Server) liveFor(v site.Viewer) []liveCall {
-	out := []liveCall{}
+func (s *Dashboard) LiveFor(v site.Viewer) []LiveCall {
+	out := []LiveCall{}
 	if s.o.Live == nil {
 		return out
 	}
 	now := time.Now()
 	for _, c := range s.o.Live.Live() {
 		if v.Sees(c.Household) {
-			out = append(out, liveOf(c, v, now))
+			out = append(out, LiveOf(c, v, now))
 		}
 	}
 	return out
 }
 
-func (s *Server) liveRoutes() {
-	s.mux.HandleFunc("GET /api/v1/live", s.site.API(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-		site.WriteJSON(w, http.StatusOK, map[string]any{"calls": s.liveFor(v)})
-	}))
-	s.mux.HandleFunc("GET /api/v1/live/events", s.site.API(s.liveEvents))
-	s.mux.HandleFunc("POST /api/v1/calls/{id}/end", s.site.API(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-		c, code, err := s.endCall(r.Context(), v, r.PathValue("id"))
-		if err != nil {
-			site.WriteError(w, code, err)
-			return
-		}
-		site.WriteJSON(w, http.StatusOK, liveOf(c, v, time.Now()))
-	}))
-	if s.o.Dash != nil { // the pages
-		s.mux.HandleFunc("GET /live", s.site.LoggedIn(s.livePage))
-		s.mux.HandleFunc("POST /calls/{id}/end", s.site.LoggedIn(s.postEnd))
-	}
-}
-
-// liveEvents streams the viewer's calls in progress as server-sent events: one "live" event
-// now and one whenever a call starts, is answered, ends or its risk changes (checked twice
-// a second), with a comment every 15 s to keep proxies from closing the stream.
-func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		site.WriteError(w, http.StatusInternalServerError, errors.New("this connection cannot stream events"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	var last string
-	wrote := time.Now()
-	for {
-		calls := s.liveFor(v)
-		key := liveKey(calls)
-		switch {
-		case key != last:
-			data, _ := json.Marshal(map[string]any{"calls": calls})
-			if _, err := fmt.Fprintf(w, "event: live\ndata: %s\n\n", data); err != nil {
-				return
-			}
-			fl.Flush()
-			last, wrote = key, time.Now()
-		case time.Since(wrote) > 15*time.Second:
-			if _, err := fmt.Fprint(w, ": still here\n\n"); err != nil {
-				return
-			}
-			fl.Flush()
-			wrote = time.Now()
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.streams:
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// liveKey is what a stream's reader would see change: the calls without their running
-// durations, which pages count themselves.
-func liveKey(calls []liveCall) string {
-	still := make([]liveCall, len(calls))
-	for i, c := range calls {
-		c.Seconds = 0
-		still[i] = c
-	}
-	b, _ := json.Marshal(still)
-	return string(b)
-}
-
-// StopStreams ends the live event streams (the server is shutting down: they would hold
-// its shutdown up).
-func (s *Server) StopStreams() { s.stopStreams() }
-
 // endCall ends call id for v, one of its household's guardians or an admin. It answers with
 // the HTTP status to give when it cannot: 404 for a call v may not see, 409 for one that has
 // ended or is not connected, 403 for an emergency call.
-func (s *Server) endCall(ctx context.Context, v site.Viewer, id string) (call.Call, int, error) {
+func (s *Dashboard) EndCall(ctx context.Context, v site.Viewer, id string) (call.Call, int, error) {
 	if s.o.Live == nil {
 		return call.Call{}, http.StatusServiceUnavailable, errors.New("the guard is not running in this process")
 	}
@@ -189,7 +109,7 @@ func (s *Server) endCall(ctx context.Context, v site.Viewer, id string) (call.Ca
 	ended, err := s.o.Live.End(ctx, id, who)
 	switch {
 	case err == nil:
-		s.log.Info("call ended by a guardian", "call", id, "household", c.Household, "guardian", who)
+		s.site.Log.Info("call ended by a guardian", "call", id, "household", c.Household, "guardian", who)
 		return ended, http.StatusOK, nil
 	case errors.Is(err, guard.ErrEnded), errors.Is(err, guard.ErrNoCall):
 		if ended.ID == "" {
@@ -216,17 +136,17 @@ func endedText(c call.Call) string {
 }
 
 type liveData struct {
-	Calls []liveCall
+	Calls []LiveCall
 }
 
-func (s *Server) livePage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+func (s *Dashboard) livePage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	s.site.Render(w, http.StatusOK, pages, "live", site.Page{Title: "Calls now", V: v, Nav: "live", Live: true, Flash: r.URL.Query().Get("flash"),
-		Data: liveData{Calls: s.liveFor(v)}})
+		Data: liveData{Calls: s.LiveFor(v)}})
 }
 
-func (s *Server) postEnd(w http.ResponseWriter, r *http.Request, v site.Viewer) {
+func (s *Dashboard) postEnd(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	id := r.PathValue("id")
-	_, code, err := s.endCall(r.Context(), v, id)
+	_, code, err := s.EndCall(r.Context(), v, id)
 	switch {
 	case code == http.StatusNotFound:
 		http.Error(w, "There is no such call among your households.", http.StatusNotFound)
@@ -238,7 +158,7 @@ func (s *Server) postEnd(w http.ResponseWriter, r *http.Request, v site.Viewer) 
 }
 
 // guardCall is the guard's view of a call, when a guard runs here and has it.
-func (s *Server) guardCall(id string) (call.Call, bool) {
+func (s *Dashboard) GuardCall(id string) (call.Call, bool) {
 	if s.o.Live == nil {
 		return call.Call{}, false
 	}

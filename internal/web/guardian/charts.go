@@ -1,4 +1,4 @@
-package web
+package guardian
 
 import (
 	"fmt"
@@ -52,7 +52,7 @@ func riskPlot(r *call.Risk, warnAt, alertAt float64) template.HTML {
 }
 
 // dayPlot draws calls per day, stacked by screening verdict.
-func dayPlot(days []day) template.HTML {
+func dayPlot(days []Day) template.HTML {
 	if len(days) == 0 {
 		return ""
 	}
