@@ -27,6 +27,7 @@ func (s *Dashboard) ackAlert(w http.ResponseWriter, r *http.Request, v site.View
 	http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 }
 
+// Ack acknowledges alert idText for v, who must see its household.
 func (s *Dashboard) Ack(ctx context.Context, v site.Viewer, idText string) error {
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {

@@ -86,7 +86,7 @@ func (s *Dashboard) MountLive(mux *http.ServeMux) {
 	mux.HandleFunc("POST /calls/{id}/end", s.site.LoggedIn(s.postEnd))
 }
 
-// visible lists the households v may see.
+// Visible lists the households v may see.
 func (s *Dashboard) Visible(ctx context.Context, v site.Viewer) ([]dash.Household, error) {
 	all, err := s.dash.Households(ctx)
 	if err != nil {

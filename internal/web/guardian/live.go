@@ -43,6 +43,7 @@ type LiveCall struct {
 	CSRF  string    `json:"-"`
 }
 
+// LiveOf is c as v sees it at now: its state, how long it has run, and whether v may end it.
 func LiveOf(c call.Call, v site.Viewer, now time.Time) LiveCall {
 	l := LiveCall{Call: c, Live: c.EndedAt.IsZero(), State: "connected", CSRF: v.CSRFToken()}
 	since := c.AnsweredAt
@@ -62,7 +63,7 @@ func LiveOf(c call.Call, v site.Viewer, now time.Time) LiveCall {
 	return l
 }
 
-// liveFor lists the calls in progress v may see.
+// LiveFor lists the calls in progress v may see.
 func (s *Dashboard) LiveFor(v site.Viewer) []LiveCall {
 	out := []LiveCall{}
 	if s.o.Live == nil {
@@ -77,7 +78,7 @@ func (s *Dashboard) LiveFor(v site.Viewer) []LiveCall {
 	return out
 }
 
-// endCall ends call id for v, one of its household's guardians or an admin. It answers with
+// EndCall ends call id for v, one of its household's guardians or an admin. It answers with
 // the HTTP status to give when it cannot: 404 for a call v may not see, 409 for one that has
 // ended or is not connected, 403 for an emergency call.
 func (s *Dashboard) EndCall(ctx context.Context, v site.Viewer, id string) (call.Call, int, error) {
@@ -157,7 +158,7 @@ func (s *Dashboard) postEnd(w http.ResponseWriter, r *http.Request, v site.Viewe
 	}
 }
 
-// guardCall is the guard's view of a call, when a guard runs here and has it.
+// GuardCall is the guard's view of a call, when a guard runs here and has it.
 func (s *Dashboard) GuardCall(id string) (call.Call, bool) {
 	if s.o.Live == nil {
 		return call.Call{}, false

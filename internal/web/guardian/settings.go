@@ -128,6 +128,7 @@ func settingsOf(f settingsForm) (dash.Settings, dash.FieldErrors) {
 	return set, errs
 }
 
+// SaveSettings saves a household's settings and tells the guard.
 func (s *Dashboard) SaveSettings(ctx context.Context, h dash.Household, set dash.Settings) error {
 	if err := s.dash.SaveSettings(ctx, h.ID, set); err != nil {
 		return err
@@ -155,6 +156,7 @@ func (s *Dashboard) postBlock(w http.ResponseWriter, r *http.Request, v site.Vie
 	http.Redirect(w, r, back+"?flash="+url.QueryEscape("Blocked: this number will not ring again."), http.StatusSeeOther)
 }
 
+// Block puts number on the household's block-list (nothing changes when it is there already).
 func (s *Dashboard) Block(ctx context.Context, h dash.Household, number, name string) error {
 	set, changed, err := h.Settings.WithBlocked(number, name)
 	if err != nil || !changed {

@@ -28,12 +28,14 @@ type Glance struct {
 	Days                 []Day
 }
 
+// Day is one day's calls to a household, by verdict.
 type Day struct {
 	Date                       time.Time
 	Allow, Warn, Screen, Block int
 	Risky                      int
 }
 
+// Glances is the last 14 days of each household v may see, with today's counts.
 func (s *Dashboard) Glances(ctx context.Context, v site.Viewer) ([]Glance, error) {
 	hs, err := s.Visible(ctx, v)
 	if err != nil {
