@@ -1,44 +1,44 @@
-// Package web serves the guard's HTTP interface: /healthz and /metrics, the guardians'
-// dashboard (server-rendered pages, with its CSS embedded in the binary), and the JSON API
-// behind it with the same authorisation. Reads go straight to the store; a store that is
-// down makes the API answer 503 and /healthz report it, while calls go on.
+// Package web serves the guard's HTTP interface: /healthz and /metrics, and the dashboard
+// of server-rendered pages (CSS embedded in the binary) with the JSON API behind it under
+// the same authorisation. It mounts one package per audience over the shared site
+// (package site: sessions, login, CSRF, roles, templates, JSON answers):
+//
+//   - guardian: the guardians' pages (Today, calls, a call's story, calls now and ending
+//     one, alerts, settings and lists, their alert channels) and the first-run setup;
+//   - admin: the admins' pages (households, people, passwords, the configuration);
+//   - analyst: the regional hub's pages and API for analysts, and its public report form;
+//   - api: the JSON API for scripts and the operator's token.
+//
+// Reads go straight to the store; a store that is down makes the API answer 503 and
+// /healthz report it, while calls go on.
 package web
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/dash"
 	"github.com/clearline/clearline/internal/hub"
 	"github.com/clearline/clearline/internal/store"
+	"github.com/clearline/clearline/internal/web/admin"
+	"github.com/clearline/clearline/internal/web/analyst"
+	"github.com/clearline/clearline/internal/web/api"
+	"github.com/clearline/clearline/internal/web/guardian"
+	"github.com/clearline/clearline/internal/web/site"
 )
 
 // Server is the HTTP handler.
 type Server struct {
 	store    store.Store
 	registry *prometheus.Registry
-	log      *slog.Logger
 	mux      *http.ServeMux
 	o        Options
-	limiter  limiter
-	// reportLimit bounds anonymous reports to the hub per address.
-	reportLimit reportLimit
-	// setup is the first-run setup while it is open (nil when there was none to do).
-	setup *setupState
-	// streams is closed when the server shuts down, ending the live event streams (live.go).
-	streams     chan struct{}
-	stopStreams func()
+	api      *api.API
 }
 
 // Options are the dashboard's parts; without Dash only the API token can read calls.
@@ -70,35 +70,52 @@ type Options struct {
 	Live Live
 }
 
+// Line is the running guard as the dashboard sees it; package cli implements it.
+type Line = guardian.Line
+
+// Problem is something wrong with the line a carer can act on.
+type Problem = guardian.Problem
+
+// Live is the running guard's calls in progress, and a guardian's end of one.
+type Live = guardian.Live
+
+// NewSetupCode makes a one-time code for the first-run setup.
+func NewSetupCode() string { return guardian.NewSetupCode() }
+
 // New builds the handler. st may report ErrUnavailable on every call.
 func New(st store.Store, reg *prometheus.Registry, log *slog.Logger, o Options) *Server {
-	s := &Server{store: st, registry: reg, log: log, mux: http.NewServeMux(), o: o, limiter: limiter{fails: map[string][]time.Time{}},
-		streams: make(chan struct{})}
-	s.stopStreams = sync.OnceFunc(func() { close(s.streams) })
+	s := &Server{store: st, registry: reg, mux: http.NewServeMux(), o: o}
+	sh := &site.Site{Dash: o.Dash, Log: log, APIToken: o.APIToken, SecureCookies: o.SecureCookies, Guard: o.Live != nil}
+	g := guardian.New(sh, guardian.Options{Store: st, SettingsChanged: o.SettingsChanged, Line: o.Line, SetupCode: o.SetupCode,
+		SetupDone: o.SetupDone, TestAlert: o.TestAlert, Live: o.Live})
+	sh.SetupOpen = g.SetupOpen
+	s.api = api.New(sh, g, st)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("GET /api/calls", s.calls)
-	s.mux.HandleFunc("GET /api/calls/{id}", s.oneCall)
-	s.mux.HandleFunc("GET /api/v1/calls", s.calls)
-	s.mux.HandleFunc("GET /api/v1/calls/{id}", s.oneCall)
+	s.api.MountCalls(s.mux)
 	if o.Dash != nil {
-		s.routes()
-		if o.Line != nil && o.SetupCode != "" {
-			s.setup = &setupState{code: o.SetupCode, sessions: map[string]string{}, expires: map[string]time.Time{},
-				byAddr: limiter{fails: map[string][]time.Time{}}, all: limiter{fails: map[string][]time.Time{}, max: setupFailsAll}, done: o.SetupDone}
-		}
-		s.setupRoutes()
+		sh.Mount(s.mux)
+		g.Mount(s.mux)
+		admin.New(sh, o.Line, o.LinesChanged).Mount(s.mux)
+		s.api.Mount(s.mux)
 	}
 	if o.Hub != nil {
-		s.hubRoutes()
+		analyst.New(sh, o.Hub).Mount(s.mux)
 	}
 	if o.Live != nil {
-		s.liveRoutes()
+		s.api.MountLive(s.mux)
+		if o.Dash != nil {
+			g.MountLive(s.mux)
+		}
 	}
 	return s
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// StopStreams ends the live event streams (the server is shutting down: they would hold
+// its shutdown up).
+func (s *Server) StopStreams() { s.api.StopStreams() }
 
 type health struct {
 	Status string `json:"status"`
@@ -122,107 +139,5 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			h.Status, h.Hub, code = "degraded", err.Error(), http.StatusServiceUnavailable
 		}
 	}
-	writeJSON(w, code, h)
-}
-
-type callList struct {
-	Calls []call.Call `json:"calls"`
-}
-
-func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.who(r)
-	if !ok {
-		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
-		return
-	}
-	q, err := callQuery(r, v)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	calls, err := s.store.Calls(r.Context(), q)
-	if err != nil {
-		s.log.Error("api calls", "err", err)
-		writeError(w, http.StatusServiceUnavailable, err)
-		return
-	}
-	if calls == nil {
-		calls = []call.Call{}
-	}
-	writeJSON(w, http.StatusOK, callList{Calls: calls})
-}
-
-// callQuery reads the call filters, limited to what v may see.
-func callQuery(r *http.Request, v viewer) (store.Query, error) {
-	var q store.Query
-	p := r.URL.Query()
-	if val := p.Get("limit"); val != "" {
-		n, err := strconv.Atoi(val)
-		if err != nil || n < 1 || n > 1000 {
-			return q, fmt.Errorf("limit %q must be a number from 1 to 1000", val)
-		}
-		q.Limit = n
-	}
-	if val := p.Get("before"); val != "" {
-		t, err := time.Parse(time.RFC3339Nano, val)
-		if err != nil {
-			return q, fmt.Errorf("before %q must be an RFC 3339 time like 2026-11-25T10:00:00Z", val)
-		}
-		q.Before = t
-	}
-	if val := p.Get("since"); val != "" {
-		t, err := time.Parse("2006-01-02", val)
-		if err != nil {
-			return q, fmt.Errorf("since %q must be a date like 2026-11-25", val)
-		}
-		q.Since = t
-	}
-	switch val := p.Get("verdict"); val {
-	case "", "allow", "warn", "screen", "block":
-		q.Verdict = val
-	default:
-		return q, fmt.Errorf("verdict %q must be allow, warn, screen or block", val)
-	}
-	q.Risky = p.Get("risky") == "1" || p.Get("risky") == "true"
-	q.Households = v.households()
-	if h := p.Get("household"); h != "" {
-		if !v.can(h) {
-			return q, fmt.Errorf("no household %q among yours", h)
-		}
-		q.Households = []string{h}
-	}
-	return q, nil
-}
-
-func (s *Server) oneCall(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.who(r)
-	if !ok {
-		writeError(w, http.StatusUnauthorized, errors.New("log in first (or send the operator's API token)"))
-		return
-	}
-	if c, ok := s.guardCall(r.PathValue("id")); ok && c.EndedAt.IsZero() && v.can(c.Household) {
-		writeJSON(w, http.StatusOK, liveOf(c, v, time.Now())) // with its live state
-		return
-	}
-	c, err := s.store.Call(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !v.can(c.Household)):
-		writeError(w, http.StatusNotFound, fmt.Errorf("no call %q", r.PathValue("id")))
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
-	default:
-		writeJSON(w, http.StatusOK, c)
-	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	site.WriteJSON(w, code, h)
 }

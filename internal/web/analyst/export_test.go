@@ -1,0 +1,4 @@
+package analyst
+
+// ReportBurst is how many anonymous reports one address may send at once.
+const ReportBurst = reportBurst
