@@ -350,6 +350,9 @@ var ErrExists = errors.New("already exists")
 // Store keeps the dashboard's data.
 type Store interface {
 	Households(ctx context.Context) ([]Household, error)
+	// Directory lists the households named (every household when households is nil) with
+	// their numbers and district but not their settings: for the lists of them, by name.
+	Directory(ctx context.Context, households []string) ([]Household, error)
 	Household(ctx context.Context, id string) (Household, error)
 	// EnsureHousehold creates the household with settings s unless it exists.
 	EnsureHousehold(ctx context.Context, h Household) (Household, error)

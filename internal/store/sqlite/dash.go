@@ -50,6 +50,54 @@ func (s *Store) Households(ctx context.Context) ([]dash.Household, error) {
 	return out, nums.Err()
 }
 
+func (s *Store) Directory(ctx context.Context, households []string) ([]dash.Household, error) {
+	out := []dash.Household{}
+	where, args := "", []any{}
+	if households != nil {
+		if len(households) == 0 {
+			return out, nil
+		}
+		where = " WHERE id IN (?" + strings.Repeat(", ?", len(households)-1) + ")"
+		for _, h := range households {
+			args = append(args, h)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at, district FROM households`+where+` ORDER BY name`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := map[string]int{}
+	for rows.Next() {
+		h := dash.Household{Numbers: []string{}}
+		var created int64
+		if err := rows.Scan(&h.ID, &h.Name, &created, &h.District); err != nil {
+			return nil, err
+		}
+		h.CreatedAt = time.UnixMicro(created).UTC()
+		byID[h.ID] = len(out)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	nums, err := s.r.QueryContext(ctx, `SELECT household_id, number FROM household_numbers`+strings.ReplaceAll(where, "id IN", "household_id IN")+` ORDER BY number`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer nums.Close()
+	for nums.Next() {
+		var id, n string
+		if err := nums.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := byID[id]; ok {
+			out[i].Numbers = append(out[i].Numbers, n)
+		}
+	}
+	return out, nums.Err()
+}
+
 const householdColumns = `id, name, created_at, settings, district`
 
 func scanHousehold(row scanner) (dash.Household, error) {

@@ -8,25 +8,44 @@ import (
 	"github.com/clearline/clearline/internal/web/site"
 )
 
-// overview is each household's day, as the Today page shows it.
+// overview is each household's day, as the Today page shows it (the ones at most risk,
+// when there are many), and how many households the viewer looks after.
 func (s *API) overview(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-	gs, err := s.g.Glances(r.Context(), v)
+	gs, of, err := s.g.Glances(r.Context(), v)
 	if err != nil {
 		site.WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	site.WriteJSON(w, http.StatusOK, map[string]any{"households": gs})
+	site.WriteJSON(w, http.StatusOK, map[string]any{"households": gs, "of": of})
 }
 
-// households lists the households the viewer may see.
+// households lists the households the viewer may see; with ?sort=risk, the one at most
+// risk today first, each with its day so far ("today").
 func (s *API) households(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-	hs, err := s.g.Visible(r.Context(), v)
+	switch sort := r.URL.Query().Get("sort"); sort {
+	case "":
+	case "risk":
+		st, err := s.g.Standings(r.Context(), v)
+		if err != nil {
+			site.WriteError(w, http.StatusServiceUnavailable, err)
+			return
+		}
+		site.WriteJSON(w, http.StatusOK, map[string]any{"households": st})
+		return
+	default:
+		site.WriteError(w, http.StatusBadRequest, fmt.Errorf("sort %q: the households sort only by risk (sort=risk)", sort))
+		return
+	}
+	all, err := s.dash.Households(r.Context()) // with their settings
 	if err != nil {
 		site.WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	if hs == nil {
-		hs = []dash.Household{}
+	hs := []dash.Household{}
+	for _, h := range all {
+		if v.Sees(h.ID) {
+			hs = append(hs, h)
+		}
 	}
 	site.WriteJSON(w, http.StatusOK, map[string]any{"households": hs})
 }

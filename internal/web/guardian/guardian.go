@@ -70,6 +70,7 @@ func (s *Dashboard) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /calls/{id}", s.site.LoggedIn(s.callPage))
 	mux.HandleFunc("GET /alerts", s.site.LoggedIn(s.alertsPage))
 	mux.HandleFunc("POST /alerts/{id}/ack", s.site.LoggedIn(s.ackAlert))
+	mux.HandleFunc("GET /households", s.site.LoggedIn(s.householdsPage))
 	mux.HandleFunc("GET /households/{id}", s.site.LoggedIn(s.householdPage))
 	mux.HandleFunc("POST /households/{id}/settings", s.site.LoggedIn(s.postSettings))
 	mux.HandleFunc("POST /households/{id}/block", s.site.LoggedIn(s.postBlock))
@@ -86,17 +87,7 @@ func (s *Dashboard) MountLive(mux *http.ServeMux) {
 	mux.HandleFunc("POST /calls/{id}/end", s.site.LoggedIn(s.postEnd))
 }
 
-// Visible lists the households v may see.
+// Visible lists the households v may see, by name, without their settings.
 func (s *Dashboard) Visible(ctx context.Context, v site.Viewer) ([]dash.Household, error) {
-	all, err := s.dash.Households(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []dash.Household
-	for _, h := range all {
-		if v.Sees(h.ID) {
-			out = append(out, h)
-		}
-	}
-	return out, nil
+	return s.dash.Directory(ctx, v.Households())
 }

@@ -15,7 +15,10 @@ import (
 
 type overviewData struct {
 	Glances []Glance
-	Line    *lineData
+	// Of is how many households the viewer looks after: more than Glances when they are
+	// more than glanceLimit.
+	Of   int
+	Line *lineData
 	// Live are the calls going on now.
 	Live []LiveCall
 }
@@ -35,20 +38,35 @@ type Day struct {
 	Risky                      int
 }
 
-// Glances is the last 14 days of each household v may see, with today's counts.
-func (s *Dashboard) Glances(ctx context.Context, v site.Viewer) ([]Glance, error) {
+// glanceLimit is how many households Today shows at a glance; a viewer who looks after
+// more sees the ones at most risk today, and the list of them all (/households).
+const glanceLimit = 12
+
+// Glances is the last 14 days of each household v may see, with today's counts — of the
+// glanceLimit at most risk today, when v sees more — and how many v sees.
+func (s *Dashboard) Glances(ctx context.Context, v site.Viewer) ([]Glance, int, error) {
 	hs, err := s.Visible(ctx, v)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	now := time.Now().In(site.London)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, site.London)
+	of := len(hs)
+	if of > glanceLimit {
+		st, err := s.Standings(ctx, v)
+		if err != nil {
+			return nil, 0, err
+		}
+		hs = hs[:0]
+		for _, h := range st[:glanceLimit] {
+			hs = append(hs, h.Household)
+		}
+	}
+	today := startOfToday()
 	var out []Glance
 	for _, h := range hs {
 		g := Glance{Household: h}
 		calls, err := s.store.Calls(ctx, store.Query{Households: []string{h.ID}, Since: today.AddDate(0, 0, -13), Limit: 1000})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		g.Days = make([]Day, 14)
 		for i := range g.Days {
@@ -88,11 +106,11 @@ func (s *Dashboard) Glances(ctx context.Context, v site.Viewer) ([]Glance, error
 			}
 		}
 		if g.Alert, err = s.dash.OpenAlerts(ctx, h.ID); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, g)
 	}
-	return out, nil
+	return out, of, nil
 }
 
 func warned(c call.Call) bool {
@@ -112,13 +130,13 @@ func (s *Dashboard) overview(w http.ResponseWriter, r *http.Request, v site.View
 		http.Redirect(w, r, "/hub", http.StatusSeeOther)
 		return
 	}
-	gs, err := s.Glances(r.Context(), v)
+	gs, of, err := s.Glances(r.Context(), v)
 	if err != nil {
 		s.site.Fail(w, err)
 		return
 	}
 	s.site.Render(w, http.StatusOK, pages, "overview", site.Page{Title: "Today", V: v, Nav: "today", Flash: r.URL.Query().Get("flash"),
-		Data: overviewData{Glances: gs, Line: s.lineFor(r.Context(), v), Live: s.LiveFor(v)}})
+		Data: overviewData{Glances: gs, Of: of, Line: s.lineFor(r.Context(), v), Live: s.LiveFor(v)}})
 }
 
 // lineData is the line's health on the Today page, for those who look after the guard's

@@ -42,7 +42,7 @@ func Main(m *testing.M) {
 
 // Rig is a dashboard served over a real SQLite store.
 type Rig struct {
-	T       *testing.T
+	T       testing.TB
 	DB      *sqlite.Store
 	Srv     *httptest.Server
 	Applied []dash.Household // households whose settings were saved, in order
@@ -51,7 +51,7 @@ type Rig struct {
 
 // NewRig serves the dashboard over a real SQLite store with two households, a guardian for
 // each, an admin, a warned call to each household, and an alert for "mum".
-func NewRig(t *testing.T) *Rig {
+func NewRig(t testing.TB) *Rig {
 	t.Helper()
 	db, err := sqlite.Open(t.TempDir())
 	if err != nil {
@@ -107,7 +107,7 @@ func NewRig(t *testing.T) *Rig {
 
 // Client is a browser-like client with its own cookies, not following redirects.
 type Client struct {
-	t *testing.T
+	t testing.TB
 	r *Rig
 	// HTTP keeps the cookies and does not follow redirects.
 	HTTP *http.Client
