@@ -7,6 +7,7 @@ package admin
 
 import (
 	"embed"
+	"html/template"
 	"net/http"
 
 	"github.com/clearline/clearline/internal/config"
@@ -17,7 +18,16 @@ import (
 //go:embed ui
 var ui embed.FS
 
-var pages = site.Templates(ui, nil)
+var pages = site.Templates(ui, template.FuncMap{
+	// dict makes a template's argument of key, value pairs.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+})
 
 // Line is the running guard, whose configuration the admins may download.
 type Line interface {
@@ -42,6 +52,7 @@ func New(s *site.Site, line Line, linesChanged func()) *Admin {
 func (s *Admin) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin", s.site.LoggedIn(s.adminPage))
 	mux.HandleFunc("POST /admin/households", s.site.LoggedIn(s.postHousehold))
+	mux.HandleFunc("POST /admin/phones", s.site.LoggedIn(s.postPhone))
 	mux.HandleFunc("POST /admin/users", s.site.LoggedIn(s.postUser))
 	mux.HandleFunc("POST /admin/users/{id}/remove", s.site.LoggedIn(s.postRemoveUser))
 	mux.HandleFunc("POST /admin/users/{id}/password", s.site.LoggedIn(s.postSetPassword))

@@ -1,11 +1,13 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/clearline/clearline/internal/config"
@@ -28,7 +30,7 @@ func (s *Admin) mountLines(mux *http.ServeMux) {
 			site.WriteError(w, http.StatusBadRequest, err)
 			return
 		}
-		h, errs := s.checkHousehold(in.ID, in.Name, in.Numbers, in.District)
+		h, errs := s.checkHousehold(in.ID, in.Name, in.Numbers, in.District, true)
 		if len(errs) > 0 {
 			site.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "the household is not valid; nothing was added", "fields": errs})
 			return
@@ -46,10 +48,6 @@ func (s *Admin) mountLines(mux *http.ServeMux) {
 		site.WriteJSON(w, http.StatusCreated, h)
 	})))
 	mux.HandleFunc("POST /api/v1/households/{id}/phones", s.site.API(s.changer(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
-		h, ok := s.household(w, r, v)
-		if !ok {
-			return
-		}
 		var in struct {
 			User     string `json:"user"`
 			Password string `json:"password"`
@@ -59,39 +57,20 @@ func (s *Admin) mountLines(mux *http.ServeMux) {
 			site.WriteError(w, http.StatusBadRequest, err)
 			return
 		}
-		generated := in.Password == ""
-		if generated {
-			in.Password = newSIPPassword()
-		}
-		if errs := (config.Phone{User: in.User, Password: in.Password, Contact: in.Contact}).Check(); len(errs) > 0 {
-			site.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "the phone is not valid; nothing was added", "fields": errs})
-			return
-		}
-		if s.fileHas(func(c *config.Config) bool {
-			for _, p := range c.Phones {
-				if p.User == in.User {
-					return true
-				}
-			}
-			return false
-		}) {
-			site.WriteError(w, http.StatusConflict, fmt.Errorf("nothing was added: %w: the configuration file has a phone %s", dash.ErrExists, in.User))
-			return
-		}
-		p, err := s.site.Dash.AddPhone(r.Context(), dash.Phone{User: in.User, Household: h.ID, Password: in.Password, Contact: in.Contact})
-		if errors.Is(err, dash.ErrExists) {
+		p, err := s.addPhone(r.Context(), r.PathValue("id"), config.Phone{User: in.User, Password: in.Password, Contact: in.Contact})
+		var fe dash.FieldErrors
+		switch {
+		case errors.As(err, &fe):
+			site.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "the phone is not valid; nothing was added", "fields": fe})
+		case errors.Is(err, dash.ErrNotFound):
+			site.WriteError(w, http.StatusNotFound, err)
+		case errors.Is(err, dash.ErrExists):
 			site.WriteError(w, http.StatusConflict, fmt.Errorf("nothing was added: %w", err))
-			return
-		}
-		if err != nil {
+		case err != nil:
 			site.WriteError(w, http.StatusServiceUnavailable, err)
-			return
+		default:
+			site.WriteJSON(w, http.StatusCreated, p)
 		}
-		s.told()
-		if !generated {
-			p.Password = "" // shown only when the guard made it up
-		}
-		site.WriteJSON(w, http.StatusCreated, p)
 	})))
 	mux.HandleFunc("GET /api/v1/households/{id}/phones", s.site.API(func(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 		h, ok := s.household(w, r, v)
@@ -110,6 +89,37 @@ func (s *Admin) mountLines(mux *http.ServeMux) {
 	}))
 }
 
+// addPhone adds a phone to household, making up its password when none is given: the
+// phone comes back with the password only then. Bad values are a dash.FieldErrors; a
+// user name already a phone's wraps dash.ErrExists, a household that does not exist
+// dash.ErrNotFound. The guard is told.
+func (s *Admin) addPhone(ctx context.Context, household string, in config.Phone) (dash.Phone, error) {
+	if _, err := s.site.Dash.Household(ctx, household); err != nil {
+		return dash.Phone{}, fmt.Errorf("%w: no household %q", dash.ErrNotFound, household)
+	}
+	generated := in.Password == ""
+	if generated {
+		in.Password = newSIPPassword()
+	}
+	if errs := in.Check(); len(errs) > 0 {
+		return dash.Phone{}, dash.FieldErrors(errs)
+	}
+	if s.fileHas(func(c *config.Config) bool {
+		return slices.ContainsFunc(c.Phones, func(p config.Phone) bool { return p.User == in.User })
+	}) {
+		return dash.Phone{}, fmt.Errorf("%w: the configuration file has a phone %s", dash.ErrExists, in.User)
+	}
+	p, err := s.site.Dash.AddPhone(ctx, dash.Phone{User: in.User, Household: household, Password: in.Password, Contact: in.Contact})
+	if err != nil {
+		return p, err
+	}
+	s.told()
+	if !generated {
+		p.Password = "" // shown only when the guard made it up
+	}
+	return p, nil
+}
+
 // changer lets only admins through: the operator's token reads everything and changes
 // nothing, and a guardian manages their households, not the guard's list of them.
 func (s *Admin) changer(h site.Handler) site.Handler {
@@ -122,21 +132,22 @@ func (s *Admin) changer(h site.Handler) site.Handler {
 	}
 }
 
-// checkHousehold checks a new household and writes its numbers in E.164.
-func (s *Admin) checkHousehold(id, name string, numbers []string, district string) (dash.Household, dash.FieldErrors) {
+// checkHousehold checks a new household and writes its numbers in E.164; needNumbers
+// refuses one with none (through the API, where a household is added to be called).
+func (s *Admin) checkHousehold(id, name string, numbers []string, district string, needNumbers bool) (dash.Household, dash.FieldErrors) {
 	errs := dash.FieldErrors{}
 	if !dash.ValidID(id) {
-		errs["id"] = fmt.Sprintf("%q must be 1 to 40 lowercase letters, digits or dashes, like mum-house", id)
+		errs["id"] = "must be 1 to 40 lowercase letters, digits or dashes, like mum-house"
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		errs["name"] = "give the name guardians see, up to 100 characters"
+	if name == "" || len(name) > 80 {
+		errs["name"] = "give the household a name of up to 80 characters"
 	}
 	if err := config.CheckDistrict(district); err != nil {
 		errs["district"] = err.Error()
 	}
 	h := dash.Household{ID: id, Name: name, District: district, Settings: dash.DefaultSettings(), Numbers: []string{}}
-	if len(numbers) == 0 {
+	if len(numbers) == 0 && needNumbers {
 		errs["numbers"] = "give at least one number the household's calls come in on"
 	}
 	seen := map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -110,5 +111,50 @@ func TestAdminAddsHouseholdsAndPhones(t *testing.T) {
 	}
 	if code, _ := admin.Do("POST", "/api/v1/households", nil, map[string]string{"Content-Type": "application/json"}, `{"id":"aunt","name":"Aunt","numbers":["02079460301"]}`); code != http.StatusForbidden {
 		t.Errorf("without CSRF: %d", code)
+	}
+}
+
+// The admin page adds a household with its numbers and district, and a phone whose made-up
+// password it shows once; bad values are named beside their fields and nothing is stored.
+func TestAdminPageAddsHouseholdsAndPhones(t *testing.T) {
+	r := webtest.NewRig(t)
+	ctx := context.Background()
+	admin := r.Client()
+	admin.Login("admin@example.org")
+	code, page := admin.Do("POST", "/admin/households", url.Values{"csrf": {admin.CSRF}, "id": {"dad"}, "name": {"Dad's flat"}, "numbers": {"020 7946 0300\n020 7946 0301"}, "district": {"Test Valley"}}, nil, "")
+	if code != http.StatusSeeOther || r.Lines != 1 {
+		t.Fatalf("add a household: %d (guard told %d times)\n%s", code, r.Lines, page)
+	}
+	if h, err := r.DB.Household(ctx, "dad"); err != nil || len(h.Numbers) != 2 || h.Numbers[0] != "+442079460300" || h.District != "Test Valley" {
+		t.Errorf("stored %+v, %v", h, err)
+	}
+	code, page = admin.Do("POST", "/admin/households", url.Values{"csrf": {admin.CSRF}, "id": {"aunt"}, "name": {"Aunt"}, "numbers": {"02079460300"}}, nil, "")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="numbers-error"`) || !strings.Contains(page, "dad") {
+		t.Errorf("a number dad has: %d", code)
+	}
+	code, page = admin.Do("POST", "/admin/phones", url.Values{"csrf": {admin.CSRF}, "household": {"dad"}, "user": {"dad-den"}}, nil, "")
+	if code != http.StatusOK || !strings.Contains(page, "Phone dad-den added to household dad. Its password is ") || r.Lines != 2 {
+		t.Fatalf("add a phone: %d\n%s", code, page)
+	}
+	stored, _ := r.DB.Phones(ctx, "dad")
+	if len(stored) != 1 || !strings.Contains(page, stored[0].Password) {
+		t.Errorf("the page does not show the stored password once: %+v", stored)
+	}
+	for _, tt := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"household": {"dad"}, "user": {"dad-den"}}, "ph-user-error"},
+		{url.Values{"household": {"nobody"}, "user": {"x"}}, "ph-household-error"},
+		{url.Values{"household": {"dad"}, "user": {"a b"}}, "ph-user-error"},
+		{url.Values{"household": {"dad"}, "user": {"x"}, "contact": {"mailto:x"}}, "ph-contact-error"},
+	} {
+		tt.form.Set("csrf", admin.CSRF)
+		if code, page := admin.Do("POST", "/admin/phones", tt.form, nil, ""); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="`+tt.field+`"`) {
+			t.Errorf("%v: %d, no %s", tt.form, code, tt.field)
+		}
+	}
+	if all, _ := r.DB.Phones(ctx, ""); len(all) != 1 || r.Lines != 2 {
+		t.Errorf("refused phones were stored (%d) or told (%d)", len(all), r.Lines)
 	}
 }

@@ -15,10 +15,16 @@ import (
 )
 
 type adminData struct {
+	// Households are listed by name, at most manyHouseholds of them; Of is how many there are.
 	Households []dash.Household
+	Of         int
 	Users      []dash.User
 	Form       map[string]string
 }
+
+// manyHouseholds is how many households the admin page lists and offers to choose from;
+// beyond it, a household is typed by its ID and the list is /households.
+const manyHouseholds = 50
 
 func (s *Admin) adminPage(w http.ResponseWriter, r *http.Request, v site.Viewer) {
 	s.renderAdmin(w, r, v, http.StatusOK, nil, nil)
@@ -80,11 +86,21 @@ func (s *Admin) postSetPassword(w http.ResponseWriter, r *http.Request, v site.V
 }
 
 func (s *Admin) renderAdmin(w http.ResponseWriter, r *http.Request, v site.Viewer, code int, errs dash.FieldErrors, form map[string]string) {
+	s.render(w, r, v, code, errs, form, r.URL.Query().Get("flash"))
+}
+
+// renderAdminNotice shows the admin page with notice, which must not go into a link (it
+// may hold a password).
+func (s *Admin) renderAdminNotice(w http.ResponseWriter, r *http.Request, v site.Viewer, notice string) {
+	s.render(w, r, v, http.StatusOK, nil, nil, notice)
+}
+
+func (s *Admin) render(w http.ResponseWriter, r *http.Request, v site.Viewer, code int, errs dash.FieldErrors, form map[string]string, flash string) {
 	if v.Role != dash.Admin {
 		http.Error(w, "Only an admin can manage households and guardians.", http.StatusForbidden)
 		return
 	}
-	hs, err := s.site.Dash.Households(r.Context())
+	hs, err := s.site.Dash.Directory(r.Context(), nil)
 	if err != nil {
 		s.site.Fail(w, err)
 		return
@@ -94,8 +110,12 @@ func (s *Admin) renderAdmin(w http.ResponseWriter, r *http.Request, v site.Viewe
 		s.site.Fail(w, err)
 		return
 	}
-	s.site.Render(w, code, pages, "admin", site.Page{Title: "Households and guardians", V: v, Nav: "admin", Errors: errs, Flash: r.URL.Query().Get("flash"),
-		Data: adminData{Households: hs, Users: us, Form: form}})
+	of := len(hs)
+	if of > manyHouseholds {
+		hs = hs[:manyHouseholds]
+	}
+	s.site.Render(w, code, pages, "admin", site.Page{Title: "Households and guardians", V: v, Nav: "admin", Errors: errs, Flash: flash,
+		Data: adminData{Households: hs, Of: of, Users: us, Form: form}})
 }
 
 func (s *Admin) postUser(w http.ResponseWriter, r *http.Request, v site.Viewer) {
