@@ -76,7 +76,15 @@ func TestEarlyMediaReachesThePhone(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if cs := g.calls(); len(cs) != 1 || !cs[0].AnsweredAt.IsZero() {
+	// The call's record is written a moment after it starts (the recorder batches its
+	// writes, and PostgreSQL is further away than a file): wait for it, well within the
+	// provider's 3 s announcement.
+	cs, wait := g.calls(), time.Now().Add(time.Second)
+	for len(cs) == 0 && time.Now().Before(wait) {
+		time.Sleep(20 * time.Millisecond)
+		cs = g.calls()
+	}
+	if len(cs) != 1 || !cs[0].AnsweredAt.IsZero() {
 		t.Fatalf("the early audio came after the answer: %+v", cs)
 	}
 	dialler.wait()

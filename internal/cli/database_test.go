@@ -45,6 +45,9 @@ func TestAdminAddUserIntoPostgres(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "clearline.db")); !os.IsNotExist(err) {
 		t.Errorf("a SQLite file was made in data_dir: %v", err)
 	}
+	if fi, err := os.Stat(data); err != nil || !fi.IsDir() {
+		t.Errorf("data_dir was not made (it holds the setup and its code): %v", err)
+	}
 }
 
 // A PostgreSQL server that cannot be reached stops `clearline admin` with an error that

@@ -77,6 +77,13 @@ func isPostgres(database string) bool {
 
 func connect(database, dir string) (*Store, error) {
 	if isPostgres(database) {
+		// The data directory holds more than SQLite's file (the setup, its code, the hub's
+		// NATS): it is made on PostgreSQL too, as it always was.
+		if dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: data directory: %w", err)
+			}
+		}
 		// pgx's errors show the URL with its password crossed out.
 		cfg, err := pgx.ParseConfig(database)
 		if err != nil {
