@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,6 +150,24 @@ func (s *syncBuffer) String() string {
 // trunkIP. edit may change the configuration first.
 func startGuard(t *testing.T, edit func(*config.Config, *guard)) *guard {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		g, err := tryStartGuard(t, edit)
+		if err == nil {
+			return g
+		}
+		// A port found free can be taken before the guard binds it (by any socket the
+		// kernel gives an ephemeral port); that is the test's luck, not the guard's fault.
+		if attempt == 3 || !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; again on other ports", attempt, err)
+	}
+}
+
+// tryStartGuard starts a guard on ports found free; it fails if the guard stops before
+// it is ready, with the guard's own error.
+func tryStartGuard(t *testing.T, edit func(*config.Config, *guard)) (*guard, error) {
+	t.Helper()
 	g := &guard{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
 	g.sip = net.JoinHostPort(phoneIP, strconv.Itoa(freePort(t, phoneIP)))
 	g.http = net.JoinHostPort(phoneIP, strconv.Itoa(freePort(t, phoneIP)))
@@ -210,13 +230,20 @@ hub:
 				c.Close()
 				break
 			}
+			select {
+			case err := <-g.done:
+				g.cancel() // it has stopped
+				g.cancel = nil
+				return nil, fmt.Errorf("guard stopped before it was ready: %w\n%s", err, g.logs.String())
+			default:
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("guard did not start (%s): %v\n%s", addr, err, g.logs.String())
+				return nil, fmt.Errorf("guard did not start (%s): %v\n%s", addr, err, g.logs.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return g
+	return g, nil
 }
 
 func (g *guard) stop() {
