@@ -4,8 +4,31 @@ package ports
 import (
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 )
+
+// given are the ports handed out in this process. The kernel may give a port a test was
+// handed (and has not bound yet) to the next test that asks; every port is handed out once.
+var (
+	givenMu sync.Mutex
+	given   = map[int]bool{}
+)
+
+// take marks ports first..first+n-1 handed out, unless one of them already was.
+func take(first, n int) bool {
+	givenMu.Lock()
+	defer givenMu.Unlock()
+	for p := first; p < first+n; p++ {
+		if given[p] {
+			return false
+		}
+	}
+	for p := first; p < first+n; p++ {
+		given[p] = true
+	}
+	return true
+}
 
 // Free returns a port free on ip for both UDP and TCP (a SIP listener takes both).
 func Free(t testing.TB, ip string) int {
@@ -20,7 +43,9 @@ func Free(t testing.TB, ip string) int {
 		u.Close()
 		if err == nil {
 			l.Close()
-			return port
+			if take(port, 1) {
+				return port
+			}
 		}
 	}
 	t.Fatal("no port free for both UDP and TCP on " + ip)
@@ -50,7 +75,7 @@ func FreeRun(t testing.TB, ip string, n int) int {
 		for _, c := range held {
 			c.Close()
 		}
-		if ok {
+		if ok && take(first, n) {
 			return first
 		}
 	}
