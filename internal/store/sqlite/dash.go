@@ -33,34 +33,48 @@ func (s *Store) Households(ctx context.Context) ([]dash.Household, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	nums, err := s.r.QueryContext(ctx, `SELECT household_id, number FROM household_numbers ORDER BY household_id, number`)
+	return out, withNumbers(ctx, s.r, out, byID, "", nil)
+}
+
+// withNumbers adds their numbers to the households hs, found by byID, reading the
+// household_numbers rows that where (a WHERE clause, or "" for all) picks.
+func withNumbers(ctx context.Context, db querier, hs []dash.Household, byID map[string]int, where string, args []any) error {
+	rows, err := db.QueryContext(ctx, `SELECT household_id, number FROM household_numbers`+where+` ORDER BY number`, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer nums.Close()
-	for nums.Next() {
+	defer rows.Close()
+	for rows.Next() {
 		var id, n string
-		if err := nums.Scan(&id, &n); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
 		}
 		if i, ok := byID[id]; ok {
-			out[i].Numbers = append(out[i].Numbers, n)
+			hs[i].Numbers = append(hs[i].Numbers, n)
 		}
 	}
-	return out, nums.Err()
+	return rows.Err()
+}
+
+// inList is the condition "column IN (?, ?, …)" for ids, with its arguments.
+func inList(column string, ids []string) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return column + " IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args
 }
 
 func (s *Store) Directory(ctx context.Context, households []string) ([]dash.Household, error) {
 	out := []dash.Household{}
-	where, args := "", []any{}
+	where, numbersWhere, args := "", "", []any(nil)
 	if households != nil {
 		if len(households) == 0 {
 			return out, nil
 		}
-		where = " WHERE id IN (?" + strings.Repeat(", ?", len(households)-1) + ")"
-		for _, h := range households {
-			args = append(args, h)
-		}
+		cond, a := inList("id", households)
+		numbersCond, _ := inList("household_id", households)
+		where, numbersWhere, args = " WHERE "+cond, " WHERE "+numbersCond, a
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at, district FROM households`+where+` ORDER BY name`, args...)
 	if err != nil {
@@ -81,21 +95,7 @@ func (s *Store) Directory(ctx context.Context, households []string) ([]dash.Hous
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	nums, err := s.r.QueryContext(ctx, `SELECT household_id, number FROM household_numbers`+strings.ReplaceAll(where, "id IN", "household_id IN")+` ORDER BY number`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer nums.Close()
-	for nums.Next() {
-		var id, n string
-		if err := nums.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		if i, ok := byID[id]; ok {
-			out[i].Numbers = append(out[i].Numbers, n)
-		}
-	}
-	return out, nums.Err()
+	return out, withNumbers(ctx, s.r, out, byID, numbersWhere, args)
 }
 
 const householdColumns = `id, name, created_at, settings, district`
@@ -129,19 +129,9 @@ func (s *Store) household(ctx context.Context, db querier, id string) (dash.Hous
 	if err != nil {
 		return h, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT number FROM household_numbers WHERE household_id = ? ORDER BY number`, id)
-	if err != nil {
-		return h, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return h, err
-		}
-		h.Numbers = append(h.Numbers, n)
-	}
-	return h, rows.Err()
+	one := []dash.Household{h}
+	err = withNumbers(ctx, db, one, map[string]int{id: 0}, " WHERE household_id = ?", []any{id})
+	return one[0], err
 }
 
 func (s *Store) EnsureHousehold(ctx context.Context, h dash.Household) (dash.Household, error) {
@@ -618,10 +608,8 @@ func (s *Store) Alerts(ctx context.Context, households []string, all bool, limit
 		if len(households) == 0 {
 			return nil, nil
 		}
-		q += ` WHERE household_id IN (?` + strings.Repeat(",?", len(households)-1) + `)`
-		for _, h := range households {
-			args = append(args, h)
-		}
+		cond, ids := inList("household_id", households)
+		q, args = q+" WHERE "+cond, ids
 	}
 	rows, err := s.r.QueryContext(ctx, q+` ORDER BY at DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
@@ -704,21 +692,20 @@ func (s *Store) RenameHousehold(ctx context.Context, id, name string) error {
 
 func (s *Store) Standings(ctx context.Context, households []string, since time.Time) (map[string]dash.Standing, error) {
 	out := map[string]dash.Standing{}
-	where, args := "", []any{micros(since)}
+	where, alertsWhere, ids := "", "", []any(nil)
 	if households != nil {
 		if len(households) == 0 {
 			return out, nil
 		}
-		where = " AND household IN (?" + strings.Repeat(", ?", len(households)-1) + ")"
-		for _, h := range households {
-			args = append(args, h)
-		}
+		cond, a := inList("household", households)
+		alertsCond, _ := inList("household_id", households)
+		where, alertsWhere, ids = " AND "+cond, " AND "+alertsCond, a
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT household, COUNT(*),
   SUM(CASE WHEN outcome = 'blocked' THEN 1 ELSE 0 END),
   SUM(CASE WHEN verdict = 'warn' THEN 1 ELSE 0 END),
   MAX(risk_level)
-FROM calls WHERE started_at >= ?`+where+` GROUP BY household`, args...)
+FROM calls WHERE started_at >= ?`+where+` GROUP BY household`, append([]any{micros(since)}, ids...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -736,8 +723,7 @@ FROM calls WHERE started_at >= ?`+where+` GROUP BY household`, args...)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	where = strings.ReplaceAll(where, "household IN", "household_id IN")
-	arows, err := s.r.QueryContext(ctx, `SELECT household_id, COUNT(*) FROM alerts WHERE acked_at IS NULL`+where+` GROUP BY household_id`, args[1:]...)
+	arows, err := s.r.QueryContext(ctx, `SELECT household_id, COUNT(*) FROM alerts WHERE acked_at IS NULL`+alertsWhere+` GROUP BY household_id`, ids...)
 	if err != nil {
 		return nil, err
 	}
