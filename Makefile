@@ -9,7 +9,7 @@ RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
 # The voices of the listening tests and bench (espeak-ng, flite, festival), and real recorded
 # voices (pocketsphinx-testdata).
 VOICE_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts pocketsphinx-testdata
-TEST_PKGS := $(RUN_PKGS) $(VOICE_PKGS) sip-tester sox chromium postgresql iptables iproute2 curl baresip-core
+TEST_PKGS := $(RUN_PKGS) $(VOICE_PKGS) sip-tester sox chromium postgresql iptables iproute2 curl baresip-core kamailio
 apt_install = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -31,20 +32,29 @@ import (
 type webhookInbox struct {
 	mu     sync.Mutex
 	titles []string
+	ids    map[string]int // how many times each delivery ID (X-Clearline-Delivery) came
 	srv    *httptest.Server
 }
 
 func newInbox(t *testing.T) *webhookInbox {
-	in := &webhookInbox{}
+	in := &webhookInbox{ids: map[string]int{}}
 	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p struct{ Title string }
 		_ = json.NewDecoder(r.Body).Decode(&p)
 		in.mu.Lock()
 		in.titles = append(in.titles, p.Title)
+		in.ids[r.Header.Get("X-Clearline-Delivery")]++
 		in.mu.Unlock()
 	}))
 	t.Cleanup(in.srv.Close)
 	return in
+}
+
+// deliveries is how many times each delivery ID came.
+func (in *webhookInbox) deliveries() map[string]int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return maps.Clone(in.ids)
 }
 
 func (in *webhookInbox) got() []string {
@@ -125,6 +135,37 @@ func (a *analystClient) do(method, path string, body, out any) int {
 	return res.StatusCode
 }
 
+// natsCluster starts a NATS cluster of nodes servers with JetStream in this process, stopped
+// when the test ends, and gives their client URLs joined by commas.
+func natsCluster(t *testing.T, nodes int) string {
+	t.Helper()
+	var urls, routes []string
+	var opts []hub.ServerOptions
+	for i := range nodes {
+		o := hub.ServerOptions{Listen: freeTCP(t), StoreDir: filepath.Join(t.TempDir(), "n"), Name: "n" + strconv.Itoa(i),
+			Cluster: "clearline-e2e", ClusterListen: freeTCP(t)}
+		urls, routes = append(urls, "nats://"+o.Listen), append(routes, "nats-route://"+o.ClusterListen)
+		opts = append(opts, o)
+	}
+	var wg sync.WaitGroup
+	for i := range opts {
+		opts[i].Routes = routes
+		wg.Go(func() {
+			s, err := hub.StartServer(opts[i])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			t.Cleanup(s.Shutdown)
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return strings.Join(urls, ",")
+}
+
 func freeTCP(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,28 +208,7 @@ func hubRoundTrip(t *testing.T, variant string) {
 		})
 		hubHTTP, hubData = "http://"+win.http, win.cfg.DataDir
 	default:
-		var urls, routes []string
-		var opts []hub.ServerOptions
-		for i := range 3 {
-			o := hub.ServerOptions{Listen: freeTCP(t), StoreDir: filepath.Join(t.TempDir(), "n"), Name: "n" + strconv.Itoa(i),
-				Cluster: "clearline-e2e", ClusterListen: freeTCP(t)}
-			urls, routes = append(urls, "nats://"+o.Listen), append(routes, "nats-route://"+o.ClusterListen)
-			opts = append(opts, o)
-		}
-		var wg sync.WaitGroup
-		for i := range opts {
-			opts[i].Routes = routes
-			wg.Go(func() {
-				s, err := hub.StartServer(opts[i])
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				t.Cleanup(s.Shutdown)
-			})
-		}
-		wg.Wait()
-		natsURL = strings.Join(urls, ",")
+		natsURL = natsCluster(t, 3)
 		cfg, err := config.Default()
 		if err != nil {
 			t.Fatal(err)
