@@ -142,11 +142,26 @@ func (s *Store) EnsureHousehold(ctx context.Context, h dash.Household) (dash.Hou
 	if h.CreatedAt.IsZero() {
 		h.CreatedAt = time.Now().UTC()
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO households (id, name, created_at, settings) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		h.ID, h.Name, micros(h.CreatedAt), string(b)); err != nil {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
 		return h, err
 	}
-	return s.household(ctx, s.w, h.ID)
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO households (id, name, created_at, settings) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		h.ID, h.Name, micros(h.CreatedAt), string(b))
+	if err != nil {
+		return h, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if err := tx.notify(ctx, NotifyLines); err != nil {
+			return h, err
+		}
+	}
+	out, err := s.household(ctx, tx, h.ID)
+	if err != nil {
+		return h, err
+	}
+	return out, tx.Commit()
 }
 
 func (s *Store) CreateHousehold(ctx context.Context, h dash.Household) (dash.Household, error) {
@@ -186,6 +201,9 @@ func (s *Store) CreateHousehold(ctx context.Context, h dash.Household) (dash.Hou
 			return h, err
 		}
 	}
+	if err := tx.notify(ctx, NotifyLines); err != nil {
+		return h, err
+	}
 	out, err := s.household(ctx, tx, h.ID)
 	if err != nil {
 		return h, err
@@ -221,6 +239,9 @@ func (s *Store) AddPhone(ctx context.Context, p dash.Phone) (dash.Phone, error) 
 		p.User, p.Household, p.Password, p.Contact, micros(p.CreatedAt)); err != nil {
 		return p, err
 	}
+	if err := tx.notify(ctx, NotifyLines); err != nil {
+		return p, err
+	}
 	return p, tx.Commit()
 }
 
@@ -253,8 +274,7 @@ func (s *Store) SaveSettings(ctx context.Context, id string, set dash.Settings) 
 	if err != nil {
 		return err
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE households SET settings = ? WHERE id = ?`, string(b), id)
-	return affected(res, err)
+	return s.execNotify(ctx, NotifyHousehold+id, `UPDATE households SET settings = ? WHERE id = ?`, string(b), id)
 }
 
 func affected(res sql.Result, err error) error {
@@ -686,8 +706,7 @@ func (s *Store) MarkDelivery(ctx context.Context, d dash.Delivery) error {
 
 // RenameHousehold changes the name the dashboard shows for a household.
 func (s *Store) RenameHousehold(ctx context.Context, id, name string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE households SET name = ? WHERE id = ?`, name, id)
-	return affected(res, err)
+	return s.execNotify(ctx, NotifyHousehold+id, `UPDATE households SET name = ? WHERE id = ?`, name, id)
 }
 
 func (s *Store) Standings(ctx context.Context, households []string, since time.Time) (map[string]dash.Standing, error) {

@@ -38,6 +38,8 @@ type Store struct {
 	pg    bool
 	path  string // the SQLite file, or ""
 	where string
+
+	cluster // the instance it records calls for, and the database's URL for Listen (cluster.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,7 +98,7 @@ func connect(database, dir string) (*Store, error) {
 		db.SetMaxOpenConns(8)
 		h := handle{DB: db, pg: true}
 		where := fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
-		return &Store{w: h, r: h, pg: true, where: where}, nil
+		return &Store{w: h, r: h, pg: true, where: where, cluster: newCluster(database)}, nil
 	}
 	if database != "" {
 		// Not quoted: it may hold a password.
@@ -122,7 +124,7 @@ func connect(database, dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{w: handle{DB: w}, r: handle{DB: r}, path: path, where: path}, nil
+	return &Store{w: handle{DB: w}, r: handle{DB: r}, path: path, where: path, cluster: newCluster("")}, nil
 }
 
 // Path is the SQLite database file, or "" on PostgreSQL.
@@ -204,6 +206,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	defer st.close()
+	st.instance = s.Instance()
 	last := make(map[string]int, len(b.Events))
 	for i, ev := range b.Events {
 		last[ev.Call.ID] = i
@@ -228,18 +231,20 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 // once per row.
 type statements struct {
 	calls, legs, events *sql.Stmt
+	instance            string // the instance a new call is recorded for (SetInstance)
 }
 
 func prepare(ctx context.Context, tx *txn) (*statements, error) {
 	var st statements
 	var err error
 	if st.calls, err = tx.PrepareContext(ctx, `
-INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim, ended_by_user, carer)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO calls (id, direction, from_party, to_party, emergency, started_at, answered_at, ended_at, ended_by, outcome, reason, verdict, reasons, risk, household, risk_level, claim, ended_by_user, carer, instance)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET answered_at = excluded.answered_at, ended_at = excluded.ended_at,
   ended_by = excluded.ended_by, outcome = excluded.outcome, reason = excluded.reason,
   verdict = excluded.verdict, reasons = excluded.reasons, risk = excluded.risk, risk_level = excluded.risk_level,
-  claim = excluded.claim, ended_by_user = excluded.ended_by_user, carer = excluded.carer`); err != nil {
+  claim = excluded.claim, ended_by_user = excluded.ended_by_user, carer = excluded.carer,
+  instance = CASE WHEN calls.instance = '' THEN excluded.instance ELSE calls.instance END`); err != nil {
 		return nil, err
 	}
 	if st.legs, err = tx.PrepareContext(ctx, `
@@ -295,7 +300,7 @@ func (st *statements) call(ctx context.Context, c call.Call) error {
 		}
 	}
 	if _, err := st.calls.ExecContext(ctx, c.ID, c.Direction.String(), c.From, c.To, boolInt(c.Emergency), micros(c.StartedAt),
-		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser, string(carer)); err != nil {
+		nullMicros(c.AnsweredAt), nullMicros(c.EndedAt), c.EndedBy.String(), c.Outcome.String(), c.Reason, c.Verdict, string(reasons), string(risk), c.Household, level, string(claimed), c.EndedByUser, string(carer), st.instance); err != nil {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	for _, l := range c.Legs {
