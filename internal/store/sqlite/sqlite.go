@@ -38,6 +38,8 @@ type Store struct {
 	pg    bool
 	path  string // the SQLite file, or ""
 	where string
+	// closed tells a leader (RunAsLeader) that the store was closed.
+	closed closeSignal
 }
 
 var _ store.Store = (*Store)(nil)
@@ -134,6 +136,7 @@ func (s *Store) Where() string { return s.where }
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.closed.close()
 	if s.pg {
 		return s.w.Close()
 	}
