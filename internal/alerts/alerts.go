@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -87,39 +88,80 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// Step takes new alerts from the outbox and makes every delivery that is due.
+// lease is how long a claimed delivery is this dispatcher's alone: another dispatcher on
+// the same database (another guard of the service) takes it only after the lease, when this
+// one died before it could mark it. perClaim deliveries are claimed at a time, and no
+// delivery is begun after half the lease, so that a batch of slow receivers cannot outlast it.
+const (
+	lease    = 60 * time.Second
+	perClaim = 10
+	perStep  = 50
+)
+
+// Step takes new alerts from the outbox and makes every delivery that is due. Deliveries
+// are claimed (ClaimDeliveries) before they are sent, so two guards sharing a database send
+// each one once; one whose sender died is sent again after the lease, with the same
+// delivery ID (X-Clearline-Delivery), which lets a receiver drop the repeat.
 func (d *Dispatcher) Step(ctx context.Context) error {
 	if _, err := d.st.TakeAlerts(ctx, consumer, d.alertFor, func(h string) ([]dash.User, error) { return d.st.Guardians(ctx, h) }); err != nil {
 		return fmt.Errorf("reading the outbox: %w", err)
 	}
-	due, err := d.st.DueDeliveries(ctx, time.Now(), 50)
-	if err != nil {
-		return err
-	}
-	for _, dl := range due {
-		a, err := d.st.Alert(ctx, dl.AlertID)
+	for sent := 0; sent < perStep; {
+		claimed := time.Now()
+		due, err := d.st.ClaimDeliveries(ctx, claimed, lease, min(perClaim, perStep-sent))
 		if err != nil {
 			return err
 		}
-		err = d.send(ctx, a, dl)
-		dl.Attempts++
-		switch {
-		case err == nil:
-			dl.State, dl.DeliveredAt, dl.LastError = dash.Delivered, time.Now().UTC(), ""
-		case dl.Attempts >= d.o.Attempts:
-			dl.State, dl.LastError = dash.Failed, err.Error()
-		default:
-			dl.LastError = err.Error()
-			dl.NextAt = time.Now().Add(min(d.o.Backoff<<(dl.Attempts-1), 5*time.Minute))
+		for i, dl := range due {
+			if time.Since(claimed) > lease/2 {
+				// Hand the rest back now rather than let them wait out the lease.
+				return d.release(ctx, due[i:])
+			}
+			if err := d.deliver(ctx, dl); err != nil {
+				return errors.Join(err, d.release(ctx, due[i+1:]))
+			}
 		}
-		if err != nil {
-			d.log.Warn("alert not delivered", "alert", a.ID, "to", dl.User, "channel", dl.Channel, "attempt", dl.Attempts, "err", err)
-		}
-		if err := d.st.MarkDelivery(ctx, dl); err != nil {
-			return err
+		sent += len(due)
+		if len(due) < perClaim {
+			break
 		}
 	}
 	return nil
+}
+
+// deliver sends one claimed delivery and records how it went.
+func (d *Dispatcher) deliver(ctx context.Context, dl dash.Delivery) error {
+	a, err := d.st.Alert(ctx, dl.AlertID)
+	if err != nil {
+		return err
+	}
+	err = d.send(ctx, a, dl)
+	dl.Attempts++
+	switch {
+	case err == nil:
+		dl.State, dl.DeliveredAt, dl.LastError = dash.Delivered, time.Now().UTC(), ""
+	case dl.Attempts >= d.o.Attempts:
+		dl.State, dl.LastError = dash.Failed, err.Error()
+	default:
+		dl.LastError = err.Error()
+		dl.NextAt = time.Now().Add(min(d.o.Backoff<<(dl.Attempts-1), 5*time.Minute))
+	}
+	if err != nil {
+		d.log.Warn("alert not delivered", "alert", a.ID, "to", dl.User, "channel", dl.Channel, "attempt", dl.Attempts, "err", err)
+	}
+	return d.st.MarkDelivery(ctx, dl)
+}
+
+// release makes claimed deliveries that were not tried due again at once.
+func (d *Dispatcher) release(ctx context.Context, dls []dash.Delivery) error {
+	var errs []error
+	for _, dl := range dls {
+		dl.NextAt = time.Now()
+		if err := d.st.MarkDelivery(context.WithoutCancel(ctx), dl); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // alertFor makes the alert for an outbox event, if it is one guardians must hear about.

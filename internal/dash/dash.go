@@ -394,6 +394,12 @@ type Store interface {
 	OpenAlerts(ctx context.Context, household string) (int, error)
 	Alert(ctx context.Context, id int64) (Alert, error)
 	AckAlert(ctx context.Context, id int64, by string) error
+	// DueDeliveries lists pending deliveries due at now, for looking at; a sender claims
+	// them with ClaimDeliveries instead.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// ClaimDeliveries takes up to limit due pending deliveries for this sender alone for
+	// lease (their NextAt becomes now+lease); the same delivery is claimed by nobody else
+	// until the lease is over or MarkDelivery records it.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
 	MarkDelivery(ctx context.Context, d Delivery) error
 }

@@ -54,6 +54,8 @@ type bridge struct {
 	out *sipgo.DialogClientSession
 	// ends takes a guardian's request to end the call while it is connected (remote.go).
 	ends chan endRequest
+	// ended tells a hang-up waiting for its answer when the call's end is stored (durable.go).
+	ended endedSignal
 
 	sipIDs []string // the Call-IDs of this call's dialogs in g.legs; guarded by g.mu
 }
@@ -361,7 +363,7 @@ func (b *bridge) finish(outcome call.Outcome, by call.EndedBy, gone call.Side, w
 	}
 	b.h.noteLastEnded(c)
 	b.g.metrics.CallEnded(c)
-	b.g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
+	b.recordEnd(call.Event{CallID: c.ID, Kind: call.CallEnded, At: now, Call: c})
 }
 
 func (b *bridge) record(kind call.EventKind) {

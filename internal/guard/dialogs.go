@@ -139,14 +139,26 @@ func (g *Guard) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	l.bye.CompareAndSwap(0, at.UnixNano())
+	// The dialog ends now (and the call's other leg is released), but the 200 OK waits for
+	// the call's end to be stored, a moment at most (durable.go).
+	var held *heldAnswer
+	rtx := tx
+	if g.holdByeAnswer(l) {
+		held = &heldAnswer{ServerTransaction: tx}
+		rtx = held
+	}
 	var err error
 	if l.srv != nil {
-		err = l.srv.ReadBye(req, tx)
+		err = l.srv.ReadBye(req, rtx)
 	} else {
-		err = l.cli.ReadBye(req, tx)
+		err = l.cli.ReadBye(req, rtx)
 	}
 	if err != nil {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", warning(err.Error()))
+		return
+	}
+	if held != nil {
+		g.answerWhenStored(l.b, held, at)
 	}
 }
 

@@ -41,8 +41,10 @@ type nopRecorder struct{}
 func (nopRecorder) Record(call.Event) {}
 
 type testMetrics struct {
-	malformed, authFailed, calls atomic.Int64
+	malformed, authFailed, calls, durableTimeouts atomic.Int64
 }
+
+func (m *testMetrics) DurableTimeout() { m.durableTimeouts.Add(1) }
 
 func (m *testMetrics) CallStarted(call.Direction) { m.calls.Add(1) }
 func (m *testMetrics) CallEnded(call.Call)        {}
@@ -87,8 +89,9 @@ type guardOpts struct {
 	phone    *testPhone
 	phoneURI string
 	edit     func(*config.Config)
-	carers   []Carer // the household's guardians for Carer Check
-	screened bool    // screen calls by the configuration's chain (else every call is allowed)
+	carers   []Carer  // the household's guardians for Carer Check
+	screened bool     // screen calls by the configuration's chain (else every call is allowed)
+	rec      Recorder // where call events go (else nowhere)
 }
 
 func startTestGuardOpts(t testing.TB, o guardOpts) *testGuard {
@@ -133,6 +136,9 @@ media:
 	log := slog.New(slog.NewTextHandler(lockedWriter{&buf, mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := &testMetrics{}
 	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m}
+	if o.rec != nil {
+		opts.Recorder = o.rec
+	}
 	if o.carers != nil {
 		opts.Carers = func(context.Context, string) ([]Carer, error) { return o.carers, nil }
 	}

@@ -27,6 +27,7 @@ type Metrics struct {
 	storeWritten prometheus.Counter
 	storeFailed  prometheus.Counter
 	storeDropped prometheus.Counter
+	storeDurable prometheus.Counter
 
 	listenStreams    *prometheus.CounterVec
 	listenDropped    prometheus.Counter
@@ -73,6 +74,10 @@ func New() *Metrics {
 		storeDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "clearline_store_events_dropped_total", Help: "Call events dropped because the store queue was full.",
 		}),
+		storeDurable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "clearline_store_durable_timeouts_total",
+			Help: "Hang-ups answered before the call's end was stored, after waiting the most they may (200 ms).",
+		}),
 		listenStreams: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "clearline_listen_streams_total",
 			Help: "Calls whose speech analysis started, or did not: started, busy (no free recogniser), failed (started, then stopped), none.",
@@ -92,7 +97,7 @@ func New() *Metrics {
 	m.rtpFrom[call.Household] = m.rtpPackets.WithLabelValues(call.Household.String())
 	m.rtpFrom[call.Guardian] = m.rtpPackets.WithLabelValues(call.Guardian.String())
 	m.Registry.MustRegister(m.calls, m.active, m.teardown, m.authFailures, m.malformed, m.prompts, m.mediaActive,
-		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped,
+		m.rtpPackets, m.storeWritten, m.storeFailed, m.storeDropped, m.storeDurable,
 		m.listenStreams, m.listenDropped, m.listenUtterances, m.interventions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -136,6 +141,9 @@ func (m *Metrics) WriteFailed() { m.storeFailed.Inc() }
 
 // Dropped counts an event the store queue had no room for.
 func (m *Metrics) Dropped() { m.storeDropped.Inc() }
+
+// DurableTimeout counts a hang-up answered before the call's end was stored.
+func (m *Metrics) DurableTimeout() { m.storeDurable.Inc() }
 
 // Stream counts a call's analysis starting, or why it did not.
 func (m *Metrics) Stream(result string) { m.listenStreams.WithLabelValues(result).Inc() }

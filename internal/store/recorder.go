@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,11 +27,22 @@ type Recorder struct {
 	st    Store
 	log   *slog.Logger
 	stats RecorderStats
-	in    chan call.Event
+	in    chan queued
 	done  chan struct{}
 	once  sync.Once
 	retry time.Duration
+	evs   []call.Event // the batch being written, reused
 }
+
+// queued is an event in the recorder's queue, with whom to tell when it is committed
+// (nil for Record's).
+type queued struct {
+	ev      call.Event
+	durable chan error
+}
+
+// ErrDropped is what RecordDurable's channel carries for an event there was no room for.
+var ErrDropped = errors.New("store queue full: event dropped")
 
 const (
 	linger   = 20 * time.Millisecond
@@ -39,7 +51,7 @@ const (
 
 // NewRecorder starts a recorder with room for size queued events.
 func NewRecorder(st Store, size int, log *slog.Logger, stats RecorderStats) *Recorder {
-	r := &Recorder{st: st, log: log, stats: stats, in: make(chan call.Event, size), done: make(chan struct{}), retry: time.Second}
+	r := &Recorder{st: st, log: log, stats: stats, in: make(chan queued, size), done: make(chan struct{}), retry: time.Second}
 	go r.loop()
 	return r
 }
@@ -47,10 +59,27 @@ func NewRecorder(st Store, size int, log *slog.Logger, stats RecorderStats) *Rec
 // Record queues an event (with its call snapshot) for writing.
 func (r *Recorder) Record(ev call.Event) {
 	select {
-	case r.in <- ev:
+	case r.in <- queued{ev: ev}:
 	default:
 		r.stats.Dropped()
 	}
+}
+
+// RecordDurable queues an event like Record, and never blocks either. The channel it
+// returns is closed once the batch holding the event has committed; it carries an error
+// (and is then closed) when the event was dropped or its batch's first commit failed — the
+// event is then still retried, as every event is, but whoever waits need not wait longer.
+// Batches still gather for up to linger, so waiting costs a commit only once per batch.
+func (r *Recorder) RecordDurable(ev call.Event) <-chan error {
+	ch := make(chan error, 1)
+	select {
+	case r.in <- queued{ev: ev, durable: ch}:
+	default:
+		r.stats.Dropped()
+		ch <- ErrDropped
+		close(ch)
+	}
+	return ch
 }
 
 // Close writes what is queued (trying once) and stops the writer.
@@ -61,7 +90,7 @@ func (r *Recorder) Close() {
 
 func (r *Recorder) loop() {
 	defer close(r.done)
-	var pending []call.Event
+	var pending []queued
 	max := cap(r.in)
 	for {
 		var retry <-chan time.Time
@@ -69,36 +98,37 @@ func (r *Recorder) loop() {
 			retry = time.After(r.retry)
 		}
 		select {
-		case ev, ok := <-r.in:
+		case q, ok := <-r.in:
 			if !ok {
 				r.flush(pending)
 				return
 			}
-			pending = append(pending, ev)
+			pending = append(pending, q)
 			pending = r.gather(pending)
 		case <-retry:
 		}
 		pending = r.flush(pending)
 		if len(pending) > max {
-			for range len(pending) - max {
+			for _, q := range pending[:len(pending)-max] {
 				r.stats.Dropped()
+				q.tell(ErrDropped)
 			}
-			pending = append([]call.Event(nil), pending[len(pending)-max:]...)
+			pending = append([]queued(nil), pending[len(pending)-max:]...)
 		}
 	}
 }
 
 // gather takes what else arrives within linger, up to maxBatch, so one transaction covers it.
-func (r *Recorder) gather(pending []call.Event) []call.Event {
+func (r *Recorder) gather(pending []queued) []queued {
 	t := time.NewTimer(linger)
 	defer t.Stop()
 	for len(pending) < maxBatch {
 		select {
-		case ev, ok := <-r.in:
+		case q, ok := <-r.in:
 			if !ok {
 				return pending
 			}
-			pending = append(pending, ev)
+			pending = append(pending, q)
 		case <-t.C:
 			return pending
 		}
@@ -107,17 +137,42 @@ func (r *Recorder) gather(pending []call.Event) []call.Event {
 }
 
 // flush writes pending and returns what is left to retry.
-func (r *Recorder) flush(pending []call.Event) []call.Event {
+func (r *Recorder) flush(pending []queued) []queued {
 	if len(pending) == 0 {
 		return nil
 	}
+	r.evs = r.evs[:0]
+	for _, q := range pending {
+		r.evs = append(r.evs, q.ev)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := r.st.Write(ctx, Batch{Events: pending}); err != nil {
+	err := r.st.Write(ctx, Batch{Events: r.evs})
+	clear(r.evs) // the batch's calls are not kept alive by the buffer
+	if err != nil {
 		r.stats.WriteFailed()
 		r.log.Error("store write failed; will retry", "events", len(pending), "err", err)
+		for i := range pending {
+			pending[i].tell(err)
+			pending[i].durable = nil // told once: the retry goes on unwatched
+		}
 		return pending
 	}
 	r.stats.Written(len(pending))
+	for _, q := range pending {
+		q.tell(nil)
+	}
+	clear(pending)
 	return pending[:0]
+}
+
+// tell closes the event's channel, with err in it when there is one.
+func (q queued) tell(err error) {
+	if q.durable == nil {
+		return
+	}
+	if err != nil {
+		q.durable <- err
+	}
+	close(q.durable)
 }

@@ -587,9 +587,14 @@ func (s *Store) Cursor(ctx context.Context, consumer string) (int64, error) {
 	return seq, err
 }
 
-// SetCursor records how far a consumer has read the outbox.
+// SetCursor records how far a consumer has read the outbox. A cursor never moves back:
+// of two guards reporting from one database, the slower cannot undo the faster's progress.
 func (s *Store) SetCursor(ctx context.Context, consumer string, seq int64) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`, consumer, seq)
+	greatest := "max"
+	if s.pg {
+		greatest = "GREATEST"
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = `+greatest+`(cursors.seq, excluded.seq)`, consumer, seq)
 	return err
 }
 

@@ -38,6 +38,8 @@ type Store struct {
 	pg    bool
 	path  string // the SQLite file, or ""
 	where string
+	// closed tells a leader (RunAsLeader) that the store was closed.
+	closed closeSignal
 
 	cluster // the instance it records calls for, and the database's URL for Listen (cluster.go)
 }
@@ -136,6 +138,7 @@ func (s *Store) Where() string { return s.where }
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.closed.close()
 	if s.pg {
 		return s.w.Close()
 	}
