@@ -75,6 +75,7 @@ type Guard struct {
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
+	lbs       []netip.Prefix              // sip.load_balancers (source.go)
 	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
 	listener  *listen.Listener
 	// grammar hears asked callers' answers; nil when there is no recogniser for it, and
@@ -219,6 +220,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
+		lbs:       loadBalancers(cfg.SIP.LoadBalancers),
 		listener:  o.Listener,
 		grammar:   o.Grammar,
 		handset:   o.Handset,
@@ -360,7 +362,7 @@ func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		defer func() {
 			if p := recover(); p != nil {
-				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "panic", p, "stack", string(debug.Stack()))
+				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "via", req.GetHeader(sourceHeader), "panic", p, "stack", string(debug.Stack()))
 				if !req.IsAck() {
 					respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
 				}
@@ -368,6 +370,11 @@ func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 		}()
 		if !req.IsAck() {
 			if r := checkSyntax(req); r != nil {
+				g.metrics.Malformed()
+				g.refuse(tx, req, r)
+				return
+			}
+			if r := g.checkSource(req); r != nil {
 				g.metrics.Malformed()
 				g.refuse(tx, req, r)
 				return

@@ -165,7 +165,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, h *household,
 		To:        req.Recipient.String(),
 		Emergency: emergency,
 		StartedAt: time.Now().UTC(),
-		Legs:      []call.Leg{{Side: inSide, Peer: req.Source()}},
+		Legs:      []call.Leg{{Side: inSide, Peer: g.sourceAddr(req)}},
 	}
 	if v != nil {
 		b.c.Verdict, b.c.Rule, b.c.Reasons = v.Action.String(), v.Rule, v.Reasons

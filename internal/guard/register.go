@@ -74,7 +74,7 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			flow = req.Source()
 		}
 		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow)
-		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", req.Source())
+		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", g.sourceAddr(req))
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	for _, h := range g.homes.Load().ofPhone(user).phones.current(user, now) {
@@ -86,7 +86,7 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 // authorize checks a request's digest credentials for user. It answers the request itself
 // (challenge, refusal, throttling) and returns false when the request must go no further.
 func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user string) bool {
-	src := sourceIP(req)
+	src := sourceIP(g.sourceAddr(req))
 	if retry, blocked := g.throttle.refused(src, user, time.Now()); blocked {
 		respond(tx, req, sip.StatusForbidden, "Too Many Failed Attempts",
 			sip.NewHeader("Retry-After", strconv.Itoa(int(retry.Seconds())+1)),
@@ -113,7 +113,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	if errors.Is(err, diago.ErrDigestAuthBadCreds) {
 		g.metrics.AuthFailed()
 		g.throttle.failed(src, time.Now())
-		g.log.Warn("wrong password", "user", user, "source", req.Source(), "method", req.Method.String())
+		g.log.Warn("wrong password", "user", user, "source", g.sourceAddr(req), "method", req.Method.String())
 		res = sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 		res.AppendHeader(warning("wrong user name or password"))
 	}
@@ -144,10 +144,11 @@ func withDigestOnly(req *sip.Request) *sip.Request {
 	return out
 }
 
-func sourceIP(req *sip.Request) string {
-	host, _, err := sip.ParseAddr(req.Source())
+// sourceIP is the host of a request's source address (host:port).
+func sourceIP(src string) string {
+	host, _, err := sip.ParseAddr(src)
 	if err != nil {
-		return req.Source()
+		return src
 	}
 	return host
 }
