@@ -71,6 +71,8 @@ type Guard struct {
 	port      int
 	homes     atomic.Pointer[homes] // every household served; replaced whole (homes.go)
 	homesMu   sync.Mutex            // serialises SetHouseholds
+	remote    *remoteBindings       // other guards' registrations (location.go)
+	location  Location              // nil: registrations stay here
 	base      atomic.Pointer[rules] // a new household's screening until its own is set
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
@@ -132,6 +134,8 @@ type Options struct {
 	Grammar speech.Grammar
 	// Handset saves the blocks the handset codes make; nil when there is no store.
 	Handset Handset
+	// Location shares registrations with the other guards of a service; nil keeps them here.
+	Location Location
 	// Carers lists the household's guardians the guard may ring for Carer Check, first
 	// to ring first; nil rings no one (Carer Check then goes straight to its fallback).
 	Carers func(ctx context.Context, household string) ([]Carer, error)
@@ -227,6 +231,8 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		carers:    o.Carers,
 		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
+		remote:    newRemoteBindings(),
+		location:  o.Location,
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},
 	}
@@ -237,7 +243,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		ip, _ := netip.ParseAddr(a) // checked by config
 		g.public.Store(&ip)
 	}
-	g.homes.Store(newHomes(newHousehold(cfg)))
+	g.homes.Store(newHomes(g.adopt(newHousehold(cfg))))
 	g.SetRules(o.Screening, cfg.Callback)
 	base := cfg.Screening
 	base.Allow, base.Block = nil, nil // the file's lists are its own household's

@@ -224,5 +224,6 @@ func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Reques
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})
 	req.SetTransport(sipTransport(t.transport))
+	t.addRoute(req) // a phone registered through a load balancer is rung through it
 	return req
 }

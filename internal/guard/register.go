@@ -29,6 +29,17 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	now := time.Now()
+	src, viaLB := g.source(req)
+	// Through a load balancer the Path it added is how to reach the phone (RFC 3327); from
+	// anyone else a Path is not believed, and the phone is reached at its contact.
+	var path []sip.Uri
+	if viaLB {
+		var err error
+		if path, err = pathOf(req); err != nil {
+			respond(tx, req, sip.StatusBadRequest, "Bad Request", warning(err.Error()))
+			return
+		}
+	}
 	contacts := req.GetHeaders("Contact")
 	expires := defaultExpiry
 	if h := req.GetHeader("Expires"); h != nil {
@@ -47,6 +58,9 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			}
 			g.homes.Load().ofPhone(user).phones.unbindAll(user)
+			if g.location != nil {
+				g.location.DropAll(user)
+			}
 			continue
 		}
 		var c sip.ContactHeader
@@ -70,13 +84,23 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			exp = min(max(exp, minExpiry), maxExpiry)
 		}
 		flow := ""
-		if t := req.Transport(); t == "TCP" || t == "TLS" {
+		if t := req.Transport(); (t == "TCP" || t == "TLS") && !viaLB { // through a balancer the connection is the balancer's
 			flow = req.Source()
 		}
-		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow)
-		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", g.sourceAddr(req))
+		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow, path)
+		b := Binding{User: user, Contact: c.Address, Path: path, Flow: flow}
+		if exp > 0 {
+			b.Expires = now.Add(exp)
+		}
+		g.share(b)
+		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", src)
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	if viaLB && supportsPath(req) {
+		for _, p := range path { // RFC 3327 §5.3: the Path stored, as the phone may want to know it
+			res.AppendHeader(sip.NewHeader("Path", "<"+p.String()+">"))
+		}
+	}
 	for _, h := range g.homes.Load().ofPhone(user).phones.current(user, now) {
 		res.AppendHeader(h)
 	}
