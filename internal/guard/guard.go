@@ -73,6 +73,7 @@ type Guard struct {
 	homesMu   sync.Mutex            // serialises SetHouseholds
 	remote    *remoteBindings       // other guards' registrations (location.go)
 	location  Location              // nil: registrations stay here
+	memory    func(MemoryEvent)     // nil: what calls teach stays here (memory.go)
 	base      atomic.Pointer[rules] // a new household's screening until its own is set
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
@@ -136,6 +137,9 @@ type Options struct {
 	Handset Handset
 	// Location shares registrations with the other guards of a service; nil keeps them here.
 	Location Location
+	// Memory is told every change of what a household's calls taught the guard, for the
+	// other guards of a service (their Remember); it must not block. Nil keeps it here.
+	Memory func(MemoryEvent)
 	// Carers lists the household's guardians the guard may ring for Carer Check, first
 	// to ring first; nil rings no one (Carer Check then goes straight to its fallback).
 	Carers func(ctx context.Context, household string) ([]Carer, error)
@@ -233,6 +237,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		emergency: map[string]bool{},
 		remote:    newRemoteBindings(),
 		location:  o.Location,
+		memory:    o.Memory,
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},
 	}

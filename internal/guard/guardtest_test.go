@@ -90,6 +90,7 @@ type guardOpts struct {
 	carers   []Carer // the household's guardians for Carer Check
 	screened bool    // screen calls by the configuration's chain (else every call is allowed)
 	location Location
+	memory   func(MemoryEvent)
 }
 
 func startTestGuardOpts(t testing.TB, o guardOpts) *testGuard {
@@ -133,7 +134,7 @@ media:
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{&buf, mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := &testMetrics{}
-	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m, Location: o.location}
+	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m, Location: o.location, Memory: o.memory}
 	if o.carers != nil {
 		opts.Carers = func(context.Context, string) ([]Carer, error) { return o.carers, nil }
 	}

@@ -89,7 +89,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction, r route, now
 // outbound places a phone's call on the trunk.
 func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, h *household, number string, emergency bool) {
 	if emergency {
-		h.lastEmergency.Store(time.Now().UnixNano()) // whoever rings back soon rings through (screen.EmergencyRingBack)
+		h.noteEmergency(time.Now()) // whoever rings back soon rings through (screen.EmergencyRingBack)
 	} else {
 		h.noteRang(number, time.Now())
 	}

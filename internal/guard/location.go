@@ -70,14 +70,6 @@ func (g *Guard) UnreachableBindings() int64 {
 	return g.remote.unreachable.Load()
 }
 
-// adopt makes h one of this guard's households: its phones see other guards' bindings.
-func (g *Guard) adopt(h *household) *household {
-	h.phones.mu.Lock()
-	h.phones.remote = g.remote
-	h.phones.mu.Unlock()
-	return h
-}
-
 // share tells the location service about a binding this guard took or removed.
 func (g *Guard) share(b Binding) {
 	if g.location != nil {
