@@ -215,8 +215,10 @@ func TestRemoteBindingsRung(t *testing.T) {
 	if inv.Recipient.String() != "sip:j.user@10.9.9.9:5060" || len(routes(inv)) != 1 || routes(inv)[0] != "<"+path.String()+">" {
 		t.Errorf("INVITE to %s with Route %q; want to sip:j.user@10.9.9.9:5060 along <%s>", inv.Recipient.String(), routes(inv), path.String())
 	}
-	if inv := nextInvite(t, lb, 300*time.Millisecond); inv != nil {
-		t.Errorf("a second INVITE through the balancer, to %s (expired or unreachable)", inv.Recipient.String())
+	for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); {
+		if inv := nextInvite(t, lb, time.Until(end)); inv != nil && inv.Recipient.String() != "sip:j.user@10.9.9.9:5060" {
+			t.Errorf("an INVITE through the balancer to %s (expired or unreachable)", inv.Recipient.String()) // a resent one to 10.9.9.9 is fine
+		}
 	}
 	if g.UnreachableBindings() < 1 {
 		t.Error("the binding over another guard's connection was not counted")
