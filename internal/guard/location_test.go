@@ -274,3 +274,20 @@ func TestPathValues(t *testing.T) {
 		t.Errorf("split %q; want %q", got, want)
 	}
 }
+
+// Kamailio's Path forms (add_path_received, over UDP and with an escaped transport) come back
+// out of a Route header as they went in.
+func TestPathRoundTrips(t *testing.T) {
+	for _, v := range []string{"<sip:127.0.0.3:45070;lr;received=sip:127.0.0.1:45099>", "<sip:192.0.2.3;received=sip:198.51.100.4:1234%3Btransport%3Dtcp;lr>"} {
+		req := parseInvite(t, strings.Replace(routeInvite(t, "kitchen", "<sip:kitchen@192.0.2.1>", "192.0.2.3:5060"), "Content-Length", "Path: "+v+"\r\nContent-Length", 1))
+		path, err := pathOf(req)
+		if err != nil || len(path) != 1 {
+			t.Fatalf("Path %s read as %v, %v", v, path, err)
+		}
+		out := parseInvite(t, routeInvite(t, "kitchen", "<sip:kitchen@192.0.2.1>", "192.0.2.3:5060"))
+		target{route: path}.addRoute(out)
+		if got := out.GetHeader("Route"); got == nil || got.Value() != v {
+			t.Errorf("Path %s went out as Route %v", v, got)
+		}
+	}
+}
