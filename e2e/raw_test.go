@@ -155,6 +155,9 @@ func TestRegisterAuthAndThrottle(t *testing.T) {
 	if !strings.Contains(ok.header("Contact"), fmt.Sprintf("%s:%d", phoneIP, port)) {
 		t.Errorf("200 OK lists contacts %q", ok.header("Contact"))
 	}
+	if n := g.metric("clearline_registered_contacts"); n != 1 {
+		t.Errorf("/metrics shows %v registered contacts; want 1", n)
+	}
 	phone := runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(port), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)))
 	caller := g.caller("caller_hangs_up.xml")
 	caller.wait()

@@ -99,3 +99,7 @@ say handset_report_off "Call guard. This line does not send reports, so nothing 
 # at the ordinary pace, without the synthesiser's leading and trailing silence (the say above,
 # which speaks at 145 words a minute whatever its third argument).
 say family_ended "Your family has ended this call. If anyone asks you for money, do not give it." 145
+# Many guards of one service (internal/guard/memory.go): the report code on a guard that did
+# not take the last call reports the call's stored record; when that cannot be read, the
+# resident hears that nothing was sent.
+say handset_report_failed "Call guard. Sorry, the call could not be reported just now, so nothing has been sent. Please tell your family about the call."

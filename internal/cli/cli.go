@@ -212,6 +212,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		return err
 	}
 	ln.cur = first
+	registerRegistrations(m.Registry, ln)
 	keeper := &rulesKeeper{cfg: cfg, g: first.g, lis: lis}
 	if db != nil {
 		keeper.db = db

@@ -202,6 +202,11 @@ type SIP struct {
 	// Keepalive is how often the guard, behind NAT (either of the above set), refreshes the
 	// router's mapping toward the trunk: OPTIONS over UDP, a blank line over TCP and TLS.
 	Keepalive Duration `yaml:"keepalive"`
+	// LoadBalancers lists the addresses (IPs or CIDR prefixes) of the SIP load balancers in
+	// front of the guard (Kamailio's dispatcher, a provider's service of several guards). A
+	// request from one of them names where it really came from in X-Clearline-Source, which
+	// the guard believes from these addresses alone, and a REGISTER's Path is kept (RFC 3327).
+	LoadBalancers []string `yaml:"load_balancers"`
 }
 
 // BehindNAT says whether the guard is told it sits behind a router that translates addresses.
@@ -522,6 +527,11 @@ func (c *Config) check() []fieldError {
 	for i, s := range c.Trunk.InboundFrom {
 		if _, err := ParsePrefix(s); err != nil {
 			bad(fmt.Sprintf("$.trunk.inbound_from[%d]", i), "%v", err)
+		}
+	}
+	for i, s := range c.SIP.LoadBalancers {
+		if _, err := ParsePrefix(s); err != nil {
+			bad(fmt.Sprintf("$.sip.load_balancers[%d]", i), "%v (the load balancer's address, like 192.0.2.5 or 192.0.2.0/29)", err)
 		}
 	}
 	if d := c.Trunk.DID; d != "" {

@@ -28,6 +28,8 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"trunk user without password", "trunk:\n  username: home\n", []string{"trunk.password (line 2)", "missing"}},
 		{"bad emergency", "emergency: ['999', 'nine']\n", []string{"emergency[1]", "digits"}},
 		{"bad inbound_from", "trunk:\n  inbound_from: [10.0.0.0/33]\n", []string{"trunk.inbound_from[0]"}},
+		{"bad load balancer", "sip:\n  load_balancers: [192.0.2.5, kamailio.example]\n", []string{"sip.load_balancers[1] (line 2)", "not an IP address or CIDR prefix"}},
+		{"bad load balancer prefix", "sip:\n  load_balancers: [192.0.2.0/40]\n", []string{"sip.load_balancers[0]"}},
 		{"bad allow entry", "screening:\n  allow:\n    - 01632 960 001\n    - grandson\n", []string{"screening.allow[1] (line 4)", "not a phone number"}},
 		{"bad quiet hours", "screening:\n  quiet_hours: late\n", []string{"screening.quiet_hours (line 2)", "22:00-07:00"}},
 		{"bad do_not_originate", "screening:\n  do_not_originate: ignore\n", []string{"screening.do_not_originate (line 2)", "block or warn"}},
@@ -274,5 +276,24 @@ func TestPackagedConfig(t *testing.T) {
 	}
 	if c.DataDir != "/var/lib/clearline" || c.HTTP.Listen != "0.0.0.0:8080" || len(c.Phones) != 0 || c.Hub.Run {
 		t.Errorf("packaged config: data %s http %s phones %v hub %v", c.DataDir, c.HTTP.Listen, c.Phones, c.Hub.Run)
+	}
+}
+
+// The load balancers in front of a guard are addresses or prefixes, kept as written.
+func TestLoadBalancers(t *testing.T) {
+	c, err := Parse([]byte("sip:\n  load_balancers: [192.0.2.5, 10.1.0.0/16, '2001:db8::7']\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"192.0.2.5", "10.1.0.0/16", "2001:db8::7"}
+	if strings.Join(c.SIP.LoadBalancers, ",") != strings.Join(want, ",") {
+		t.Errorf("load_balancers %q; want %q", c.SIP.LoadBalancers, want)
+	}
+	d, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.SIP.LoadBalancers) != 0 {
+		t.Errorf("the default configuration trusts load balancers %q; want none", d.SIP.LoadBalancers)
 	}
 }

@@ -71,10 +71,14 @@ type Guard struct {
 	port      int
 	homes     atomic.Pointer[homes] // every household served; replaced whole (homes.go)
 	homesMu   sync.Mutex            // serialises SetHouseholds
+	remote    *remoteBindings       // other guards' registrations (location.go)
+	location  Location              // nil: registrations stay here
+	memory    func(MemoryEvent)     // nil: what calls teach stays here (memory.go)
 	base      atomic.Pointer[rules] // a new household's screening until its own is set
 	digest    *diago.DigestAuthServer
 	throttle  *throttle
 	trunk     trunk
+	lbs       []netip.Prefix              // sip.load_balancers (source.go)
 	reg       atomic.Pointer[TrunkStatus] // the provider's last answer to a REGISTER
 	listener  *listen.Listener
 	// grammar hears asked callers' answers; nil when there is no recogniser for it, and
@@ -131,6 +135,11 @@ type Options struct {
 	Grammar speech.Grammar
 	// Handset saves the blocks the handset codes make; nil when there is no store.
 	Handset Handset
+	// Location shares registrations with the other guards of a service; nil keeps them here.
+	Location Location
+	// Memory is told every change of what a household's calls taught the guard, for the
+	// other guards of a service (their Remember); it must not block. Nil keeps it here.
+	Memory func(MemoryEvent)
 	// Carers lists the household's guardians the guard may ring for Carer Check, first
 	// to ring first; nil rings no one (Carer Check then goes straight to its fallback).
 	Carers func(ctx context.Context, household string) ([]Carer, error)
@@ -219,12 +228,16 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		digest:    diago.NewDigestServer(),
 		throttle:  newThrottle(5, time.Minute, time.Minute),
 		trunk:     tr,
+		lbs:       loadBalancers(cfg.SIP.LoadBalancers),
 		listener:  o.Listener,
 		grammar:   o.Grammar,
 		handset:   o.Handset,
 		carers:    o.Carers,
 		claims:    claim.Builtin(),
 		emergency: map[string]bool{},
+		remote:    newRemoteBindings(),
+		location:  o.Location,
+		memory:    o.Memory,
 		legs:      map[string]*leg{},
 		calls:     map[string]*bridge{},
 	}
@@ -235,7 +248,7 @@ func New(cfg *config.Config, o Options) (*Guard, error) {
 		ip, _ := netip.ParseAddr(a) // checked by config
 		g.public.Store(&ip)
 	}
-	g.homes.Store(newHomes(newHousehold(cfg)))
+	g.homes.Store(newHomes(g.adopt(newHousehold(cfg))))
 	g.SetRules(o.Screening, cfg.Callback)
 	base := cfg.Screening
 	base.Allow, base.Block = nil, nil // the file's lists are its own household's
@@ -360,7 +373,7 @@ func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		defer func() {
 			if p := recover(); p != nil {
-				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "panic", p, "stack", string(debug.Stack()))
+				g.log.Error("request handler panicked", "method", req.Method.String(), "source", req.Source(), "via", req.GetHeader(sourceHeader), "panic", p, "stack", string(debug.Stack()))
 				if !req.IsAck() {
 					respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
 				}
@@ -368,6 +381,11 @@ func (g *Guard) safe(h sipgo.RequestHandler) sipgo.RequestHandler {
 		}()
 		if !req.IsAck() {
 			if r := checkSyntax(req); r != nil {
+				g.metrics.Malformed()
+				g.refuse(tx, req, r)
+				return
+			}
+			if r := g.checkSource(req); r != nil {
 				g.metrics.Malformed()
 				g.refuse(tx, req, r)
 				return

@@ -92,6 +92,8 @@ type guardOpts struct {
 	carers   []Carer  // the household's guardians for Carer Check
 	screened bool     // screen calls by the configuration's chain (else every call is allowed)
 	rec      Recorder // where call events go (else nowhere)
+	location Location
+	memory   func(MemoryEvent)
 }
 
 func startTestGuardOpts(t testing.TB, o guardOpts) *testGuard {
@@ -135,7 +137,7 @@ media:
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{&buf, mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := &testMetrics{}
-	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m}
+	opts := Options{Log: log, Recorder: nopRecorder{}, Metrics: m, Media: m, Location: o.location, Memory: o.memory}
 	if o.rec != nil {
 		opts.Recorder = o.rec
 	}

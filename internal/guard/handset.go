@@ -39,6 +39,10 @@ type lastCaller struct {
 	caller screen.Call // as screening saw it: the number it judges, or withheld
 	call   call.Call   // the call's record, final once it has ended
 	set    bool
+	at     time.Time // when it came in
+	// elsewhere: another guard of the service took it (memory.go); call is then its ID
+	// and little more, and the stored record is read for a report.
+	elsewhere bool
 }
 
 // noteInbound makes b's call the last inbound call.
@@ -48,8 +52,15 @@ func (g *Guard) noteInbound(b *bridge, sc screen.Call) {
 	b.mu.Unlock()
 	l := &b.h.last
 	l.mu.Lock()
-	l.caller, l.call, l.set = sc, c, true
+	l.caller, l.call, l.set, l.at, l.elsewhere = sc, c, true, sc.At, false
 	l.mu.Unlock()
+	number := sc.Number
+	if sc.Withheld {
+		number = ""
+	}
+	if m := b.h.memory; m != nil {
+		m(MemoryEvent{Household: b.h.id, Kind: MemoryLast, Number: number, At: sc.At, Call: c.ID})
+	}
 }
 
 // noteLastEnded keeps the final record of the last inbound call, for its report.
@@ -59,19 +70,25 @@ func (h *household) noteLastEnded(c call.Call) {
 	}
 	l := &h.last
 	l.mu.Lock()
-	if l.set && l.call.ID == c.ID {
+	if l.set && l.call.ID == c.ID && !l.elsewhere {
 		l.call = c
 	}
 	l.mu.Unlock()
 }
 
 func (h *household) lastInbound() (screen.Call, call.Call, bool) {
+	sc, c, _, ok := h.lastInboundWhere()
+	return sc, c, ok
+}
+
+// lastInboundWhere is lastInbound, and whether another guard of the service took the call.
+func (h *household) lastInboundWhere() (screen.Call, call.Call, bool, bool) {
 	l := &h.last
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.call
 	c.Legs = append([]call.Leg(nil), c.Legs...)
-	return l.caller, c, l.set
+	return l.caller, c, l.elsewhere, l.set
 }
 
 // handsetCode is the code a phone dialled, if number is one: "block", "report" or "".
@@ -194,7 +211,7 @@ func (g *Guard) blockLast(h *household, phone string) (string, []byte) {
 // reportLast sends the last call to the hub as a scam, through the outbox (the hub link
 // turns a call.reported event into a report), and returns what to say.
 func (g *Guard) reportLast(h *household, phone string) (string, []byte) {
-	sc, c, ok := h.lastInbound()
+	sc, c, elsewhere, ok := h.lastInboundWhere()
 	if !ok {
 		g.log.Info("handset code: no call to report", "phone", phone)
 		return "handset_no_call_report", prompts("handset_no_call_report")
@@ -202,6 +219,16 @@ func (g *Guard) reportLast(h *household, phone string) (string, []byte) {
 	if hub := g.cfg.Hub; !hub.Enabled() || !hub.Report || h.district() == "" || g.handset == nil {
 		g.log.Warn("handset code: the call was not reported: this guard sends no reports (hub, hub.report, household.district and the store are all needed)", "phone", phone, "call", c.ID)
 		return "handset_report_off", prompts("handset_report_off")
+	}
+	if elsewhere {
+		// Another guard took the call: report its stored record, never the little this guard
+		// knows of it (the store keeps the record an event carries).
+		stored, ok := g.storedCall(c.ID)
+		if !ok {
+			g.log.Error("handset code: the call was not reported: another guard took it and its record cannot be read", "phone", phone, "call", c.ID)
+			return "handset_report_failed", prompts("handset_report_failed")
+		}
+		c = stored
 	}
 	g.rec.Record(call.Event{CallID: c.ID, Kind: call.CallReported, At: time.Now().UTC(), Call: c})
 	g.log.Info("handset code: last call reported as a scam", "phone", phone, "call", c.ID)

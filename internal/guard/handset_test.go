@@ -24,7 +24,7 @@ func TestCallbackCodesKnownToConfig(t *testing.T) {
 // Every prompt the codes say is embedded (prompts leaves out a missing one silently).
 func TestHandsetPromptsExist(t *testing.T) {
 	for _, p := range []string{"handset_blocked", "handset_blocked_end", "handset_no_call_block", "handset_withheld", "handset_failed",
-		"handset_reported", "handset_reported_end", "handset_reported_withheld", "handset_no_call_report", "handset_report_off",
+		"handset_reported", "handset_reported_end", "handset_reported_withheld", "handset_no_call_report", "handset_report_off", "handset_report_failed",
 		"digit_0", "digit_9"} {
 		if s, err := media.Prompt(p); err != nil || len(s) < 4000 {
 			t.Errorf("prompt %s: %d samples, %v", p, len(s), err)

@@ -161,7 +161,7 @@ func (g *Guard) SetHouseholds(hs []Home) error {
 // newStoreHousehold is a household from the store, with the configuration's screening
 // until its own choices are set.
 func (g *Guard) newStoreHousehold(id string) *household {
-	h := &household{id: id, phones: newPhones(nil)}
+	h := g.adopt(&household{id: id, phones: newPhones(nil)})
 	h.line.Store(&line{})
 	h.rules.Store(g.base.Load())
 	h.asks.Store(g.homes.Load().config.asks.Load())

@@ -38,6 +38,8 @@ type household struct {
 	dictated sync.Map
 	// last is the call the handset codes act on (handset.go).
 	last lastCaller
+	// memory is told what the household's calls teach (memory.go); nil: no one.
+	memory func(MemoryEvent)
 }
 
 // A line is how a household is reached and named; it is replaced whole when an admin
@@ -125,7 +127,10 @@ func (h *household) presentedID(phoneUser string) string {
 const riskyWindow = 30 * time.Minute
 
 // noteRisky remembers that a risky call came in at now.
-func (h *household) noteRisky(now time.Time) { h.lastRisky.Store(now.UnixNano()) }
+func (h *household) noteRisky(now time.Time) {
+	storeLatest(&h.lastRisky, now)
+	h.tell(MemoryRisky, "", now)
+}
 
 // afterRiskyCall says whether a risky call came in within riskyWindow of now.
 func (h *household) afterRiskyCall(now time.Time) bool {
@@ -152,9 +157,10 @@ func (h *household) noteDictated(r *call.Risk, now time.Time) (fresh []string) {
 		return nil
 	}
 	for _, n := range r.Dictated {
-		if _, had := h.dictated.Swap(n, now); !had {
+		if !storeLater(&h.dictated, n, now) {
 			fresh = append(fresh, n)
 		}
+		h.tell(MemoryDictated, n, now)
 	}
 	return fresh
 }
@@ -190,7 +196,8 @@ const rangFor = 30 * 24 * time.Hour
 // noteRang remembers a number the household's phones rang.
 func (h *household) noteRang(number string, now time.Time) {
 	if n, err := screen.Canonical(number); err == nil {
-		h.rang.Store(n, now)
+		storeLater(&h.rang, n, now)
+		h.tell(MemoryRang, n, now)
 	}
 }
 

@@ -89,7 +89,7 @@ func (g *Guard) inbound(req *sip.Request, tx sip.ServerTransaction, r route, now
 // outbound places a phone's call on the trunk.
 func (g *Guard) outbound(req *sip.Request, tx sip.ServerTransaction, h *household, number string, emergency bool) {
 	if emergency {
-		h.lastEmergency.Store(time.Now().UnixNano()) // whoever rings back soon rings through (screen.EmergencyRingBack)
+		h.noteEmergency(time.Now()) // whoever rings back soon rings through (screen.EmergencyRingBack)
 	} else {
 		h.noteRang(number, time.Now())
 	}
@@ -165,7 +165,7 @@ func (g *Guard) accept(req *sip.Request, tx sip.ServerTransaction, h *household,
 		To:        req.Recipient.String(),
 		Emergency: emergency,
 		StartedAt: time.Now().UTC(),
-		Legs:      []call.Leg{{Side: inSide, Peer: req.Source()}},
+		Legs:      []call.Leg{{Side: inSide, Peer: g.sourceAddr(req)}},
 	}
 	if v != nil {
 		b.c.Verdict, b.c.Rule, b.c.Reasons = v.Action.String(), v.Rule, v.Reasons
@@ -224,5 +224,6 @@ func (b *bridge) newInvite(orig *sip.Request, t target, body []byte) *sip.Reques
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: t.uri.User, Host: t.uri.Host}, Params: sip.NewParams()})
 	req.SetTransport(sipTransport(t.transport))
+	t.addRoute(req) // a phone registered through a load balancer is rung through it
 	return req
 }

@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +20,9 @@ type phones struct {
 	mu    sync.Mutex
 	users map[string]*phone
 	order []string
+	// remote are the bindings other guards of the service took (location.go); nil on a
+	// guard alone.
+	remote *remoteBindings
 }
 
 type phone struct {
@@ -33,6 +38,18 @@ type binding struct {
 	// over that connection (RFC 5626 §5.3, RFC 3261 §18.2.2 in spirit), as a phone behind
 	// TLS usually cannot take a connection of the guard's.
 	flow string
+	// path is the route set toward the phone, from the REGISTER's Path (RFC 3327 §5): kept
+	// only from a load balancer, which then delivers the guard's requests to the phone.
+	path []sip.Uri
+}
+
+// target is where to ring b, a binding of user's: along its path when it has one (the first
+// hop, the load balancer, decides the transport), else over its flow or to its contact.
+func (b binding) target(user string) target {
+	if len(b.path) > 0 {
+		return target{user: user, uri: b.uri, transport: uriTransport(b.path[0]), route: b.path}
+	}
+	return target{user: user, uri: b.uri, transport: uriTransport(b.uri), flow: b.flow}
 }
 
 // target is one place to ring.
@@ -40,7 +57,8 @@ type target struct {
 	user      string
 	uri       sip.Uri
 	transport string
-	flow      string // the connection to reuse (a phone's registration over TCP or TLS)
+	flow      string    // the connection to reuse (a phone's registration over TCP or TLS)
+	route     []sip.Uri // Route headers to send it with, in order (a registration's Path)
 	// username and password answer a digest challenge from the target (the trunk).
 	username, password string
 }
@@ -112,16 +130,17 @@ func (p *phones) targets(now time.Time) []target {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			u := ph.bindings[k].uri
-			ts = append(ts, target{user: user, uri: u, transport: uriTransport(u), flow: ph.bindings[k].flow})
+			ts = append(ts, ph.bindings[k].target(user))
 		}
+		ts = append(ts, p.remote.targets(user, ph.bindings, now)...)
 	}
 	return ts
 }
 
-// bind records (or with expires zero, removes) a contact for user, reached over flow if
-// that is not empty.
-func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time, flow string) {
+// bind records (or with expires zero, removes) a contact for user, reached along path, or
+// over flow if that is not empty. A contact removed here is removed from other guards'
+// bindings too (the shared location service removes it there).
+func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Time, flow string, path []sip.Uri) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ph, ok := p.users[user]
@@ -131,9 +150,10 @@ func (p *phones) bind(user string, u sip.Uri, expires time.Duration, now time.Ti
 	key := u.String()
 	if expires <= 0 {
 		delete(ph.bindings, key)
+		p.remote.forget(user, key)
 		return
 	}
-	ph.bindings[key] = binding{uri: u, expires: now.Add(expires), flow: flow}
+	ph.bindings[key] = binding{uri: u, expires: now.Add(expires), flow: flow, path: path}
 }
 
 func (p *phones) unbindAll(user string) {
@@ -141,10 +161,12 @@ func (p *phones) unbindAll(user string) {
 	defer p.mu.Unlock()
 	if ph, ok := p.users[user]; ok {
 		ph.bindings = map[string]binding{}
+		p.remote.drop(user)
 	}
 }
 
-// current lists user's live contacts with their remaining lifetimes.
+// current lists user's live contacts, this guard's and other guards', with their remaining
+// lifetimes (RFC 3261 §10.3 step 8: every current binding).
 func (p *phones) current(user string, now time.Time) []sip.Header {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -153,7 +175,7 @@ func (p *phones) current(user string, now time.Time) []sip.Header {
 	if !ok {
 		return nil
 	}
-	for _, b := range ph.bindings {
+	for _, b := range append(slices.Collect(maps.Values(ph.bindings)), p.remote.live(user, ph.bindings, now)...) {
 		if left := b.expires.Sub(now); left > 0 {
 			hs = append(hs, sip.NewHeader("Contact", "<"+b.uri.String()+">;expires="+strconv.Itoa(int(left.Seconds()+0.5))))
 		}

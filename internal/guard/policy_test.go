@@ -144,7 +144,7 @@ func TestPhoneTargets(t *testing.T) {
 	if err := sip.ParseUri("sip:hall@127.0.0.1:5092", &u); err != nil {
 		t.Fatal(err)
 	}
-	p.bind("hall", u, time.Minute, now, "")
+	p.bind("hall", u, time.Minute, now, "", nil)
 	ts := p.targets(now)
 	if len(ts) != 2 || ts[0].user != "kitchen" || ts[0].transport != "tcp" || ts[1].user != "hall" || ts[1].transport != "udp" {
 		t.Fatalf("targets = %+v", ts)
@@ -152,8 +152,8 @@ func TestPhoneTargets(t *testing.T) {
 	if ts := p.targets(now.Add(2 * time.Minute)); len(ts) != 1 {
 		t.Errorf("expired binding still rung: %+v", ts)
 	}
-	p.bind("hall", u, time.Minute, now, "")
-	p.bind("hall", u, 0, now, "")
+	p.bind("hall", u, time.Minute, now, "", nil)
+	p.bind("hall", u, 0, now, "", nil)
 	if ts := p.targets(now); len(ts) != 1 {
 		t.Errorf("unregistered binding still rung: %+v", ts)
 	}

@@ -29,6 +29,17 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	now := time.Now()
+	src, viaLB := g.source(req)
+	// Through a load balancer the Path it added is how to reach the phone (RFC 3327); from
+	// anyone else a Path is not believed, and the phone is reached at its contact.
+	var path []sip.Uri
+	if viaLB {
+		var err error
+		if path, err = pathOf(req); err != nil {
+			respond(tx, req, sip.StatusBadRequest, "Bad Request", warning(err.Error()))
+			return
+		}
+	}
 	contacts := req.GetHeaders("Contact")
 	expires := defaultExpiry
 	if h := req.GetHeader("Expires"); h != nil {
@@ -47,6 +58,9 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			}
 			g.homes.Load().ofPhone(user).phones.unbindAll(user)
+			if g.location != nil {
+				g.location.DropAll(user)
+			}
 			continue
 		}
 		var c sip.ContactHeader
@@ -70,13 +84,23 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			exp = min(max(exp, minExpiry), maxExpiry)
 		}
 		flow := ""
-		if t := req.Transport(); t == "TCP" || t == "TLS" {
+		if t := req.Transport(); (t == "TCP" || t == "TLS") && !viaLB { // through a balancer the connection is the balancer's
 			flow = req.Source()
 		}
-		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow)
-		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", req.Source())
+		g.homes.Load().ofPhone(user).phones.bind(user, c.Address, exp, now, flow, path)
+		b := Binding{User: user, Contact: c.Address, Path: path, Flow: flow}
+		if exp > 0 {
+			b.Expires = now.Add(exp)
+		}
+		g.share(b)
+		g.log.Info("phone registered", "user", user, "contact", c.Address.String(), "expires", exp, "source", src)
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	if viaLB && supportsPath(req) {
+		for _, p := range path { // RFC 3327 §5.3: the Path stored, as the phone may want to know it
+			res.AppendHeader(sip.NewHeader("Path", "<"+p.String()+">"))
+		}
+	}
 	for _, h := range g.homes.Load().ofPhone(user).phones.current(user, now) {
 		res.AppendHeader(h)
 	}
@@ -86,7 +110,7 @@ func (g *Guard) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 // authorize checks a request's digest credentials for user. It answers the request itself
 // (challenge, refusal, throttling) and returns false when the request must go no further.
 func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user string) bool {
-	src := sourceIP(req)
+	src := sourceIP(g.sourceAddr(req))
 	if retry, blocked := g.throttle.refused(src, user, time.Now()); blocked {
 		respond(tx, req, sip.StatusForbidden, "Too Many Failed Attempts",
 			sip.NewHeader("Retry-After", strconv.Itoa(int(retry.Seconds())+1)),
@@ -113,7 +137,7 @@ func (g *Guard) authorize(req *sip.Request, tx sip.ServerTransaction, user strin
 	if errors.Is(err, diago.ErrDigestAuthBadCreds) {
 		g.metrics.AuthFailed()
 		g.throttle.failed(src, time.Now())
-		g.log.Warn("wrong password", "user", user, "source", req.Source(), "method", req.Method.String())
+		g.log.Warn("wrong password", "user", user, "source", g.sourceAddr(req), "method", req.Method.String())
 		res = sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 		res.AppendHeader(warning("wrong user name or password"))
 	}
@@ -144,10 +168,11 @@ func withDigestOnly(req *sip.Request) *sip.Request {
 	return out
 }
 
-func sourceIP(req *sip.Request) string {
-	host, _, err := sip.ParseAddr(req.Source())
+// sourceIP is the host of a request's source address (host:port).
+func sourceIP(src string) string {
+	host, _, err := sip.ParseAddr(src)
 	if err != nil {
-		return req.Source()
+		return src
 	}
 	return host
 }

@@ -65,7 +65,7 @@ type route struct {
 // now, and changes nothing.
 func (g *Guard) decide(req *sip.Request, now time.Time) route {
 	number := dialled(req.Recipient)
-	if !g.trunk.isSource(req.Source()) {
+	if src, _ := g.source(req); !g.trunk.isSource(src) {
 		return g.decideOutbound(req, number, now)
 	}
 	h, ok := g.homes.Load().inbound(req)

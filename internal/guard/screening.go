@@ -81,7 +81,7 @@ func (g *Guard) block(req *sip.Request, tx sip.ServerTransaction, h *household, 
 		From: req.From().Address.String(), To: req.Recipient.String(),
 		StartedAt: start, EndedAt: end, EndedBy: call.ByGuard, Outcome: call.Blocked, Reason: why,
 		Verdict: v.Action.String(), Rule: v.Rule, Reasons: v.Reasons,
-		Legs: []call.Leg{{Side: call.Trunk, Peer: req.Source(), ReleasedAt: end}},
+		Legs: []call.Leg{{Side: call.Trunk, Peer: g.sourceAddr(req), ReleasedAt: end}},
 	}
 	if answered {
 		c.AnsweredAt = start

@@ -118,5 +118,9 @@ func (g *Guard) testInvite(t target, body []byte) *sip.Request {
 	if t.transport == "tcp" {
 		req.SetTransport("TCP")
 	}
+	t.addRoute(req) // through the load balancer the phone registered through
+	if t.flow != "" {
+		req.SetDestination(t.flow) // over the phone's own connection
+	}
 	return req
 }
