@@ -28,6 +28,7 @@ type Recorder struct {
 	log   *slog.Logger
 	stats RecorderStats
 	in    chan queued
+	stop  chan struct{} // closed by Close; in is never closed, so a late Record cannot panic
 	done  chan struct{}
 	once  sync.Once
 	retry time.Duration
@@ -51,17 +52,31 @@ const (
 
 // NewRecorder starts a recorder with room for size queued events.
 func NewRecorder(st Store, size int, log *slog.Logger, stats RecorderStats) *Recorder {
-	r := &Recorder{st: st, log: log, stats: stats, in: make(chan queued, size), done: make(chan struct{}), retry: time.Second}
+	r := &Recorder{st: st, log: log, stats: stats, in: make(chan queued, size), stop: make(chan struct{}), done: make(chan struct{}), retry: time.Second}
 	go r.loop()
 	return r
 }
 
-// Record queues an event (with its call snapshot) for writing.
+// Record queues an event (with its call snapshot) for writing. After Close (a call
+// still winding down as the guard stops) the event is dropped and counted.
 func (r *Recorder) Record(ev call.Event) {
+	if r.closed() {
+		r.stats.Dropped()
+		return
+	}
 	select {
 	case r.in <- queued{ev: ev}:
 	default:
 		r.stats.Dropped()
+	}
+}
+
+func (r *Recorder) closed() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -72,6 +87,12 @@ func (r *Recorder) Record(ev call.Event) {
 // Batches still gather for up to linger, so waiting costs a commit only once per batch.
 func (r *Recorder) RecordDurable(ev call.Event) <-chan error {
 	ch := make(chan error, 1)
+	if r.closed() {
+		r.stats.Dropped()
+		ch <- ErrDropped
+		close(ch)
+		return ch
+	}
 	select {
 	case r.in <- queued{ev: ev, durable: ch}:
 	default:
@@ -84,7 +105,7 @@ func (r *Recorder) RecordDurable(ev call.Event) <-chan error {
 
 // Close writes what is queued (trying once) and stops the writer.
 func (r *Recorder) Close() {
-	r.once.Do(func() { close(r.in) })
+	r.once.Do(func() { close(r.stop) })
 	<-r.done
 }
 
@@ -98,13 +119,15 @@ func (r *Recorder) loop() {
 			retry = time.After(r.retry)
 		}
 		select {
-		case q, ok := <-r.in:
-			if !ok {
-				r.flush(pending)
-				return
-			}
+		case q := <-r.in:
 			pending = append(pending, q)
 			pending = r.gather(pending)
+		case <-r.stop:
+			for len(r.in) > 0 { // what was queued before Close
+				pending = append(pending, <-r.in)
+			}
+			r.flush(pending)
+			return
 		case <-retry:
 		}
 		pending = r.flush(pending)
@@ -124,11 +147,10 @@ func (r *Recorder) gather(pending []queued) []queued {
 	defer t.Stop()
 	for len(pending) < maxBatch {
 		select {
-		case q, ok := <-r.in:
-			if !ok {
-				return pending
-			}
+		case q := <-r.in:
 			pending = append(pending, q)
+		case <-r.stop:
+			return pending
 		case <-t.C:
 			return pending
 		}

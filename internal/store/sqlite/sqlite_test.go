@@ -365,3 +365,30 @@ func testCarerCheckStoredWithCall(t *testing.T, p place) {
 		t.Errorf("plain call: %+v, %v", p.Carer, err)
 	}
 }
+
+// A call still winding down as the guard stops records its end after the recorder closed:
+// the event is dropped and counted, never a panic in the guard's request handler, and what
+// was queued before Close is written.
+func TestRecordAfterClose(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n counts
+	r := store.NewRecorder(s, 100, slog.New(slog.NewTextHandler(io.Discard, nil)), &n)
+	c := sampleCall("before", time.Now())
+	r.Record(call.Event{CallID: "before", Kind: call.CallStarted, At: c.StartedAt, Call: c})
+	r.Close()
+	late := sampleCall("late", time.Now())
+	r.Record(call.Event{CallID: "late", Kind: call.CallStarted, At: late.StartedAt, Call: late})
+	if err := <-r.RecordDurable(call.Event{CallID: "late", Kind: call.CallEnded, At: late.StartedAt, Call: late}); err == nil {
+		t.Error("an event recorded durably after Close was said to be stored")
+	}
+	if n.dropped.Load() != 2 {
+		t.Errorf("dropped = %d after Close; want 2", n.dropped.Load())
+	}
+	if _, err := s.Call(context.Background(), "before"); err != nil {
+		t.Errorf("the event queued before Close was lost: %v", err)
+	}
+}
