@@ -104,3 +104,48 @@ func TestRelayBatchOrderAndSRTP(t *testing.T) {
 		})
 	}
 }
+
+// A pump reads one packet at a time the plain way while it keeps up, looks for more every
+// probeEvery reads, takes ever more at once while packets queue, and goes back to single
+// reads once probeEvery reads in a row find one packet each — every packet in order.
+func TestBatchReadsSinglyUntilPacketsQueue(t *testing.T) {
+	port, sender := peer(t), peer(t)
+	b := newBatch(port, nil)
+	next := byte(0)
+	read := func(wantN int, wantSingle bool) {
+		t.Helper()
+		port.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := b.read()
+		if err != nil || n != wantN || b.single != wantSingle {
+			t.Fatalf("read %d packets (plain %v, err %v); want %d (plain %v)", n, b.single, err, wantN, wantSingle)
+		}
+		for i := range n {
+			if pkt, src := b.packet(i); len(pkt) != 172 || pkt[3] != next || src != addrPort(sender) {
+				t.Fatalf("packet %d of the read is number %d from %v; want %d from %v", i, pkt[3], src, next, addrPort(sender))
+			}
+			next++
+		}
+		b.adapt(n)
+	}
+	send := func(k int) {
+		for i := range k {
+			if _, err := sender.WriteToUDPAddrPort(rtp(next+byte(i)), addrPort(port)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(40)
+	for range probeEvery {
+		read(1, true)
+	}
+	read(2, false) // the probe finds more queued
+	read(4, false)
+	read(8, false)
+	read(10, false) // room for 16, 10 left
+	for range probeEvery {
+		send(1)
+		read(1, false)
+	}
+	send(1)
+	read(1, true) // caught up: plain reads again
+}

@@ -287,7 +287,7 @@ func (s *Session) pump(side call.Side, from, to *endpoint) {
 				s.stats.Packet(side)
 			}
 		}
-		b.grow(n)
+		b.adapt(n)
 	}
 }
 
