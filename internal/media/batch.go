@@ -9,13 +9,14 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// Batched socket I/O for the RTP pumps (relay.go): one read takes every packet already
-// queued on a port, up to batchMax (recvmmsg on Linux), and one write sends the packets of
-// that batch that are relayed (sendmmsg), each to its own destination. Nothing waits to
-// fill a batch: a read returns what has arrived, and sleeps only while nothing has, so
-// batching adds no latency. A batch holds more than one packet only when packets come in
-// faster than the pump takes them — a relay falling behind, when its cost matters.
-// (Elsewhere than Linux, x/net reads and writes one packet a call.)
+// Batched socket I/O for the RTP pumps (relay.go): while packets queue on a port, one read
+// takes every packet already there, up to batchMax (recvmmsg on Linux), and one write sends
+// those of the batch that are relayed (sendmmsg), each to its own destination. Nothing
+// waits to fill a batch: a read returns what has arrived, and sleeps only while nothing
+// has, so batching adds no latency. Packets queue only when they come in faster than the
+// pump takes them — a relay falling behind, when its cost matters; otherwise the pump reads
+// and writes one packet at a time (probeEvery). (Elsewhere than Linux, x/net reads and
+// writes one packet a call.)
 
 // batchMax is the most packets one read takes. slotSize is room for one packet: the
 // largest that crosses an Ethernet path unfragmented.

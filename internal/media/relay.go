@@ -260,8 +260,8 @@ func (s *Session) Close() {
 }
 
 // pump copies packets arriving on from's port out of to's port to to's remote, a batch at
-// a time (batch.go): every packet already queued is read at once, each is dealt with as it
-// comes, and those relayed are sent together.
+// a time (batch.go): while packets queue, every one already there is read at once, each is
+// dealt with as it comes, and those relayed are sent together.
 func (s *Session) pump(side call.Side, from, to *endpoint) {
 	defer s.wg.Done()
 	b := newBatch(from.conn, to)
