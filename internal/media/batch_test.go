@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -148,4 +149,54 @@ func TestBatchReadsSinglyUntilPacketsQueue(t *testing.T) {
 	}
 	send(1)
 	read(1, true) // caught up: plain reads again
+}
+
+// A relay on an IPv6 address batches too: a queued burst from and to IPv6 peers arrives
+// whole and in order, taken in batches.
+func TestRelayBatchIPv6(t *testing.T) {
+	const burst = 100
+	lo := netip.MustParseAddr("::1")
+	var n counter
+	s, err := NewRelay(lo, 43400, 43500, &n).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	caller, phone := listen(), listen()
+	s.SetRemote(call.Household, addrPort(phone))
+	hold, held := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.Tap(call.Trunk, func([]byte) { once.Do(func() { close(held); <-hold }) })
+	via := netip.AddrPortFrom(lo, uint16(s.Port(call.Trunk)))
+	for seq := uint16(1); seq <= burst; seq++ {
+		if _, err := caller.WriteToUDPAddrPort(voice(seq), via); err != nil {
+			t.Fatal(err)
+		}
+		if seq == 1 {
+			<-held
+		}
+	}
+	close(hold)
+	buf := make([]byte, 2000)
+	for seq := uint16(1); seq <= burst; seq++ {
+		phone.SetReadDeadline(time.Now().Add(time.Second))
+		k, _, err := phone.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("packet %d of %d lost: %v", seq, burst, err)
+		}
+		if !bytes.Equal(buf[:k], voice(seq)) {
+			t.Fatalf("packet %d arrived as packet %d", seq, binary.BigEndian.Uint16(buf[2:]))
+		}
+	}
+	if b := s.trunk.batched.Load(); b != batchMax {
+		t.Errorf("the largest read took %d packets; want %d", b, batchMax)
+	}
 }
