@@ -108,6 +108,7 @@ type endpoint struct {
 	secure  atomic.Pointer[secureLeg]      // set when this side's media is SRTP (srtp.go)
 	offered atomic.Pointer[Crypto]         // the guard's key in an SRTP offer to this side
 	latch   atomic.Pointer[func(netip.Addr) bool]
+	batched atomic.Int64 // the most packets one read has taken from this port (batch.go)
 }
 
 // Open binds a port pair and starts relaying as soon as both remotes are known.
@@ -208,7 +209,8 @@ func (e *endpoint) latchTo(src netip.AddrPort, remote *atomic.Pointer[netip.Addr
 		return
 	}
 	if (cur != nil && cur.Addr() == src.Addr()) || (*l)(src.Addr()) {
-		remote.Store(&src)
+		moved := src // on the heap only when the remote moves, not for every packet
+		remote.Store(&moved)
 	}
 }
 
@@ -257,63 +259,80 @@ func (s *Session) Close() {
 	})
 }
 
-// pump copies packets arriving on from's port out of to's port to to's remote.
+// pump copies packets arriving on from's port out of to's port to to's remote, a batch at
+// a time (batch.go): while packets queue, every one already there is read at once, each is
+// dealt with as it comes, and those relayed are sent together.
 func (s *Session) pump(side call.Side, from, to *endpoint) {
 	defer s.wg.Done()
-	buf := make([]byte, 1500)
-	clear := make([]byte, 1500)
-	sealed := make([]byte, 1500+16) // room for the authentication tag
+	b := newBatch(from.conn, to)
 	for {
-		n, src, err := from.conn.ReadFromUDPAddrPort(buf)
+		n, err := b.read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		from.packets.Add(1)
-		pkt := buf[:n]
-		if n < 12 || buf[0]>>6 != 2 {
-			continue // not RTP version 2
+		from.packets.Add(uint64(n))
+		if int64(n) > from.batched.Load() {
+			from.batched.Store(int64(n))
 		}
-		if sec := from.secure.Load(); sec != nil {
-			if pkt, err = sec.open(clear[:0], pkt); err != nil {
-				continue // not sealed with this side's key: nothing to relay
+		for i := range n {
+			s.relayPacket(side, from, to, b, i)
+		}
+		if len(b.wr) > 0 {
+			sent := b.flush()
+			s.relayed.Add(uint64(sent))
+			for range sent {
+				s.stats.Packet(side)
 			}
 		}
-		from.latchTo(src, &from.remote) // only what opened under the side's key, if SRTP
-		if w := from.dtmf.Load(); w != nil {
-			w.see(pkt)
-		}
-		if c := from.capture.Load(); c != nil {
-			c.add(pkt)
-		}
-		if t := from.tap.Load(); t != nil && !from.stopped.Load() {
-			(*t)(pkt)
-		}
-		if m := s.mix.Load(); m != nil {
-			if !from.stopped.Load() && !from.playing.Load() {
-				m.put(side, pkt) // the mixer sends each party the others (mix.go)
-			}
-			continue
-		}
-		if to == nil || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
-			continue // a released side, or a prompt playing
-		}
-		dst := to.remote.Load()
-		if dst == nil {
-			continue
-		}
-		if sec := to.secure.Load(); sec != nil {
-			if pkt, err = sec.seal(sealed[:0], pkt); err != nil {
-				continue
-			}
-		}
-		if _, err := to.conn.WriteToUDPAddrPort(pkt, *dst); err == nil {
-			s.relayed.Add(1)
-			s.stats.Packet(side)
+		b.adapt(n)
+	}
+}
+
+// relayPacket does with packet i of a batch from side what the relay does with every
+// packet, and queues it in the batch if it is to go to to's remote.
+func (s *Session) relayPacket(side call.Side, from, to *endpoint, b *batch, i int) {
+	pkt, src := b.packet(i)
+	if len(pkt) < 12 || pkt[0]>>6 != 2 {
+		return // not RTP version 2
+	}
+	var err error
+	if sec := from.secure.Load(); sec != nil {
+		if pkt, err = sec.open(b.openBuf(i), pkt); err != nil {
+			return // not sealed with this side's key: nothing to relay
 		}
 	}
+	from.latchTo(src, &from.remote) // only what opened under the side's key, if SRTP
+	if w := from.dtmf.Load(); w != nil {
+		w.see(pkt)
+	}
+	if c := from.capture.Load(); c != nil {
+		c.add(pkt)
+	}
+	if t := from.tap.Load(); t != nil && !from.stopped.Load() {
+		(*t)(pkt)
+	}
+	if m := s.mix.Load(); m != nil {
+		if !from.stopped.Load() && !from.playing.Load() {
+			m.put(side, pkt) // the mixer sends each party the others (mix.go)
+		}
+		return
+	}
+	if to == nil || from.stopped.Load() || to.stopped.Load() || to.playing.Load() || from.playing.Load() {
+		return // a released side, or a prompt playing
+	}
+	dst := to.remote.Load()
+	if dst == nil {
+		return
+	}
+	if sec := to.secure.Load(); sec != nil {
+		if pkt, err = sec.seal(b.sealBuf(i), pkt); err != nil {
+			return
+		}
+	}
+	b.queue(pkt, dst)
 }
 
 // pumpControl copies RTCP arriving on from's odd port to to's RTCP address, while both

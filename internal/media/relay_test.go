@@ -2,10 +2,13 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,6 +153,74 @@ func benchPackets(b *testing.B, from, to *net.UDPConn, via *net.UDPAddr) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRelayBurst is BenchmarkRelay with burst packets in flight at once: the sender
+// writes a burst, then the receiver reads it back, directly between two sockets (the kernel's
+// cost) or through the relay's two sockets. One op is one burst; ns/packet and cpu-ns/packet
+// (the whole process's CPU, from getrusage, so the relay's goroutine counts) divide by the
+// packets. A lost or reordered packet fails the benchmark.
+func BenchmarkRelayBurst(b *testing.B) {
+	for _, path := range []string{"direct", "relay"} {
+		b.Run(path, func(b *testing.B) {
+			for _, burst := range []int{1, 16, 64} {
+				b.Run(fmt.Sprintf("burst=%d", burst), func(b *testing.B) {
+					a, c := peer(b), peer(b)
+					via := c.LocalAddr().(*net.UDPAddr)
+					if path == "relay" {
+						var n counter
+						s, err := NewRelay(netip.MustParseAddr("127.0.0.1"), 43200, 43300, &n).Open()
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer s.Close()
+						s.SetRemote(call.Household, addrPort(c))
+						via = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Port(call.Trunk)}
+					}
+					benchBurst(b, a, c, via, burst)
+				})
+			}
+		})
+	}
+}
+
+func benchBurst(b *testing.B, from, to *net.UDPConn, via *net.UDPAddr, burst int) {
+	pkts := make([][]byte, burst)
+	for i := range pkts {
+		pkts[i] = rtp(byte(i))
+	}
+	dst := via.AddrPort()
+	buf := make([]byte, 2000)
+	var before, after syscall.Rusage
+	var mBefore, mAfter runtime.MemStats
+	b.ReportAllocs()
+	b.SetBytes(int64(burst * len(pkts[0])))
+	runtime.ReadMemStats(&mBefore)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	for b.Loop() {
+		for _, p := range pkts {
+			if _, err := from.WriteToUDPAddrPort(p, dst); err != nil {
+				b.Fatal(err)
+			}
+		}
+		to.SetReadDeadline(time.Now().Add(time.Second))
+		for i := range burst {
+			n, _, err := to.ReadFromUDPAddrPort(buf) // allocates nothing: allocs/packet are the relay's
+			if err != nil {
+				b.Fatalf("packet %d of %d lost: %v", i+1, burst, err)
+			}
+			if n != len(pkts[i]) || buf[3] != byte(i) {
+				b.Fatalf("packet %d of %d arrived as %d bytes numbered %d", i+1, burst, n, buf[3])
+			}
+		}
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	runtime.ReadMemStats(&mAfter)
+	packets := float64(b.N * burst)
+	cpu := after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/packets, "ns/packet")
+	b.ReportMetric(float64(cpu)/packets, "cpu-ns/packet")
+	b.ReportMetric(float64(mAfter.Mallocs-mBefore.Mallocs)/packets, "allocs/packet")
 }
 
 // A prompt reaches only the side it is played to, as paced RTP; the relay sends nothing
