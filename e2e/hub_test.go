@@ -166,6 +166,35 @@ func natsCluster(t *testing.T, nodes int) string {
 	return strings.Join(urls, ",")
 }
 
+// startHub runs the hub alone (clearline hub) on the NATS cluster at natsURL, its store on
+// PostgreSQL, until the test ends; it gives the hub's web address and its data directory.
+func startHub(t *testing.T, natsURL string) (httpBase, dataDir string) {
+	t.Helper()
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir = t.TempDir()
+	cfg.DataDir, cfg.HTTP.Listen, cfg.HTTP.APIToken = dataDir, freeTCP(t), apiToken
+	cfg.Hub.NATS, cfg.Hub.Replicas, cfg.Hub.Database = natsURL, 3, pgtest.URL(t)
+	cfg.Database = guardDatabase(t) // the analysts' accounts
+	databases.Store(dataDir, cfg.Database)
+	httpBase = "http://" + cfg.HTTP.Listen
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cli.ServeHub(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			t.Logf("hub log:\n%s", tail(logs.String(), 40))
+		}
+	})
+	waitHTTP(t, httpBase+"/report", logs)
+	return httpBase, dataDir
+}
+
 func freeTCP(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -209,28 +238,7 @@ func hubRoundTrip(t *testing.T, variant string) {
 		hubHTTP, hubData = "http://"+win.http, win.cfg.DataDir
 	default:
 		natsURL = natsCluster(t, 3)
-		cfg, err := config.Default()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hubData = t.TempDir()
-		cfg.DataDir, cfg.HTTP.Listen, cfg.HTTP.APIToken = hubData, freeTCP(t), apiToken
-		cfg.Hub.NATS, cfg.Hub.Replicas, cfg.Hub.Database = natsURL, 3, pgtest.URL(t)
-		cfg.Database = guardDatabase(t) // the analysts' accounts
-		databases.Store(hubData, cfg.Database)
-		hubHTTP = "http://" + cfg.HTTP.Listen
-		logs := &syncBuffer{}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- cli.ServeHub(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-			if t.Failed() {
-				t.Logf("hub log:\n%s", tail(logs.String(), 40))
-			}
-		})
-		waitHTTP(t, hubHTTP+"/report", logs)
+		hubHTTP, hubData = startHub(t, natsURL)
 		win = startGuard(t, link("Winchester"))
 	}
 	tv := startGuard(t, link("Test Valley"))

@@ -202,6 +202,13 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	if db != nil {
 		o.Carers = func(ctx context.Context, household string) ([]guard.Carer, error) { return carers(ctx, db, household) }
 	}
+	// On PostgreSQL the guard may be one of several behind a SIP load balancer: it shares
+	// registrations, settings and household memory with the others (cluster.go).
+	var svc *service
+	if db != nil && db.IsPostgres() {
+		svc = newService(db, cfg.SIP.Listen, log)
+		svc.options(&o)
+	}
 	// The guard answers calls from here on; the hub and the web server start beside it, so
 	// neither can delay a call (an external NATS cluster may take seconds to answer).
 	ctx, stopAll := context.WithCancel(ctx)
@@ -253,6 +260,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)
 	}
+	var hubNet *hubNet
 	if cfg.Hub.Enabled() {
 		// The hub is optional to calling: if it cannot start, the guard runs without it.
 		hubLog := log.With("part", "hub")
@@ -265,8 +273,24 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 				wo.Hub = n.hub
 				registerHub(m.Registry, n.hub)
 			}
-			startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog)
+			hubNet = n
+			if svc == nil {
+				startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog, linkAll)
+			} else {
+				// Every instance applies the shared block-list; reports and community
+				// alerts are the service's, sent and taken once, by the leader.
+				startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog, linkBlocklist)
+			}
 		}
+	}
+	if svc != nil {
+		svc.ln, svc.keeper = ln, keeper
+		ln.rebuilt = func(g *guard.Guard) { go svc.bindingsAll(ctx, g) }
+		go svc.run(ctx, func(ctx context.Context) {
+			if hubNet != nil {
+				startLink(ctx, cfg, hubNet, db, keeper, nil, log.With("part", "hub"), linkService)
+			}
+		})
 	}
 	hl, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

@@ -121,38 +121,55 @@ func guardID(dir string) (string, error) {
 	return id, os.WriteFile(path, []byte(id+"\n"), 0o640)
 }
 
+// linkParts chooses the parts of the hub link a guard runs.
+type linkParts int
+
+const (
+	linkAll       linkParts = iota // a guard alone: everything
+	linkBlocklist                  // one of a service's guards: the shared block-list only
+	linkService                    // the service's leader: reports and community alerts
+)
+
 // startLink connects the guard to its hub: reports from the outbox, the shared block-list
-// applied through keeper, community alerts to the household's guardians.
-func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.Store, keeper *rulesKeeper, reg *prometheus.Registry, log *slog.Logger) {
+// applied through keeper, community alerts to the household's guardians — the parts chosen.
+// Its counters go on reg, when given.
+func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.Store, keeper *rulesKeeper, reg *prometheus.Registry, log *slog.Logger, parts linkParts) {
 	id, err := guardID(cfg.DataDir)
+	if err == nil && db != nil && parts == linkService {
+		id, err = db.ServiceID(ctx, id) // one identity for the service's consumer and receipts
+	}
 	if err != nil {
 		log.Error("hub: no guard ID; not linked", "err", err)
 		return
 	}
 	o := hub.LinkOptions{JS: n.js, Household: cfg.Household.ID, District: cfg.Household.District, Households: keeper.districts, GuardID: id,
-		ShareWords: cfg.Hub.ShareWords, Log: log,
-		Blocklist: func(l screen.List) {
+		ShareWords: cfg.Hub.ShareWords, Log: log}
+	if parts != linkService {
+		o.Blocklist = func(l screen.List) {
 			if err := keeper.sharedBlocklist(l); err != nil {
 				log.Error("hub: shared block-list not applied", "err", err)
 				return
 			}
 			log.Info("shared block-list in force for the next call", "numbers", len(l))
-		}}
-	if db != nil {
+		}
+	}
+	if db != nil && parts != linkBlocklist {
 		o.Alerts = db
 		if cfg.Hub.Report {
 			o.Outbox = db
 		}
 	}
-	if cfg.Household.District == "" {
+	if cfg.Household.District == "" && parts != linkService {
 		log.Warn("hub: household.district is not set, so this guard sends no reports and gets no community alerts for the file's household; the shared block-list still applies")
 	}
 	l := hub.NewLink(o)
-	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "clearline_hub_reports_sent_total",
-			Help: "Reports this guard sent that the hub's stream acknowledged."}, func() float64 { return float64(l.Sent()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_shared_blocklist_numbers",
-			Help: "Numbers on the hub's shared block-list in force on this guard."}, func() float64 { return float64(keeper.sharedSize()) }))
+	if reg != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "clearline_hub_reports_sent_total",
+				Help: "Reports this guard sent that the hub's stream acknowledged."}, func() float64 { return float64(l.Sent()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_shared_blocklist_numbers",
+				Help: "Numbers on the hub's shared block-list in force on this guard."}, func() float64 { return float64(keeper.sharedSize()) }))
+	}
 	go l.Run(ctx)
 }
 

@@ -25,6 +25,8 @@ type line struct {
 	mu     sync.Mutex
 	cur    *guardRun
 	keeper *rulesKeeper
+	// rebuilt, when set, is told of each new guard (the service's shared registrations).
+	rebuilt func(*guard.Guard)
 }
 
 // guardRun is one guard serving until its context ends.
@@ -110,6 +112,9 @@ func (l *line) replace(cfg *config.Config, save func() error) error {
 	}
 	l.cur = r
 	l.log.Info("guard rebuilt from the saved setup", "sip", cfg.SIP.Listen, "trunk", cfg.Trunk.Address, "phones", len(cfg.Phones))
+	if l.rebuilt != nil {
+		l.rebuilt(r.g)
+	}
 	return l.keeper.replace(cfg, r.g)
 }
 

@@ -1,0 +1,335 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/clearline/clearline/internal/guard"
+	"github.com/clearline/clearline/internal/store/sqlite"
+)
+
+// service makes one guard instance one of several behind a SIP load balancer, all on one
+// PostgreSQL database: the registrations this instance takes go to the database and the
+// others' come from it; a change any instance or admin makes to households, phones or
+// settings is put in force here within moments; the household's call memory (the 999
+// ring-back above all) is shared; and the work that must happen once for the whole service
+// — closing a dead instance's calls, sweeping stale registrations, the hub's reports and
+// community alerts — runs on one instance at a time, the leader.
+//
+// Everything goes through PostgreSQL LISTEN/NOTIFY on one channel: a notification is sent
+// in the transaction that makes the change, so it arrives only once the change is there to
+// read. A call never waits for any of it: the guard works from its own memory, and with the
+// database away it still serves what it knew.
+type service struct {
+	db     *sqlite.Store
+	id     string
+	ln     *line
+	keeper *rulesKeeper
+	log    *slog.Logger
+
+	regs chan regChange
+	mem  chan guard.MemoryEvent
+}
+
+// regChange is a binding this instance took, refreshed or removed, or every binding of a
+// user removed (all).
+type regChange struct {
+	b   guard.Binding
+	all bool
+}
+
+const (
+	heartbeatEvery = 2 * time.Second
+	// deadAfter is how long an instance may go unseen before the leader closes its calls.
+	deadAfter   = 10 * time.Second
+	sweepEvery  = 5 * time.Second
+	debounce    = 50 * time.Millisecond
+	memoryBatch = 20 * time.Millisecond
+	// notifyLimit keeps a NOTIFY payload under PostgreSQL's 8,000 bytes.
+	notifyLimit = 7800
+)
+
+// instanceID names this run of the guard in the service: its SIP address (which the load
+// balancer knows it by) and a random part, new at every start, so that a restarted guard's
+// earlier calls are seen as a dead instance's.
+func instanceID(sipAddr string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return sipAddr + "#" + hex.EncodeToString(b)
+}
+
+func newService(db *sqlite.Store, sipAddr string, log *slog.Logger) *service {
+	s := &service{db: db, id: instanceID(sipAddr), log: log.With("part", "service"),
+		regs: make(chan regChange, 4096), mem: make(chan guard.MemoryEvent, 4096)}
+	db.SetInstance(s.id)
+	return s
+}
+
+// options wires the guard's sharing hooks.
+func (s *service) options(o *guard.Options) {
+	o.Location = location{s}
+	o.Memory = func(ev guard.MemoryEvent) {
+		select {
+		case s.mem <- ev:
+		default:
+			s.log.Warn("household memory not shared: queue full", "household", ev.Household, "kind", ev.Kind)
+		}
+	}
+}
+
+// location is the guard's view of the shared location service.
+type location struct{ s *service }
+
+func (l location) Put(b guard.Binding) {
+	select {
+	case l.s.regs <- regChange{b: b}:
+	default:
+		l.s.log.Warn("registration not shared: queue full", "user", b.User)
+	}
+}
+
+func (l location) DropAll(user string) {
+	select {
+	case l.s.regs <- regChange{b: guard.Binding{User: user}, all: true}:
+	default:
+		l.s.log.Warn("registration removal not shared: queue full", "user", user)
+	}
+}
+
+// run works until ctx ends.
+func (s *service) run(ctx context.Context, leader func(ctx context.Context)) {
+	s.log.Info("one of a service's guards", "instance", s.id)
+	go s.heartbeat(ctx)
+	go s.writeRegistrations(ctx)
+	go s.shareMemory(ctx)
+	go s.db.RunAsLeader(ctx, "service", func(ctx context.Context) {
+		s.log.Info("this instance leads the service", "instance", s.id)
+		go leader(ctx)
+		s.lead(ctx)
+	})
+	s.follow(ctx)
+}
+
+func (s *service) heartbeat(ctx context.Context) {
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	for {
+		if err := s.db.Heartbeat(ctx, s.id, s.ln.current().cfg.SIP.Listen, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Warn("heartbeat not recorded", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lead does the service's once-only upkeep while this instance is the leader.
+func (s *service) lead(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if n, err := s.db.CloseCallsOf(ctx, now.Add(-deadAfter)); err != nil {
+			s.log.Warn("dead instances' calls not closed", "err", err)
+		} else if n > 0 {
+			s.log.Warn("closed the calls of a guard that stopped", "calls", n)
+		}
+		if _, err := s.db.SweepRegistrations(ctx, now); err != nil {
+			s.log.Warn("expired registrations not swept", "err", err)
+		}
+	}
+}
+
+// writeRegistrations writes this instance's bindings through to the database.
+func (s *service) writeRegistrations(ctx context.Context) {
+	for {
+		var c regChange
+		select {
+		case <-ctx.Done():
+			return
+		case c = <-s.regs:
+		}
+		var err error
+		if c.all {
+			err = s.db.DropRegistrations(ctx, c.b.User, s.id)
+		} else {
+			err = s.db.PutRegistration(ctx, sqlite.Registration{User: c.b.User, Contact: c.b.Contact.String(),
+				Path: joinURIs(c.b.Path), Flow: c.b.Flow, Instance: s.id, Expires: c.b.Expires})
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("registration not shared", "user", c.b.User, "err", err)
+		}
+	}
+}
+
+// shareMemory sends the household memory's changes to the other instances, a batch at a time.
+func (s *service) shareMemory(ctx context.Context) {
+	for {
+		var batch []guard.MemoryEvent
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-s.mem:
+			batch = append(batch, ev)
+		}
+		timer := time.After(memoryBatch)
+	gather:
+		for {
+			select {
+			case ev := <-s.mem:
+				batch = append(batch, ev)
+			case <-timer:
+				break gather
+			case <-ctx.Done():
+				return
+			}
+		}
+		for _, payload := range memoryPayloads(batch) {
+			if err := s.db.Notify(ctx, payload); err != nil && ctx.Err() == nil {
+				s.log.Warn("household memory not shared", "err", err)
+			}
+		}
+	}
+}
+
+// memoryPayloads are NOTIFY payloads ("memory:" and a JSON array) carrying evs, each under
+// PostgreSQL's limit.
+func memoryPayloads(evs []guard.MemoryEvent) []string {
+	var out []string
+	for len(evs) > 0 {
+		n := len(evs)
+		for {
+			b, _ := json.Marshal(evs[:n])
+			if len(b)+len("memory:") <= notifyLimit || n == 1 {
+				out = append(out, "memory:"+string(b))
+				break
+			}
+			n /= 2
+		}
+		evs = evs[n:]
+	}
+	return out
+}
+
+// follow applies what the others change, until ctx ends.
+func (s *service) follow(ctx context.Context) {
+	notes, err := s.db.Listen(ctx)
+	if err != nil || notes == nil {
+		s.log.Error("not listening for the service's changes; this instance serves what it last read", "err", err)
+		return
+	}
+	var reload <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload:
+			reload = nil
+			if err := s.keeper.lines(ctx); err != nil {
+				s.log.Error("households not put in force; the guard serves them as before", "err", err)
+			}
+		case n, ok := <-notes:
+			if !ok {
+				return
+			}
+			kind, arg, _ := strings.Cut(n, ":")
+			switch kind {
+			case "resync":
+				s.bindingsAll(ctx, s.ln.current().g)
+				reload = time.After(0)
+			case "lines", "household":
+				if reload == nil {
+					reload = time.After(debounce) // a bulk change comes as many notes: read once
+				}
+			case "binding":
+				s.bindings(ctx, arg)
+			case "memory":
+				var evs []guard.MemoryEvent
+				if err := json.Unmarshal([]byte(arg), &evs); err != nil {
+					s.log.Warn("household memory note unreadable", "err", err)
+					continue
+				}
+				g := s.ln.current().g
+				for _, ev := range evs {
+					g.Remember(ev)
+				}
+			}
+		}
+	}
+}
+
+// bindings puts user's bindings taken by the other instances in force.
+func (s *service) bindings(ctx context.Context, user string) {
+	rs, err := s.db.Registrations(ctx, user)
+	if err != nil {
+		s.log.Warn("registrations not read", "user", user, "err", err)
+		return
+	}
+	s.ln.current().g.SetRemoteBindings(user, s.remote(rs)[user])
+}
+
+// bindingsAll puts every binding the other instances took in force on g.
+func (s *service) bindingsAll(ctx context.Context, g *guard.Guard) {
+	rs, err := s.db.Registrations(ctx, "")
+	if err != nil {
+		s.log.Warn("registrations not read", "err", err)
+		return
+	}
+	g.ReplaceRemoteBindings(s.remote(rs))
+}
+
+// remote is the others' registrations among rs, as the guard's bindings, by user.
+func (s *service) remote(rs []sqlite.Registration) map[string][]guard.Binding {
+	out := map[string][]guard.Binding{}
+	for _, r := range rs {
+		if r.Instance == s.id {
+			continue
+		}
+		var contact sip.Uri
+		if err := sip.ParseUri(r.Contact, &contact); err != nil {
+			s.log.Warn("a shared registration's contact is unreadable", "user", r.User, "contact", r.Contact, "err", err)
+			continue
+		}
+		b := guard.Binding{User: r.User, Contact: contact, Flow: r.Flow, Expires: r.Expires}
+		for _, p := range splitURIs(r.Path) {
+			var u sip.Uri
+			if err := sip.ParseUri(p, &u); err != nil {
+				s.log.Warn("a shared registration's path is unreadable", "user", r.User, "path", r.Path, "err", err)
+				b.Path = nil
+				break
+			}
+			b.Path = append(b.Path, u)
+		}
+		out[r.User] = append(out[r.User], b)
+	}
+	return out
+}
+
+func joinURIs(us []sip.Uri) string {
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitURIs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
