@@ -161,6 +161,17 @@ func (m *member) kill() {
 	<-m.exited
 }
 
+// metric reads one sample from the guard's /metrics (0 when absent).
+func (m *member) metric(sample string) float64 {
+	for _, l := range strings.Split(m.metrics(), "\n") {
+		if v, ok := strings.CutPrefix(l, sample+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
 func (m *member) metrics() string {
 	res, err := http.Get("http://" + m.http + "/metrics")
 	if err != nil {
@@ -272,8 +283,10 @@ func TestProviderRegisterOnOneRingOnOther(t *testing.T) {
 	p := startProvider(t, 2, "")
 	pw := p.addHousehold(p.guards[0], "flat", "020 7946 0400", "flat-hall")
 	phonePort := freePort(t, phoneIP)
-	runSIPp(t, "register", "phone_registers.xml", "-i", phoneIP, "-p", strconv.Itoa(phonePort), "-s", "flat-hall", "-au", "flat-hall", "-ap", pw, p.lb.addr).wait()
-	registered := time.Now()
+	before := []float64{p.guards[0].metric("clearline_registered_contacts"), p.guards[1].metric("clearline_registered_contacts")}
+	reg := runSIPp(t, "register", "phone_registers.xml", "-i", phoneIP, "-p", strconv.Itoa(phonePort), "-s", "flat-hall", "-au", "flat-hall", "-ap", pw, p.lb.addr)
+	reg.wait()
+	registered := reg.mustFind(false, "SIP/2.0 200").at
 	regs, err := p.store().Registrations(context.Background(), "flat-hall")
 	if err != nil || len(regs) != 1 {
 		t.Fatalf("the registration in the shared database: %+v %v", regs, err)
@@ -284,6 +297,14 @@ func TestProviderRegisterOnOneRingOnOther(t *testing.T) {
 		t.Errorf("the registration via Kamailio keeps no Path through it: %+v", regs[0])
 	}
 	t.Logf("REGISTER taken by %s; ringing through %s", took.sip, other.sip)
+	// The other guard counts the phone's contact within a second of the REGISTER's 200.
+	for other.metric("clearline_registered_contacts") <= before[1-i] {
+		if time.Since(registered) > time.Second {
+			t.Fatalf("%s does not know of the registration through %s %v after its 200", other.sip, took.sip, time.Since(registered))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("the other guard has the registration %v after the 200 (SIPp's clock)", time.Since(registered).Round(time.Millisecond))
 
 	// One second after the 200, the other guard rings the phone.
 	time.Sleep(time.Until(registered.Add(time.Second)))
@@ -426,7 +447,7 @@ func TestProviderKillOneUnderLoad(t *testing.T) {
 	load := exec.Command("sipp", "-sf", filepath.Join(scenarios, "bench_via_proxy.xml"), "-s", "02079460100",
 		"-key", "caller", "+442085550123", "-key", "caller_name", "Load",
 		"-i", trunkIP, "-p", strconv.Itoa(freePort(t, trunkIP)), "-r", strconv.Itoa(rate), "-m", strconv.Itoa(rate*seconds),
-		"-l", strconv.Itoa(rate*4), "-nostdin", "-timeout", strconv.Itoa(seconds+40)+"s",
+		"-l", strconv.Itoa(rate*4), "-nostdin", "-default_behaviors", "all,-abortunexp", "-timeout", strconv.Itoa(seconds+40)+"s",
 		"-trace_stat", "-stf", stats, "-fd", "1", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"), p.lb.addr)
 	out := &syncBuffer{}
 	load.Stdout, load.Stderr = out, out
