@@ -37,6 +37,7 @@ type provider struct {
 	database string
 	nats     string
 	hub      string // the regional hub's web address
+	db       *sqlite.Store
 	lb       *kamailio
 	guards   []*member
 	// trunkPort is where the trunk (a SIPp UAS on trunkIP) takes the guards' outbound calls;
@@ -182,15 +183,18 @@ func (m *member) metrics() string {
 	return string(b)
 }
 
-// store opens the service's shared database.
+// store is the service's shared database, opened once.
 func (p *provider) store() *sqlite.Store {
 	p.t.Helper()
-	db, err := openStore(p.guards[0].dir + "/data")
-	if err != nil {
-		p.t.Fatal(err)
+	if p.db == nil {
+		db, err := openStore(p.guards[0].dir + "/data")
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		p.t.Cleanup(func() { db.Close() })
+		p.db = db
 	}
-	p.t.Cleanup(func() { db.Close() })
-	return db
+	return p.db
 }
 
 // calls reads every call of the service from the shared database.
@@ -587,4 +591,72 @@ func sippCounts(t *testing.T, file string) (ok, failed int) {
 		}
 	}
 	return ok, failed
+}
+
+// A guardian whose dashboard is served by one guard sees, in calls now, a call the other
+// guard holds, and ends it: the other guard releases the caller at once and tells the
+// resident why, and the record says the guardian ended it.
+func TestProviderEndFromTheOtherGuard(t *testing.T) {
+	t.Parallel()
+	p := startProvider(t, 2, "")
+	a, b := p.guards[0], p.guards[1]
+	addUser(t, a.dir+"/data", "son@example.org", dash.Guardian, "home", newInbox(t))
+	son := loginAnalyst(t, "http://"+b.http, "son@example.org")
+
+	phone := runSIPp(t, "phone", "phone_answers.xml", "-i", phoneIP, "-p", strconv.Itoa(p.kitchenPort), "-mi", phoneIP, "-mp", strconv.Itoa(sippMediaPort(t, phoneIP)), "-timeout", "60s")
+	caller := p.callTo(a.sip, "02079460100", "+442085550123", "caller_stays.xml", "-timeout", "60s")
+	var live struct {
+		Calls []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		} `json:"calls"`
+	}
+	var id string
+	deadline := time.Now().Add(15 * time.Second)
+	for id == "" {
+		son.do("GET", "/api/v1/live", nil, &live)
+		for _, c := range live.Calls {
+			if c.State == "connected" {
+				id = c.ID
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call through %s never showed as connected on %s's dashboard: %+v", a.sip, b.sip, live)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	asked := time.Now()
+	var ended struct {
+		call.Call
+		State string `json:"state"`
+	}
+	if code := son.do("POST", "/api/v1/calls/"+id+"/end", nil, &ended); code != http.StatusOK || ended.EndedBy != call.ByGuardian || ended.EndedByUser != "son" {
+		t.Fatalf("ending through %s the call %s holds: %d %+v", b.sip, a.sip, code, ended)
+	}
+	answered := time.Since(asked)
+	caller.wait()
+	phone.wait()
+	toCaller := caller.mustFind(false, "BYE ").at.Sub(asked)
+	t.Logf("remote end through the other guard: answered in %v, the caller's BYE %v after the request", answered.Round(time.Millisecond), toCaller.Round(time.Millisecond))
+	if toCaller > time.Second {
+		t.Errorf("the caller got BYE %v after the request", toCaller)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		c, err := p.store().Call(context.Background(), id)
+		if err == nil && !c.EndedAt.IsZero() {
+			if c.EndedBy != call.ByGuardian || c.EndedByUser != "son" {
+				t.Errorf("the record says ended by %v (%q); want the guardian son", c.EndedBy, c.EndedByUser)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ended call is not on record: %+v %v", c, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var again map[string]string
+	if code := son.do("POST", "/api/v1/calls/"+id+"/end", nil, &again); code != http.StatusConflict {
+		t.Errorf("ending it again: %d %v", code, again)
+	}
 }

@@ -231,6 +231,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		view.listening = "the speech recogniser (pocketsphinx and its en-us model) is missing"
 	}
 	wo := web.Options{APIToken: cfg.HTTP.APIToken, SecureCookies: cfg.HTTP.SecureCookies, Line: view, Live: liveView{ln}}
+	if svc != nil {
+		wo.Live = &serviceLive{liveView: liveView{ln}, s: svc}
+	}
 	if db != nil {
 		apply := func(h dash.Household) {
 			if err := keeper.household(h); err != nil {

@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/clearline/clearline/internal/call"
 	"github.com/clearline/clearline/internal/guard"
 	"github.com/clearline/clearline/internal/store/sqlite"
 )
@@ -36,6 +40,9 @@ type service struct {
 
 	regs chan regChange
 	mem  chan guard.MemoryEvent
+
+	endMu  sync.Mutex
+	ending map[string]chan string // calls whose end this guard asked another for
 }
 
 // regChange is a binding this instance took, refreshed or removed, or every binding of a
@@ -257,6 +264,16 @@ func (s *service) follow(ctx context.Context) {
 				}
 			case "binding":
 				s.bindings(ctx, arg)
+			case "end":
+				var n endNote
+				if err := json.Unmarshal([]byte(arg), &n); err == nil {
+					go s.endHere(ctx, n)
+				}
+			case "ended":
+				var a endedNote
+				if err := json.Unmarshal([]byte(arg), &a); err == nil {
+					s.tellEnded(a)
+				}
 			case "memory":
 				var evs []guard.MemoryEvent
 				if err := json.Unmarshal([]byte(arg), &evs); err != nil {
@@ -332,4 +349,153 @@ func splitURIs(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// serviceLive is the dashboard's calls now on one of a service's guards: this guard's own,
+// and those in progress on the others as the shared database has them. A guardian's "End
+// this call" for a call another guard holds is passed to that guard (an end: note) and
+// answered once that guard says the caller was released (an ended: note).
+type serviceLive struct {
+	liveView
+	s *service
+
+	mu     sync.Mutex
+	read   time.Time
+	others []call.Call
+}
+
+// othersFresh bounds how stale the others' calls may be: the live pages look twice a second.
+const othersFresh = 400 * time.Millisecond
+
+// remoteEndWait bounds how long an end for another guard's call waits for its answer.
+const remoteEndWait = 3 * time.Second
+
+func (v *serviceLive) elsewhere() []call.Call {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if time.Since(v.read) < othersFresh {
+		return v.others
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	cs, err := v.s.db.OpenCallsElsewhere(ctx, v.s.id, time.Now().Add(-deadAfter))
+	if err != nil {
+		v.s.log.Warn("the other guards' calls in progress not read", "err", err)
+	}
+	v.read, v.others = time.Now(), cs
+	return cs
+}
+
+func (v *serviceLive) Live() []call.Call {
+	return append(v.liveView.Live(), v.elsewhere()...)
+}
+
+func (v *serviceLive) Call(id string) (call.Call, bool) {
+	if c, ok := v.liveView.Call(id); ok {
+		return c, true
+	}
+	for _, c := range v.elsewhere() {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return call.Call{}, false
+}
+
+// endNote asks the guard holding Call to end it for Who.
+type endNote struct {
+	Call string `json:"call"`
+	Who  string `json:"who"`
+}
+
+func (v *serviceLive) End(ctx context.Context, id, who string) (call.Call, error) {
+	c, err := v.liveView.End(ctx, id, who)
+	if !errors.Is(err, guard.ErrNoCall) {
+		return c, err
+	}
+	var held call.Call
+	found := false
+	for _, o := range v.elsewhere() {
+		if o.ID == id {
+			held, found = o, true
+		}
+	}
+	switch {
+	case !found:
+		return c, err
+	case held.Emergency:
+		return held, guard.ErrEmergency
+	case held.AnsweredAt.IsZero():
+		return held, guard.ErrNotConnected
+	}
+	done := v.s.awaitEnded(id)
+	defer v.s.forgetEnded(id)
+	note, _ := json.Marshal(endNote{Call: id, Who: who})
+	if err := v.s.db.Notify(ctx, "end:"+string(note)); err != nil {
+		return held, fmt.Errorf("the guard holding the call was not asked: %w", err)
+	}
+	select {
+	case res := <-done:
+		if res != "" {
+			return held, errors.New(res)
+		}
+		held.EndedBy, held.EndedByUser = call.ByGuardian, who
+		return held, nil
+	case <-time.After(remoteEndWait):
+		return held, errors.New("the guard holding the call did not answer; try again")
+	case <-ctx.Done():
+		return held, ctx.Err()
+	}
+}
+
+// endedNote is a guard's answer to an end: note: Err is empty when the caller was released.
+type endedNote struct {
+	Call string `json:"call"`
+	Err  string `json:"err,omitempty"`
+}
+
+func (s *service) awaitEnded(id string) <-chan string {
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	if s.ending == nil {
+		s.ending = map[string]chan string{}
+	}
+	ch := make(chan string, 1)
+	s.ending[id] = ch
+	return ch
+}
+
+func (s *service) forgetEnded(id string) {
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	delete(s.ending, id)
+}
+
+// endHere ends a call this guard holds for another guard's dashboard and says so.
+func (s *service) endHere(ctx context.Context, n endNote) {
+	_, err := s.ln.current().g.End(ctx, n.Call, n.Who)
+	if errors.Is(err, guard.ErrNoCall) {
+		return // another guard's, or gone: the guard holding it answers
+	}
+	a := endedNote{Call: n.Call}
+	if err != nil {
+		a.Err = err.Error()
+	} else {
+		s.log.Info("call ended by a guardian on another guard's dashboard", "call", n.Call, "guardian", n.Who)
+	}
+	b, _ := json.Marshal(a)
+	if err := s.db.Notify(ctx, "ended:"+string(b)); err != nil {
+		s.log.Warn("a remote end's answer not sent", "call", n.Call, "err", err)
+	}
+}
+
+func (s *service) tellEnded(a endedNote) {
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	if ch, ok := s.ending[a.Call]; ok {
+		select {
+		case ch <- a.Err:
+		default:
+		}
+	}
 }

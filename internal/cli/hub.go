@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,9 @@ type hubNet struct {
 	js    jetstream.JetStream
 	hub   *hub.Hub
 	store hub.Store
+	// reporting is the link sending this guard's reports: its own, or, on one of a
+	// service's guards, the leader's while this guard leads.
+	reporting atomic.Pointer[hub.Link]
 }
 
 func (n *hubNet) Close() {
@@ -163,10 +167,18 @@ func startLink(ctx context.Context, cfg *config.Config, n *hubNet, db *sqlite.St
 		log.Warn("hub: household.district is not set, so this guard sends no reports and gets no community alerts for the file's household; the shared block-list still applies")
 	}
 	l := hub.NewLink(o)
+	if parts != linkBlocklist {
+		n.reporting.Store(l)
+	}
 	if reg != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "clearline_hub_reports_sent_total",
-				Help: "Reports this guard sent that the hub's stream acknowledged."}, func() float64 { return float64(l.Sent()) }),
+				Help: "Reports this guard sent that the hub's stream acknowledged."}, func() float64 {
+				if r := n.reporting.Load(); r != nil {
+					return float64(r.Sent())
+				}
+				return 0
+			}),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "clearline_shared_blocklist_numbers",
 				Help: "Numbers on the hub's shared block-list in force on this guard."}, func() float64 { return float64(keeper.sharedSize()) }))
 	}

@@ -460,3 +460,28 @@ func openCallsOfStopped(ctx context.Context, tx *txn, before time.Time) ([]call.
 	}
 	return calls, nil
 }
+
+// OpenCallsElsewhere are the calls in progress on the service's other guard instances — not
+// instance's, and only those of instances seen at or after alive — newest first, at most 500:
+// what another guard's dashboard shows as its calls now. Legs are not read.
+func (s *Store) OpenCallsElsewhere(ctx context.Context, instance string, alive time.Time) ([]call.Call, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE ended_at IS NULL AND instance <> '' AND instance <> ?
+  AND EXISTS (SELECT 1 FROM instances WHERE instances.id = calls.instance AND instances.seen_at >= ?)
+  ORDER BY started_at DESC LIMIT 500`, instance, micros(alive))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var calls []call.Call
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return calls, nil
+}

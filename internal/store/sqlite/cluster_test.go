@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -388,6 +389,19 @@ func testCloseCallsOf(t *testing.T, p place) {
 		if err := s.Heartbeat(ctx, hb.id, "127.0.0.1:5060", hb.at); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// What guard-b's dashboard shows of the others' calls: guard-c's, not the stopped
+	// guard-a's, not its own, not an instance-less one.
+	elsewhere, err := s.OpenCallsElsewhere(ctx, "guard-b", now.Add(-10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range elsewhere {
+		ids = append(ids, c.ID)
+	}
+	if slices.Sort(ids); !slices.Equal(ids, []string{"c-after", "c-before"}) {
+		t.Errorf("open calls elsewhere for guard-b: %v; want c-after, c-before", ids)
 	}
 	var instance string
 	if err := s.r.QueryRowContext(ctx, `SELECT instance FROM calls WHERE id = 'a-talking'`).Scan(&instance); err != nil || instance != "guard-a" {
