@@ -248,3 +248,33 @@ func TestNoPhoneRegisteredLeavesNothingBehind(t *testing.T) {
 		t.Fatal("the guard did not stop: the refused call is still counted as running")
 	}
 }
+
+// The household rings 999, and the guard restarts (an upgrade, a power cut) before the
+// ambulance rings back: the restarted guard learns from the record that the household rang
+// 999, and the call-back from a number it has never seen rings straight through though the
+// household screens unknown callers.
+func TestEmergencyRingBackSurvivesRestart(t *testing.T) {
+	screenUnknown := func(c *config.Config) { c.Screening.Unknown = "screen" }
+	g := startGuard(t, func(c *config.Config, _ *guard) { screenUnknown(c) })
+	trunkSide := g.trunk("trunk_answers.xml")
+	g.dial("phone_dials_emergency.xml", "999").wait()
+	trunkSide.wait()
+	g.waitEnded(1)
+	data, database := g.cfg.DataDir, g.cfg.Database
+	g.stop()
+
+	g = startGuard(t, func(c *config.Config, _ *guard) { screenUnknown(c); c.DataDir, c.Database = data, database })
+	time.Sleep(500 * time.Millisecond) // the memory is read beside the guard answering calls
+	kitchen := g.phone("phone_answers.xml")
+	g.callerAs("+441632960999", "", "caller_hangs_up.xml").wait()
+	kitchen.wait()
+	var back call.Call
+	for _, c := range g.waitEnded(2) {
+		if strings.Contains(c.From, "+441632960999") {
+			back = c
+		}
+	}
+	if back.Verdict != "allow" || !strings.Contains(strings.Join(back.Reasons, " "), "rang an emergency number") || back.Outcome != call.Completed {
+		t.Errorf("the call-back after a restart: verdict %q %v, outcome %v; want rung straight through after the 999 call", back.Verdict, back.Reasons, back.Outcome)
+	}
+}

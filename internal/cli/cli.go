@@ -258,6 +258,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 			log.Info("households in force", "households", len(ln.current().g.Households()))
 		}
 		lines()
+		go warmMemory(ctx, db, first.g, time.Now(), log) // the guard answers calls meanwhile
 		wo.Dash, wo.SettingsChanged, wo.LinesChanged, wo.TestAlert = db, apply, lines, testAlert(db)
 		wo.SetupCode, wo.SetupDone = openSetup(ctx, cfg, db, console, log)
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
@@ -286,9 +287,16 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 			}
 		}
 	}
+	if db != nil {
+		ln.rebuilt = func(g *guard.Guard) {
+			warmMemory(ctx, db, g, time.Now(), log)
+			if svc != nil {
+				go svc.bindingsAll(ctx, g)
+			}
+		}
+	}
 	if svc != nil {
 		svc.ln, svc.keeper = ln, keeper
-		ln.rebuilt = func(g *guard.Guard) { go svc.bindingsAll(ctx, g) }
 		go svc.run(ctx, func(ctx context.Context) {
 			if hubNet != nil {
 				startLink(ctx, cfg, hubNet, db, keeper, nil, log.With("part", "hub"), linkService)

@@ -25,7 +25,8 @@ type line struct {
 	mu     sync.Mutex
 	cur    *guardRun
 	keeper *rulesKeeper
-	// rebuilt, when set, is told of each new guard (the service's shared registrations).
+	// rebuilt, when set, is told of each new guard once its households are in force (the
+	// household memory from the record, the service's shared registrations).
 	rebuilt func(*guard.Guard)
 }
 
@@ -112,10 +113,11 @@ func (l *line) replace(cfg *config.Config, save func() error) error {
 	}
 	l.cur = r
 	l.log.Info("guard rebuilt from the saved setup", "sip", cfg.SIP.Listen, "trunk", cfg.Trunk.Address, "phones", len(cfg.Phones))
+	err = l.keeper.replace(cfg, r.g)
 	if l.rebuilt != nil {
-		l.rebuilt(r.g)
+		l.rebuilt(r.g) // its households are in force now
 	}
-	return l.keeper.replace(cfg, r.g)
+	return err
 }
 
 // canBind says whether the guard could listen for SIP at addr (UDP and TCP).
