@@ -289,9 +289,9 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	}
 	if db != nil {
 		ln.rebuilt = func(g *guard.Guard) {
-			warmMemory(ctx, db, g, time.Now(), log)
+			go warmMemory(ctx, db, g, time.Now(), log)
 			if svc != nil {
-				go svc.bindingsAll(ctx, g)
+				go svc.bindingsAll(ctx, g, true)
 			}
 		}
 	}

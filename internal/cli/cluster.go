@@ -127,8 +127,12 @@ func (s *service) run(ctx context.Context, leader func(ctx context.Context)) {
 func (s *service) heartbeat(ctx context.Context) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
+	sipAddr, _, _ := strings.Cut(s.id, "#")
 	for {
-		if err := s.db.Heartbeat(ctx, s.id, s.ln.current().cfg.SIP.Listen, time.Now()); err != nil && ctx.Err() == nil {
+		beat, cancel := context.WithTimeout(ctx, heartbeatEvery)
+		err := s.db.Heartbeat(beat, s.id, sipAddr, time.Now())
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			s.log.Warn("heartbeat not recorded", "err", err)
 		}
 		select {
@@ -234,10 +238,18 @@ func memoryPayloads(evs []guard.MemoryEvent) []string {
 
 // follow applies what the others change, until ctx ends.
 func (s *service) follow(ctx context.Context) {
-	notes, err := s.db.Listen(ctx)
-	if err != nil || notes == nil {
-		s.log.Error("not listening for the service's changes; this instance serves what it last read", "err", err)
-		return
+	var notes <-chan string
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		var err error
+		if notes, err = s.db.Listen(ctx); err == nil && notes != nil {
+			break
+		}
+		s.log.Error("not listening for the service's changes yet; this instance serves what it last read", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
 	}
 	var reload <-chan time.Time
 	for {
@@ -256,7 +268,7 @@ func (s *service) follow(ctx context.Context) {
 			kind, arg, _ := strings.Cut(n, ":")
 			switch kind {
 			case "resync":
-				s.bindingsAll(ctx, s.ln.current().g)
+				s.bindingsAll(ctx, s.ln.current().g, false)
 				reload = time.After(0)
 			case "lines", "household":
 				if reload == nil {
@@ -299,12 +311,18 @@ func (s *service) bindings(ctx context.Context, user string) {
 	s.ln.current().g.SetRemoteBindings(user, s.remote(rs)[user])
 }
 
-// bindingsAll puts every binding the other instances took in force on g.
-func (s *service) bindingsAll(ctx context.Context, g *guard.Guard) {
+// bindingsAll puts every binding the other instances took in force on g; with own, those
+// this instance took too (a rebuilt guard starts with none of its own).
+func (s *service) bindingsAll(ctx context.Context, g *guard.Guard, own bool) {
 	rs, err := s.db.Registrations(ctx, "")
 	if err != nil {
 		s.log.Warn("registrations not read", "err", err)
 		return
+	}
+	if own {
+		for i := range rs {
+			rs[i].Instance = "" // not this instance's: read back as any other guard's
+		}
 	}
 	g.ReplaceRemoteBindings(s.remote(rs))
 }
@@ -437,7 +455,7 @@ func (v *serviceLive) End(ctx context.Context, id, who string) (call.Call, error
 	select {
 	case res := <-done:
 		if res != "" {
-			return held, errors.New(res)
+			return held, endError(res)
 		}
 		held.EndedBy, held.EndedByUser = call.ByGuardian, who
 		return held, nil
@@ -446,6 +464,27 @@ func (v *serviceLive) End(ctx context.Context, id, who string) (call.Call, error
 	case <-ctx.Done():
 		return held, ctx.Err()
 	}
+}
+
+// endCodes carry the guard's refusals of an end from one guard to another.
+var endCodes = map[string]error{"ended": guard.ErrEnded, "emergency": guard.ErrEmergency, "not_connected": guard.ErrNotConnected}
+
+// endCode is err as an ended: note carries it.
+func endCode(err error) string {
+	for code, e := range endCodes {
+		if errors.Is(err, e) {
+			return code
+		}
+	}
+	return err.Error()
+}
+
+// endError is the error an ended: note's code stands for.
+func endError(code string) error {
+	if e, ok := endCodes[code]; ok {
+		return e
+	}
+	return errors.New(code)
 }
 
 // endedNote is a guard's answer to an end: note: Err is empty when the caller was released.
@@ -479,7 +518,7 @@ func (s *service) endHere(ctx context.Context, n endNote) {
 	}
 	a := endedNote{Call: n.Call}
 	if err != nil {
-		a.Err = err.Error()
+		a.Err = endCode(err)
 	} else {
 		s.log.Info("call ended by a guardian on another guard's dashboard", "call", n.Call, "guardian", n.Who)
 	}

@@ -31,6 +31,8 @@ type callReader interface {
 
 // warmMemory tells g what the recorded calls since now-memoryLookBack taught it.
 func warmMemory(ctx context.Context, db callReader, g *guard.Guard, now time.Time, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	cs, err := db.Calls(ctx, store.Query{Since: now.Add(-memoryLookBack), Limit: memoryCalls})
 	if err != nil {
 		log.Warn("household memory not read from the record; it starts empty", "err", err)

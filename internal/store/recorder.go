@@ -29,10 +29,13 @@ type Recorder struct {
 	stats RecorderStats
 	in    chan queued
 	stop  chan struct{} // closed by Close; in is never closed, so a late Record cannot panic
-	done  chan struct{}
-	once  sync.Once
-	retry time.Duration
-	evs   []call.Event // the batch being written, reused
+	// closing is held shared while an event is queued and exclusively while Close stops
+	// the writer, so every event queued before Close is written and none after is left behind.
+	closing sync.RWMutex
+	done    chan struct{}
+	once    sync.Once
+	retry   time.Duration
+	evs     []call.Event // the batch being written, reused
 }
 
 // queued is an event in the recorder's queue, with whom to tell when it is committed
@@ -60,6 +63,8 @@ func NewRecorder(st Store, size int, log *slog.Logger, stats RecorderStats) *Rec
 // Record queues an event (with its call snapshot) for writing. After Close (a call
 // still winding down as the guard stops) the event is dropped and counted.
 func (r *Recorder) Record(ev call.Event) {
+	r.closing.RLock()
+	defer r.closing.RUnlock()
 	if r.closed() {
 		r.stats.Dropped()
 		return
@@ -87,6 +92,8 @@ func (r *Recorder) closed() bool {
 // Batches still gather for up to linger, so waiting costs a commit only once per batch.
 func (r *Recorder) RecordDurable(ev call.Event) <-chan error {
 	ch := make(chan error, 1)
+	r.closing.RLock()
+	defer r.closing.RUnlock()
 	if r.closed() {
 		r.stats.Dropped()
 		ch <- ErrDropped
@@ -105,7 +112,11 @@ func (r *Recorder) RecordDurable(ev call.Event) <-chan error {
 
 // Close writes what is queued (trying once) and stops the writer.
 func (r *Recorder) Close() {
-	r.once.Do(func() { close(r.stop) })
+	r.once.Do(func() {
+		r.closing.Lock()
+		close(r.stop)
+		r.closing.Unlock()
+	})
 	<-r.done
 }
 

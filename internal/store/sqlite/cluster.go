@@ -284,8 +284,9 @@ ON CONFLICT (user_name, contact) DO UPDATE SET path = excluded.path, flow = excl
 	return nil
 }
 
-// DropRegistrations removes every binding of user that instance took (a REGISTER with
-// Contact: *, RFC 3261 §10.3 step 6, through that instance), telling the phone's guards.
+// DropRegistrations removes every binding of user, whichever instance took it (a REGISTER
+// with Contact: * through instance, RFC 3261 §10.3 step 6: all the address's bindings),
+// telling the phone's guards.
 func (s *Store) DropRegistrations(ctx context.Context, user, instance string) error {
 	if err := (Registration{User: user, Contact: "*", Instance: instance}).check(); err != nil {
 		return err
@@ -295,7 +296,7 @@ func (s *Store) DropRegistrations(ctx context.Context, user, instance string) er
 		return fmt.Errorf("store: registrations: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `DELETE FROM registrations WHERE user_name = ? AND instance = ?`, user, instance)
+	_, err = tx.ExecContext(ctx, `DELETE FROM registrations WHERE user_name = ?`, user)
 	if err == nil {
 		err = tx.notify(ctx, NotifyBinding+user)
 	}

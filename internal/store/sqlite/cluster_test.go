@@ -67,15 +67,20 @@ func testRegistrations(t *testing.T, p place) {
 		t.Fatalf("after the refresh kitchen has %+v, want %+v first", got, k1b)
 	}
 
-	// Contact: * through guard-a drops guard-a's bindings only.
+	// Contact: * through guard-a drops every binding of kitchen, guard-b's too (RFC 3261
+	// §10.3: all the address's bindings); hall's stay.
 	if err := s.DropRegistrations(ctx, "kitchen", "guard-a"); err != nil {
 		t.Fatal(err)
 	}
-	if c := contacts(regs("kitchen")); c != "kitchen=sip:kitchen@192.0.2.10:5060@guard-b" {
-		t.Fatalf("after dropping guard-a's, kitchen has %q", c)
+	if got := regs("kitchen"); len(got) != 0 {
+		t.Fatalf("after Contact: * kitchen still has %+v", got)
+	}
+	if got := regs("hall"); len(got) != 1 {
+		t.Fatalf("dropping kitchen's took hall's too: %+v", got)
 	}
 
 	// Expires zero, or past, unbinds that contact.
+	put(k1b)
 	put(Registration{User: "kitchen", Contact: k1.Contact, Instance: "guard-a"})
 	if got := regs("kitchen"); len(got) != 0 {
 		t.Fatalf("after Expires 0 kitchen still has %+v", got)

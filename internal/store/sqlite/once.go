@@ -163,8 +163,15 @@ func (s *Store) lead(ctx context.Context, name string, fn func(ctx context.Conte
 		return false
 	}
 	defer c.Close()
+	// A leader whose box loses power or its network holds the lock until PostgreSQL sees
+	// the session is dead: keepalives make that seconds, not the system's two hours.
+	if _, err := c.ExecContext(ctx, `SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3`); err != nil {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		return false
+	}
 	var got bool
 	if err := c.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockLeaderSpace, name).Scan(&got); err != nil || !got {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn }) // the settings go with the session
 		return false
 	}
 	// However fn ends, the lock's session ends with it: the connection is closed, not handed

@@ -21,4 +21,5 @@ CREATE TABLE instances (
 );
 
 ALTER TABLE calls ADD COLUMN instance TEXT NOT NULL DEFAULT '';
-CREATE INDEX calls_open ON calls (instance, ended_at);
+-- Calls in progress only: the leader's sweep and the dashboards' calls now read just these.
+CREATE INDEX calls_open ON calls (instance) WHERE ended_at IS NULL;
