@@ -5,6 +5,32 @@ package sphinx
 /*
 #include <stdlib.h>
 #include <pocketsphinx.h>
+
+// clearline_whole_fe makes a front end like the decoder's own but one that keeps every
+// frame: the decoder's drops those its voice activity detector takes for silence, and on a
+// telephone line that includes the weak fricatives of "six", "seven", "five" and "zero".
+static fe_t *clearline_whole_fe(ps_decoder_t *ps) {
+	cmd_ln_t *cfg = ps_get_config(ps);
+	long was = cmd_ln_int_r(cfg, "-remove_silence");
+	cmd_ln_set_int_r(cfg, "-remove_silence", 0);
+	fe_t *fe = fe_init_auto_r(cfg);
+	cmd_ln_set_int_r(cfg, "-remove_silence", was);
+	return fe;
+}
+
+// clearline_decode_whole decodes a whole utterance through fe, every frame of it.
+static int clearline_decode_whole(ps_decoder_t *ps, fe_t *fe, const int16 *pcm, size_t n) {
+	mfcc_t **cep = NULL;
+	int32 nfr = 0;
+	if (fe_start_utt(fe) < 0 || fe_process_utt(fe, pcm, n, &cep, &nfr) < 0) return -1;
+	int32 tail = 0;
+	mfcc_t *last = malloc(sizeof(mfcc_t) * fe_get_output_size(fe));
+	fe_end_utt(fe, last, &tail);
+	free(last); // at most a part-frame of the answer's last hiss
+	int rv = nfr > 0 ? ps_process_cep(ps, cep, nfr, 0, 1) : 0;
+	if (cep != NULL) fe_free_2d(cep);
+	return rv;
+}
 */
 import "C"
 
@@ -77,6 +103,9 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 			if rc < 0 {
 				return fmt.Errorf("pocketsphinx would not load grammar %q", n)
 			}
+		}
+		if d.whole = C.clearline_whole_fe(d.ps); d.whole == nil {
+			return errors.New("pocketsphinx: cannot make a front end")
 		}
 		return d.use(names[0])
 	}
@@ -179,7 +208,7 @@ func (a *answer) End() (speech.Heard, error) {
 	if C.ps_start_utt(a.d.ps) < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	rc := C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm)), 0, 1) // the whole answer
+	rc := C.clearline_decode_whole(a.d.ps, a.d.whole, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm))) // the whole answer
 	if C.ps_end_utt(a.d.ps) < 0 || rc < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: decoding failed")
 	}
