@@ -74,7 +74,7 @@ type result struct {
 
 func run(only, kinds string, every, ids int, args []string, snr float64, timed int, show bool) error {
 	c := claim.Builtin()
-	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 2, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce, Args: args})
+	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 2, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, EveryFrame: claim.EveryFrame, Words: c.Words(), Pronounce: c.Pronounce, Args: args})
 	if err != nil {
 		return err
 	}

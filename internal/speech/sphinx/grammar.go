@@ -49,8 +49,9 @@ import (
 
 // Grammar is a pool of pocketsphinx decoders that hear answers against JSGF grammars.
 type Grammar struct {
-	r   *Recognizer
-	has map[string]bool
+	r     *Recognizer
+	has   map[string]bool
+	every map[string]bool // GrammarOptions.EveryFrame
 }
 
 var _ speech.Grammar = (*Grammar)(nil)
@@ -120,7 +121,7 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 	for _, n := range names {
 		has[n] = true
 	}
-	return &Grammar{r: r, has: has}, nil
+	return &Grammar{r: r, has: has, every: o.EveryFrame}, nil
 }
 
 // listening is the search an answer is streamed through while the caller speaks: it only
@@ -163,7 +164,7 @@ func (g *Grammar) Hear(name string) (speech.Answer, error) {
 		g.r.put(d)
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	return &answer{r: g.r, d: d, grammar: name}, nil
+	return &answer{r: g.r, d: d, grammar: name, every: g.every[name]}, nil
 }
 
 // Close frees the idle decoders; busy ones are freed as their answers end.
@@ -175,6 +176,7 @@ type answer struct {
 	r       *Recognizer
 	d       *decoder
 	grammar string
+	every   bool    // decoded with every frame (GrammarOptions.EveryFrame)
 	pcm     []int16 // the answer so far, decoded against the grammar when it ends
 	done    bool
 }
@@ -208,7 +210,12 @@ func (a *answer) End() (speech.Heard, error) {
 	if C.ps_start_utt(a.d.ps) < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	rc := C.clearline_decode_whole(a.d.ps, a.d.whole, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm))) // the whole answer
+	var rc C.int
+	if a.every {
+		rc = C.clearline_decode_whole(a.d.ps, a.d.whole, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm))) // the whole answer
+	} else {
+		rc = C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm)), 0, 1) // the whole answer
+	}
 	if C.ps_end_utt(a.d.ps) < 0 || rc < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: decoding failed")
 	}
