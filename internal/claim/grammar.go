@@ -21,6 +21,14 @@ const (
 // "two eight"); on the voice bench 1e-3 heard a third more ID numbers exactly.
 var WordPenalties = map[string]float64{IDGrammar: 1e-3}
 
+// EveryFrame are the grammars decoded with every frame of the answer: the recogniser's voice
+// activity detector takes the weak telephone-band fricatives of digits ("six", "seven",
+// "five", "zero") and the onset of "nine" for silence and drops them before the search; on
+// the voice bench keeping them heard 26.5% of ID numbers exactly rather than 20.0%. The
+// organisations' grammar keeps the detector's cut: without it, more answers outside the
+// grammar were heard as the police (66 of 260 rather than 61).
+var EveryFrame = map[string]bool{IDGrammar: true}
+
 // Grammars are the JSGF texts the recogniser hears answers against, by name (WhoGrammar,
 // IDGrammar), each with the catalogue's organisations.
 func (c *Catalogue) Grammars() map[string]string {

@@ -16,7 +16,7 @@ import (
 func grammar(t testing.TB) speech.Grammar {
 	t.Helper()
 	c := claim.Builtin()
-	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 1, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce})
+	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 1, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, EveryFrame: claim.EveryFrame, Words: c.Words(), Pronounce: c.Pronounce})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func askGrammar(cfg *config.Config, log *slog.Logger) *speech.OnDemand {
 	return speech.NewOnDemand(func() (speech.Grammar, error) {
 		c := claim.Builtin()
 		g, err := sphinx.NewGrammar(sphinx.GrammarOptions{ModelDir: cfg.Listening.ModelDir, Decoders: askDecoders,
-			Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce})
+			Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, EveryFrame: claim.EveryFrame, Words: c.Words(), Pronounce: c.Pronounce})
 		if err != nil {
 			log.Warn("callers will not be asked who they are: "+err.Error(), "screening.ask", cfg.Screening.Ask)
 			return nil, err

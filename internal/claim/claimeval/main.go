@@ -42,8 +42,13 @@ func main() {
 	timed := flag.Int("timed", 12, "asked calls to play in real time, for the time before the phone rings")
 	show := flag.Bool("show", false, "print every answer heard wrong")
 	ids := flag.Int("ids", 20, "ID numbers to say in each voice")
+	kinds := flag.String("only", "", "hear only these answers: ids (ID numbers), who (organisations and the control set); the line's noise is the same as in a whole run")
 	flag.Parse()
-	if err := run(*only, *every, *ids, strings.Fields(*extra), *snr, *timed, *show); err != nil {
+	if *kinds != "" && *kinds != "ids" && *kinds != "who" {
+		fmt.Fprintf(os.Stderr, "claimeval: -only %q: want ids or who\n", *kinds)
+		os.Exit(2)
+	}
+	if err := run(*only, *kinds, *every, *ids, strings.Fields(*extra), *snr, *timed, *show); err != nil {
 		fmt.Fprintln(os.Stderr, "claimeval:", err)
 		os.Exit(1)
 	}
@@ -56,6 +61,7 @@ type answer struct {
 	kind    claim.Kind // for the who-question; -1 for the control set
 	org     string
 	id      string // for the ID question
+	seed    uint64 // the line's noise: the answer's place in a whole run
 }
 
 type result struct {
@@ -66,9 +72,9 @@ type result struct {
 	cpu   time.Duration
 }
 
-func run(only string, every, ids int, args []string, snr float64, timed int, show bool) error {
+func run(only, kinds string, every, ids int, args []string, snr float64, timed int, show bool) error {
 	c := claim.Builtin()
-	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 2, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, Words: c.Words(), Pronounce: c.Pronounce, Args: args})
+	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 2, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, EveryFrame: claim.EveryFrame, Words: c.Words(), Pronounce: c.Pronounce, Args: args})
 	if err != nil {
 		return err
 	}
@@ -98,8 +104,18 @@ func run(only string, every, ids int, args []string, snr float64, timed int, sho
 		}
 	}
 	answers = append(answers, idAnswers(ids)...)
+	for i := range answers {
+		answers[i].seed = uint64(i)
+	}
+	ctl := len(answers) - orgs - ids
+	switch kinds {
+	case "ids":
+		answers, orgs, ctl = answers[len(answers)-ids:], 0, 0
+	case "who":
+		answers, ids = answers[:len(answers)-ids], 0
+	}
 	fmt.Printf("%d voices, %d answers each (%d organisations, %d outside the grammar, %d ID numbers), line SNR %.0f dB\n\n",
-		len(bench), len(answers), orgs, len(answers)-orgs-ids, ids, snr)
+		len(bench), len(answers), orgs, ctl, ids, snr)
 	results, err := decode(g, bench, answers, snr)
 	if err != nil {
 		return err
@@ -122,7 +138,7 @@ func decode(g speech.Grammar, bench []voices.Voice, answers []answer, snr float6
 		wg.Go(func() {
 			for j := range jobs {
 				v, a := bench[j.v], answers[j.a]
-				sp, err := v.Speak(voices.Line{SNR: snr, Seed: uint64(j.a)}, a.text)
+				sp, err := v.Speak(voices.Line{SNR: snr, Seed: a.seed}, a.text)
 				if err != nil {
 					errs <- err
 					continue
@@ -227,8 +243,19 @@ func (t *tally) add(c *claim.Catalogue, r result) {
 }
 
 func (t tally) String() string {
-	return fmt.Sprintf("| %5.1f%% | %5.1f%% | %5.1f%% (%d police) | %5.1f%% |", pct(t.kind, t.who), pct(t.org, t.who),
-		pct(t.ctlOK, t.ctl), t.ctlPolice, pct(t.idOK, t.ids))
+	ctl := "—"
+	if t.ctl > 0 {
+		ctl = fmt.Sprintf("%s (%d police)", share(t.ctlOK, t.ctl), t.ctlPolice)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s |", share(t.kind, t.who), share(t.org, t.who), ctl, share(t.idOK, t.ids))
+}
+
+// share is a percentage, or a dash when nothing was heard (a run with -only).
+func share(a, b int) string {
+	if b == 0 {
+		return "  —   "
+	}
+	return fmt.Sprintf("%5.1f%%", pct(a, b))
 }
 
 func report(c *claim.Catalogue, bench []voices.Voice, rs []result, show bool) {

@@ -102,9 +102,15 @@ type Recognizer struct {
 type decoder struct {
 	ps   *C.ps_decoder_t
 	mean *C.mfcc_t // the cepstral mean after the warm-up, for Options.FreshMean
+	// whole is a grammar decoder's front end for a whole answer: every frame, none
+	// dropped as silence (grammar.go).
+	whole *C.fe_t
 }
 
 func (d *decoder) free() {
+	if d.whole != nil {
+		C.fe_free(d.whole)
+	}
 	C.ps_free(d.ps)
 	C.free(unsafe.Pointer(d.mean))
 }

@@ -5,6 +5,32 @@ package sphinx
 /*
 #include <stdlib.h>
 #include <pocketsphinx.h>
+
+// clearline_whole_fe makes a front end like the decoder's own but one that keeps every
+// frame: the decoder's drops those its voice activity detector takes for silence, and on a
+// telephone line that includes the weak fricatives of "six", "seven", "five" and "zero".
+static fe_t *clearline_whole_fe(ps_decoder_t *ps) {
+	cmd_ln_t *cfg = ps_get_config(ps);
+	long was = cmd_ln_int_r(cfg, "-remove_silence");
+	cmd_ln_set_int_r(cfg, "-remove_silence", 0);
+	fe_t *fe = fe_init_auto_r(cfg);
+	cmd_ln_set_int_r(cfg, "-remove_silence", was);
+	return fe;
+}
+
+// clearline_decode_whole decodes a whole utterance through fe, every frame of it.
+static int clearline_decode_whole(ps_decoder_t *ps, fe_t *fe, const int16 *pcm, size_t n) {
+	mfcc_t **cep = NULL;
+	int32 nfr = 0;
+	if (fe_start_utt(fe) < 0 || fe_process_utt(fe, pcm, n, &cep, &nfr) < 0) return -1;
+	int32 tail = 0;
+	mfcc_t *last = malloc(sizeof(mfcc_t) * fe_get_output_size(fe));
+	fe_end_utt(fe, last, &tail);
+	free(last); // at most a part-frame of the answer's last hiss
+	int rv = nfr > 0 ? ps_process_cep(ps, cep, nfr, 0, 1) : 0;
+	if (cep != NULL) fe_free_2d(cep);
+	return rv;
+}
 */
 import "C"
 
@@ -23,8 +49,9 @@ import (
 
 // Grammar is a pool of pocketsphinx decoders that hear answers against JSGF grammars.
 type Grammar struct {
-	r   *Recognizer
-	has map[string]bool
+	r     *Recognizer
+	has   map[string]bool
+	every map[string]bool // GrammarOptions.EveryFrame
 }
 
 var _ speech.Grammar = (*Grammar)(nil)
@@ -78,6 +105,9 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 				return fmt.Errorf("pocketsphinx would not load grammar %q", n)
 			}
 		}
+		if d.whole = C.clearline_whole_fe(d.ps); d.whole == nil {
+			return errors.New("pocketsphinx: cannot make a front end")
+		}
 		return d.use(names[0])
 	}
 	d, err := r.load()
@@ -91,7 +121,7 @@ func NewGrammar(o GrammarOptions) (speech.Grammar, error) {
 	for _, n := range names {
 		has[n] = true
 	}
-	return &Grammar{r: r, has: has}, nil
+	return &Grammar{r: r, has: has, every: o.EveryFrame}, nil
 }
 
 // listening is the search an answer is streamed through while the caller speaks: it only
@@ -134,7 +164,7 @@ func (g *Grammar) Hear(name string) (speech.Answer, error) {
 		g.r.put(d)
 		return nil, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	return &answer{r: g.r, d: d, grammar: name}, nil
+	return &answer{r: g.r, d: d, grammar: name, every: g.every[name]}, nil
 }
 
 // Close frees the idle decoders; busy ones are freed as their answers end.
@@ -146,6 +176,7 @@ type answer struct {
 	r       *Recognizer
 	d       *decoder
 	grammar string
+	every   bool    // decoded with every frame (GrammarOptions.EveryFrame)
 	pcm     []int16 // the answer so far, decoded against the grammar when it ends
 	done    bool
 }
@@ -179,7 +210,12 @@ func (a *answer) End() (speech.Heard, error) {
 	if C.ps_start_utt(a.d.ps) < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: cannot start an utterance")
 	}
-	rc := C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm)), 0, 1) // the whole answer
+	var rc C.int
+	if a.every {
+		rc = C.clearline_decode_whole(a.d.ps, a.d.whole, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm))) // the whole answer
+	} else {
+		rc = C.ps_process_raw(a.d.ps, (*C.int16)(unsafe.Pointer(&a.pcm[0])), C.size_t(len(a.pcm)), 0, 1) // the whole answer
+	}
 	if C.ps_end_utt(a.d.ps) < 0 || rc < 0 {
 		return speech.Heard{}, errors.New("pocketsphinx: decoding failed")
 	}

@@ -21,6 +21,11 @@ type GrammarOptions struct {
 	// 0.65 unless given): lower keeps a grammar of short words, digits, from hearing more
 	// of them than were said.
 	WordPenalty map[string]float64
+	// EveryFrame names the grammars whose answers are decoded with every frame, none
+	// dropped by the voice activity detector as silence: on a telephone line it takes the
+	// weak fricatives of digits ("six", "seven", "five", "zero") for silence. Other grammars
+	// are decoded as pocketsphinx does by default.
+	EveryFrame map[string]bool
 	// Words are every word the grammars use; Pronounce gives the phones of those the
 	// pronouncing dictionary lacks.
 	Words     []string
