@@ -42,7 +42,7 @@ vet:
 
 ## test: every test — unit, fuzz seeds, end-to-end with SIPp — under the race detector
 test: test-deps vet
-	$(GO) test -race -count=1 -timeout 30m ./... # e2e alone takes about 16 minutes here
+	$(GO) test -race -count=1 -timeout 30m ./... # e2e alone takes about 20 minutes here
 	cd third_party/sipgo && $(GO) test -count=1 -timeout 5m ./sip/ # the SIP library as patched (PATCHES.md)
 
 ## bench: Go benchmarks, then SIPp load through the guard against SIPp end to end
