@@ -4,12 +4,12 @@
 package e2e
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -320,9 +320,14 @@ func (g *guard) metric(sample string) float64 {
 		g.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), sample+" "); ok {
+	b, _ := io.ReadAll(res.Body)
+	return sampleOf(string(b), sample)
+}
+
+// sampleOf is one sample's value in a Prometheus text exposition (0 when absent).
+func sampleOf(exposition, sample string) float64 {
+	for _, l := range strings.Split(exposition, "\n") {
+		if v, ok := strings.CutPrefix(l, sample+" "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
 			return f
 		}

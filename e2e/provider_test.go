@@ -163,15 +163,7 @@ func (m *member) kill() {
 }
 
 // metric reads one sample from the guard's /metrics (0 when absent).
-func (m *member) metric(sample string) float64 {
-	for _, l := range strings.Split(m.metrics(), "\n") {
-		if v, ok := strings.CutPrefix(l, sample+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return 0
-}
+func (m *member) metric(sample string) float64 { return sampleOf(m.metrics(), sample) }
 
 func (m *member) metrics() string {
 	res, err := http.Get("http://" + m.http + "/metrics")

@@ -264,7 +264,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 		d := alerts.New(db, alerts.Options{SMTP: alerts.SMTP(cfg.Alerts.SMTP), BaseURL: cfg.Alerts.BaseURL}, log.With("part", "alerts"))
 		go d.Run(ctx)
 	}
-	var hubNet *hubNet
+	var linked *hubNet // the hub's connection, when it opened
 	if cfg.Hub.Enabled() {
 		// The hub is optional to calling: if it cannot start, the guard runs without it.
 		hubLog := log.With("part", "hub")
@@ -277,7 +277,7 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 				wo.Hub = n.hub
 				registerHub(m.Registry, n.hub)
 			}
-			hubNet = n
+			linked = n
 			if svc == nil {
 				startLink(ctx, cfg, n, db, keeper, m.Registry, hubLog, linkAll)
 			} else {
@@ -298,8 +298,8 @@ func ServeConsole(ctx context.Context, cfg *config.Config, log *slog.Logger, con
 	if svc != nil {
 		svc.ln, svc.keeper = ln, keeper
 		go svc.run(ctx, func(ctx context.Context) {
-			if hubNet != nil {
-				startLink(ctx, cfg, hubNet, db, keeper, nil, log.With("part", "hub"), linkService)
+			if linked != nil {
+				startLink(ctx, cfg, linked, db, keeper, nil, log.With("part", "hub"), linkService)
 			}
 		})
 	}

@@ -308,7 +308,7 @@ func (s *service) bindings(ctx context.Context, user string) {
 		s.log.Warn("registrations not read", "user", user, "err", err)
 		return
 	}
-	s.ln.current().g.SetRemoteBindings(user, s.remote(rs)[user])
+	s.ln.current().g.SetRemoteBindings(user, s.remote(rs, s.id)[user])
 }
 
 // bindingsAll puts every binding the other instances took in force on g; with own, those
@@ -319,19 +319,19 @@ func (s *service) bindingsAll(ctx context.Context, g *guard.Guard, own bool) {
 		s.log.Warn("registrations not read", "err", err)
 		return
 	}
+	skip := s.id
 	if own {
-		for i := range rs {
-			rs[i].Instance = "" // not this instance's: read back as any other guard's
-		}
+		skip = ""
 	}
-	g.ReplaceRemoteBindings(s.remote(rs))
+	g.ReplaceRemoteBindings(s.remote(rs, skip))
 }
 
-// remote is the others' registrations among rs, as the guard's bindings, by user.
-func (s *service) remote(rs []sqlite.Registration) map[string][]guard.Binding {
+// remote is the registrations among rs not taken by instance skip ("" skips none), as the
+// guard's bindings, by user.
+func (s *service) remote(rs []sqlite.Registration, skip string) map[string][]guard.Binding {
 	out := map[string][]guard.Binding{}
 	for _, r := range rs {
-		if r.Instance == s.id {
+		if skip != "" && r.Instance == skip {
 			continue
 		}
 		var contact sip.Uri

@@ -59,7 +59,7 @@ func TestRemoteRegistrations(t *testing.T) {
 		{User: "hall", Contact: "sip:hall@10.0.1.5:5060", Instance: "10.0.0.11:5060#aa", Expires: exp},
 		{User: "hall", Contact: "sip:hall@10.0.1.6:5060", Path: "sip:10.0.0.3:5060;lr;received=sip:10.0.1.6:5060", Instance: "10.0.0.12:5060#bb", Expires: exp},
 		{User: "den", Contact: "not a uri at all <", Instance: "10.0.0.12:5060#bb", Expires: exp},
-	})
+	}, s.id)
 	if len(got["hall"]) != 1 || len(got["den"]) != 0 {
 		t.Fatalf("remote bindings %+v; want hall's from the other instance only", got)
 	}

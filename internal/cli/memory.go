@@ -59,7 +59,7 @@ func memoryOf(cs []call.Call, now time.Time) []guard.MemoryEvent {
 		if c.Emergency && now.Sub(at) < screen.RingBackWithin {
 			out = append(out, guard.MemoryEvent{Household: c.Household, Kind: guard.MemoryEmergency, At: at})
 		}
-		if c.Direction == call.Inbound && (c.Verdict == "warn" || c.Verdict == "screen" || c.Verdict == "block") && now.Sub(at) < 30*time.Minute {
+		if c.Direction == call.Inbound && (c.Verdict == "warn" || c.Verdict == "screen" || c.Verdict == "block") && now.Sub(at) < guard.RiskyWindow {
 			out = append(out, guard.MemoryEvent{Household: c.Household, Kind: guard.MemoryRisky, At: at})
 		}
 		if r := c.Risk; r != nil && (r.Verdict == "suspicious" || r.Verdict == "scam") {

@@ -122,9 +122,9 @@ func (h *household) presentedID(phoneUser string) string {
 	return phoneUser
 }
 
-// riskyWindow is how long after a warned, screened or blocked call the household's calls to
+// RiskyWindow is how long after a warned, screened or blocked call the household's calls to
 // the police or its bank are announced as safe call-backs.
-const riskyWindow = 30 * time.Minute
+const RiskyWindow = 30 * time.Minute
 
 // noteRisky remembers that a risky call came in at now.
 func (h *household) noteRisky(now time.Time) {
@@ -132,10 +132,10 @@ func (h *household) noteRisky(now time.Time) {
 	h.tell(MemoryRisky, "", now)
 }
 
-// afterRiskyCall says whether a risky call came in within riskyWindow of now.
+// afterRiskyCall says whether a risky call came in within RiskyWindow of now.
 func (h *household) afterRiskyCall(now time.Time) bool {
 	at := h.lastRisky.Load()
-	return at != 0 && now.Sub(time.Unix(0, at)) < riskyWindow
+	return at != 0 && now.Sub(time.Unix(0, at)) < RiskyWindow
 }
 
 // emergencyAt is when the household last rang an emergency number (zero: not since the

@@ -418,48 +418,17 @@ func (s *Store) CloseCallsOf(ctx context.Context, before time.Time) (int, error)
 
 // openCallsOfStopped reads, with their legs, the open calls CloseCallsOf ends.
 func openCallsOfStopped(ctx context.Context, tx *txn, before time.Time) ([]call.Call, error) {
-	const stopped = `ended_at IS NULL AND instance <> ''
-  AND EXISTS (SELECT 1 FROM instances WHERE instances.id = calls.instance AND (instances.seen_at < ? OR calls.started_at < instances.started_at))`
-	rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE `+stopped+` ORDER BY started_at`, micros(before))
+	rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE ended_at IS NULL AND instance <> ''
+  AND EXISTS (SELECT 1 FROM instances WHERE instances.id = calls.instance AND (instances.seen_at < ? OR calls.started_at < instances.started_at))
+  ORDER BY started_at`, micros(before))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
-	var calls []call.Call
-	index := map[string]int{}
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		index[c.ID] = len(calls)
-		calls = append(calls, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
-	}
-	if len(calls) == 0 {
-		return nil, nil
-	}
-	legs, err := tx.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE call_id IN (SELECT id FROM calls WHERE `+stopped+`) ORDER BY call_id, side DESC`, micros(before))
+	calls, err := scanCalls(rows)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		return nil, err
 	}
-	defer legs.Close()
-	for legs.Next() {
-		id, l, err := scanLeg(legs)
-		if err != nil {
-			return nil, err
-		}
-		if i, ok := index[id]; ok {
-			calls[i].Legs = append(calls[i].Legs, l)
-		}
-	}
-	if err := legs.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
-	}
-	return calls, nil
+	return withLegs(ctx, tx, calls)
 }
 
 // OpenCallsElsewhere are the calls in progress on the service's other guard instances — not
@@ -472,17 +441,5 @@ func (s *Store) OpenCallsElsewhere(ctx context.Context, instance string, alive t
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
-	defer rows.Close()
-	var calls []call.Call
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
-	}
-	return calls, nil
+	return scanCalls(rows)
 }

@@ -684,19 +684,7 @@ FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `+where+` ORDER BY d.al
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []dash.Delivery{}
-	for rows.Next() {
-		var d dash.Delivery
-		var next int64
-		var done sql.NullInt64
-		if err := rows.Scan(&d.AlertID, &d.UserID, &d.User, &d.Channel, &d.Target, &d.State, &d.Attempts, &next, &d.LastError, &done); err != nil {
-			return nil, err
-		}
-		d.NextAt, d.DeliveredAt = time.UnixMicro(next).UTC(), fromNull(done)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanDeliveries(rows)
 }
 
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]dash.Delivery, error) {

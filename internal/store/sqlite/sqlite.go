@@ -358,28 +358,42 @@ func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
+	calls, err := scanCalls(rows)
+	if err != nil {
+		return nil, err
+	}
+	return withLegs(ctx, s.r, calls)
+}
+
+// scanCalls reads rows of callColumns, and closes them.
+func scanCalls(rows *sql.Rows) ([]call.Call, error) {
 	defer rows.Close()
 	var calls []call.Call
-	index := map[string]int{}
 	for rows.Next() {
 		c, err := scanCall(rows)
 		if err != nil {
 			return nil, err
 		}
-		index[c.ID] = len(calls)
 		calls = append(calls, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
+	return calls, nil
+}
+
+// withLegs reads the legs of calls through db and gives calls with them.
+func withLegs(ctx context.Context, db querier, calls []call.Call) ([]call.Call, error) {
 	if len(calls) == 0 {
 		return calls, nil
 	}
-	ids := make([]any, len(calls))
+	index := make(map[string]int, len(calls))
+	ids := make([]string, len(calls))
 	for i, c := range calls {
-		ids[i] = c.ID
+		index[c.ID], ids[i] = i, c.ID
 	}
-	legs, err := s.r.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE call_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY call_id, side DESC`, ids...)
+	in, args := inList("call_id", ids)
+	legs, err := db.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE `+in+` ORDER BY call_id, side DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
@@ -392,7 +406,10 @@ func (s *Store) Calls(ctx context.Context, q store.Query) ([]call.Call, error) {
 		c := &calls[index[id]]
 		c.Legs = append(c.Legs, l)
 	}
-	return calls, legs.Err()
+	if err := legs.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return calls, nil
 }
 
 // Call returns one call by ID.
