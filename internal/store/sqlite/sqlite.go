@@ -382,32 +382,41 @@ func scanCalls(rows *sql.Rows) ([]call.Call, error) {
 	return calls, nil
 }
 
+// legsPerQuery bounds the calls whose legs one query reads: SQLite takes at most 32,766
+// parameters in a statement, PostgreSQL 65,535.
+const legsPerQuery = 1000
+
 // withLegs reads the legs of calls through db and gives calls with them.
 func withLegs(ctx context.Context, db querier, calls []call.Call) ([]call.Call, error) {
-	if len(calls) == 0 {
-		return calls, nil
-	}
 	index := make(map[string]int, len(calls))
-	ids := make([]string, len(calls))
 	for i, c := range calls {
-		index[c.ID], ids[i] = i, c.ID
+		index[c.ID] = i
 	}
-	in, args := inList("call_id", ids)
-	legs, err := db.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE `+in+` ORDER BY call_id, side DESC`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
-	}
-	defer legs.Close()
-	for legs.Next() {
-		id, l, err := scanLeg(legs)
-		if err != nil {
-			return nil, err
+	for from := 0; from < len(calls); from += legsPerQuery {
+		part := calls[from:min(from+legsPerQuery, len(calls))]
+		ids := make([]string, len(part))
+		for i, c := range part {
+			ids[i] = c.ID
 		}
-		c := &calls[index[id]]
-		c.Legs = append(c.Legs, l)
-	}
-	if err := legs.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		in, args := inList("call_id", ids)
+		legs, err := db.QueryContext(ctx, `SELECT call_id, side, peer, released_at FROM legs WHERE `+in+` ORDER BY call_id, side DESC`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
+		for legs.Next() {
+			id, l, err := scanLeg(legs)
+			if err != nil {
+				legs.Close()
+				return nil, err
+			}
+			c := &calls[index[id]]
+			c.Legs = append(c.Legs, l)
+		}
+		err = legs.Err()
+		legs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
 	}
 	return calls, nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -390,5 +391,40 @@ func TestRecordAfterClose(t *testing.T) {
 	}
 	if _, err := s.Call(context.Background(), "before"); err != nil {
 		t.Errorf("the event queued before Close was lost: %v", err)
+	}
+}
+
+// A starting guard reads up to a day's calls at once (the household memory, cli/memory.go):
+// more calls than SQLite takes parameters in one statement still come back, with their legs.
+func TestCallsManyWithLegs(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const n = 33000 // SQLite takes 32,766 parameters
+	start := time.Now().Add(-time.Hour).UTC()
+	for from := 0; from < n; from += 2000 {
+		var evs []call.Event
+		for i := from; i < min(from+2000, n); i++ {
+			c := sampleCall(fmt.Sprintf("c%05d", i), start.Add(time.Duration(i)*time.Millisecond))
+			evs = append(evs, call.Event{CallID: c.ID, Kind: call.CallStarted, At: c.StartedAt, Call: c})
+		}
+		if err := s.Write(ctx, store.Batch{Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := s.Calls(ctx, store.Query{Limit: 50000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != n {
+		t.Fatalf("%d calls read; want %d", len(cs), n)
+	}
+	for _, c := range []call.Call{cs[0], cs[n/2], cs[n-1]} {
+		if len(c.Legs) != 2 {
+			t.Errorf("call %s read with %d legs; want 2", c.ID, len(c.Legs))
+		}
 	}
 }
