@@ -69,6 +69,14 @@ func secondAt(t *testing.T, first time.Duration) time.Duration {
 	return firstAt(t) + first + 800*time.Millisecond + 300*time.Millisecond + seconds(prompt(t, "ask_id")) + 250*time.Millisecond + reply
 }
 
+// stillAsked is how long a caller whose answer lasts answer is still asked for their ID
+// number once the phones ring, which they do as the question begins: the question, the
+// caller's moment to reply, the answer, the pause that ends it. A phone in these tests
+// answers at once and hears ask_wait meanwhile.
+func stillAsked(t *testing.T, answer time.Duration) time.Duration {
+	return seconds(prompt(t, "ask_id")) + 250*time.Millisecond + reply + answer + 1100*time.Millisecond
+}
+
 // keying is what a SIPp caller does to press keys at after the call is answered: a pause,
 // then each of SIPp's RFC 4733 recordings in turn.
 func keying(at time.Duration, keys string) string {
@@ -217,7 +225,7 @@ func TestAskedPoliceCallerReachesRecordPhoneAndHub(t *testing.T) {
 	})
 	audio, said := answers(t, "flite-kal", "I'm calling from the Metropolitan Police.", "My collar number is four seven two one.",
 		"We need you to withdraw five thousand pounds in cash as evidence.")
-	wait := telling(t, said, "claim_police", "claim_id", "digit_4", "digit_7", "digit_2", "digit_1", "advice_police", "choice_police")
+	wait := stillAsked(t, seconds(said[1])) + telling(t, said, "claim_police", "claim_id", "digit_4", "digit_7", "digit_2", "digit_1", "advice_police", "choice_police")
 	caller, phone, h := askedCall(t, g, "+442085550111", "Met Police", audio, "", '1', wait, 12*time.Second)
 	phone.wait()
 	caller.wait()
@@ -238,9 +246,10 @@ func TestAskedPoliceCallerReachesRecordPhoneAndHub(t *testing.T) {
 		t.Errorf("GET /api/calls/%s: %d, claim %v", c.ID, code, fetched.Claim)
 	}
 	heard := h.received()
-	inOrder(t, heard, []string{"who the caller says they are", "the caller's first answer", "their second", "the ID prompt",
+	// The phone rang as the caller was asked for their number, and its resident was asked to hold.
+	inOrder(t, heard, []string{"to hold while the caller is asked", "who the caller says they are", "the caller's first answer", "their second", "the ID prompt",
 		"4", "7", "2", "1", "the police's advice", "the choice"},
-		prompt(t, "claim_police"), said[0][len(said[0])/4:len(said[0])*3/4], said[1][len(said[1])/4:len(said[1])*3/4],
+		prompt(t, "ask_wait"), prompt(t, "claim_police"), said[0][len(said[0])/4:len(said[0])*3/4], said[1][len(said[1])/4:len(said[1])*3/4],
 		prompt(t, "claim_id"), prompt(t, "digit_4"), prompt(t, "digit_7"), prompt(t, "digit_2"), prompt(t, "digit_1"),
 		prompt(t, "advice_police"), prompt(t, "choice_police"))
 	if r := c.Risk; r == nil || len(r.Indicators) == 0 || r.Indicators[0].Kind != "authority_claim" || r.Indicators[0].Evidence != "metropolitan police" {
@@ -313,7 +322,7 @@ func TestAskedCallerResidentChooses(t *testing.T) {
 		t.Parallel()
 		g := askingGuard(t, "unknown", nil)
 		audio, said := answers(t, "flite-rms", "This is Kent Police.", "My warrant number is six one nine three.", "")
-		wait := telling(t, said, "claim_police", "claim_id", "digit_6", "digit_1", "digit_9", "digit_3", "advice_police", "choice_police")
+		wait := stillAsked(t, seconds(said[1])) + telling(t, said, "claim_police", "claim_id", "digit_6", "digit_1", "digit_9", "digit_3", "advice_police", "choice_police")
 		trunkSide := g.trunk("trunk_answers.xml", "-timeout", "180s")
 		trunkSide.limit = 150 * time.Second
 		caller, phone, _ := askedCall(t, g, "+442085550112", "Unknown", audio, "", '2', wait, 10*time.Second)
@@ -345,7 +354,7 @@ func TestAskedCallerResidentChooses(t *testing.T) {
 		// The caller keys the number in. (No digit twice in a row: SIPp's recordings of one
 		// key carry the same RTP timestamp, which is how a repeated press is told apart.)
 		audio, said := answers(t, "festival-kal", "I'm calling from Barclays.", "", "")
-		wait := telling(t, said, "claim_bank", "claim_id", "digit_5", "digit_8", "digit_3", "digit_2", "digit_1", "advice_bank", "choice_police") + 4*time.Second
+		wait := stillAsked(t, 5*400*time.Millisecond) + telling(t, said, "claim_bank", "claim_id", "digit_5", "digit_8", "digit_3", "digit_2", "digit_1", "advice_bank", "choice_police") + 4*time.Second
 		caller, phone, h := askedCall(t, g, "+442085550113", "Unknown", audio, keying(secondAt(t, seconds(said[0])), "58321#"), '3', wait, 0)
 		phone.wait()
 		caller.wait()

@@ -37,6 +37,8 @@ say() { # name text [words a minute]
 say ask_who "Call guard. Which organisation are you calling from?" 175
 say ask_id "Your I D number, digit by digit, or key it in." 175
 say ask_hold "Thank you. Please hold." 175
+# The phones ring while the caller gives their ID number: a resident who answers first hears
+say ask_wait "Call guard. Please hold while I ask the caller for their I D number."
 # ...and what the resident hears: who the caller says they are, their own words, the ID
 # number they gave, the advice for such callers and the keys to press.
 say claim_police "Call guard. The caller says they are the police. They said:"

@@ -56,11 +56,24 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	}
 	ctx, cancel := whileUp(g.ctx, b.in) // ends if the caller hangs up
 	defer cancel()
+	// The phones are offered telephone events whatever the caller offered: the resident
+	// answers with a key.
+	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
 	asked := time.Now()
-	cl, said := b.ask(ctx, pt, te)
+	asking, doneAsking := context.WithCancel(ctx)
+	var ringing chan rung
+	idAsked := func() { // the phones ring while the caller gives their ID number
+		ringing = make(chan rung, 1)
+		go func() { ringing <- b.ringWhileAsked(asking, ctx, req, targets, ringFor, body) }()
+	}
+	cl, said := b.ask(ctx, pt, te, idAsked)
+	doneAsking()
 	b.ms.Stop(call.Trunk) // the caller hears nothing of the household until let through
 	b.setClaim(cl, len(said) > 0)
 	if ctx.Err() != nil {
+		if ringing != nil {
+			<-ringing // ends as the caller's leg does; a phone that answered is released below
+		}
 		b.end(call.ByCaller, call.Trunk, "the caller hung up while asked who they are")
 		return
 	}
@@ -71,10 +84,14 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 			b.ms.Play(ctx, call.Trunk, hold, pt)
 		}
 	}()
-	// The phones are offered telephone events whatever the caller offered: the resident
-	// answers with a key.
-	body := media.WithTelephoneEvent(b.shapeFor(call.Household, media.RewriteSDP(req.Body(), g.relay.IP(), b.ms.Port(call.Household))))
-	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
+	var cs *sipgo.DialogClientSession
+	var fail string
+	if ringing != nil {
+		r := <-ringing
+		cs, fail = r.cs, r.fail
+	} else {
+		cs, fail = b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
+	}
 	if cs == nil {
 		if ctx.Err() != nil {
 			b.end(call.ByCaller, call.Trunk, "the caller hung up while the phones rang")
@@ -131,10 +148,37 @@ func (b *bridge) askCall(req *sip.Request, targets []target, ringFor time.Durati
 	}
 }
 
+// rung is how ringing the phones ended: the phone that answered, or why none did.
+type rung struct {
+	cs   *sipgo.DialogClientSession
+	fail string
+}
+
+// ringWhileAsked rings the phones while the caller is still asked for their ID number, so
+// that the question does not keep the resident waiting: a resident who answers before the
+// caller has given it hears ask_wait until asking ends. ctx is the caller's leg.
+func (b *bridge) ringWhileAsked(asking, ctx context.Context, req *sip.Request, targets []target, ringFor time.Duration, body []byte) rung {
+	cs, fail := b.ringAnswered(ctx, req, targets, ringFor, body, call.Household)
+	if cs != nil && asking.Err() == nil {
+		if w, err := media.Prompt("ask_wait"); err == nil {
+			ans, _ := media.ParseSDP(cs.InviteResponse.Body())
+			housePT, _ := media.ChooseCodec(ans.Formats)
+			wait, done := whileUp(asking, cs)
+			if b.ms.Play(wait, call.Household, w, housePT) == nil {
+				b.g.metrics.Prompt("ask_wait")
+			}
+			<-wait.Done() // until asking ends, or the resident hangs up
+			done()
+		}
+	}
+	return rung{cs, fail}
+}
+
 // ask puts the questions to the caller and returns what they claimed and their answers as
 // recorded (mu-law). When the recogniser fails, the answer is still recorded for the
-// resident, who hears that the guard could not tell who is calling.
-func (b *bridge) ask(ctx context.Context, pt, te int) (claim.Claim, []byte) {
+// resident, who hears that the guard could not tell who is calling. idAsked, if not nil,
+// is called as the caller is asked for their ID number.
+func (b *bridge) ask(ctx context.Context, pt, te int, idAsked func()) (claim.Claim, []byte) {
 	g := b.g
 	frames := make(chan claim.Frame, 100) // 2 s: the relay never waits for the recogniser
 	b.ms.Tap(call.Trunk, func(pkt []byte) {
@@ -205,6 +249,9 @@ func (b *bridge) ask(ctx context.Context, pt, te int) (claim.Claim, []byte) {
 				}
 			}
 		}()
+		if idAsked != nil {
+			idAsked()
+		}
 		h, err := question("ask_id", claim.IDGrammar, pressed)
 		close(done)
 		stopKeys()
