@@ -233,6 +233,10 @@ func init() {
 	}
 }
 
+// MinorWord says whether w is one of the small words (the, to, of…) a phrase still matches
+// without.
+func MinorWord(w string) bool { return minorWords[w] }
+
 // RuleWords lists, sorted, the words the rules name that carry meaning: not the small
 // words (see minorWords) and not numbers.
 func RuleWords() []string {
