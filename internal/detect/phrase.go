@@ -365,6 +365,14 @@ func matchSeq(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
 	if end, ok := matchExact(seq, toks, j, tl); ok || !fuzzy || len(seq) < 3 {
 		return end, ok
 	}
+	// Its first word, and its last where a word is missing or misheard, must be right.
+	n := len(seq)
+	if j+n-1 > len(toks) || seq[0].match(&toks[j]) == miss {
+		return 0, false
+	}
+	if last := &seq[n-1]; last.match(&toks[j+n-2]) == miss && (j+n > len(toks) || last.match(&toks[j+n-1]) == miss) {
+		return 0, false
+	}
 	// A phrase of three words or more still matches with one small word inside it
 	// misheard or missing ("stay on a line", "stay on line"), or, as its lapse, one word of
 	// meaning inside it ("thank yer for calling"). Its first and last words must be right.
