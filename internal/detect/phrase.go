@@ -238,7 +238,8 @@ func (m *matcher) match(t *token) hit {
 //     "press 1", "this haul is from"; see soundalike.go);
 //   - a word of meaning inside a phrase of three words or more misheard or missing ("thank
 //     yer for calling"), or the phrase's first word ("… you for calling");
-//   - a number between two words missing or misheard ("press to speak").
+//   - a number between two words missing or misheard ("press to speak");
+//   - a word that is not in the phrase inside it ("thank you so for calling").
 //
 // A lapse counts only with enough other words of meaning heard in the same match: a lapse
 // beside small words only is no sign. (Small words, the, to, of…, may be missing or
@@ -362,7 +363,10 @@ func oneNumber(e *element) bool {
 }
 
 func matchSeq(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
-	if end, ok := matchExact(seq, toks, j, tl); ok || !fuzzy || len(seq) < 3 {
+	if end, ok := matchExact(seq, toks, j, tl); ok || !fuzzy || len(seq) < 2 {
+		return end, ok
+	}
+	if end, ok := matchExtra(seq, toks, j, tl); ok || len(seq) < 3 {
 		return end, ok
 	}
 	// Its first word, and its last where a word is missing or misheard, must be right.
@@ -397,6 +401,30 @@ func matchSeq(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
 }
 
 var fuzzy = true
+
+// matchExtra matches seq with one word of the text inside it that is not in it (a word
+// split in two, a hesitation: "press uh 1"): the match's lapse.
+func matchExtra(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
+	n := len(seq)
+	if j+n+1 > len(toks) || seq[0].match(&toks[j]) == miss || seq[n-1].match(&toks[j+n]) == miss {
+		return 0, false
+	}
+	saved := *tl
+	if !tl.lapseAt(needMissing) {
+		return 0, false
+	}
+	for i := 1; i < n; i++ {
+		if _, ok := matchExact(seq[:i], toks, j, tl); ok {
+			if end, ok := matchExact(seq[i:], toks, j+i+1, tl); ok {
+				return end, true
+			}
+		}
+		*tl = saved
+		tl.lapseAt(needMissing)
+	}
+	*tl = saved
+	return 0, false
+}
 
 func matchExact(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
 	if j+len(seq) > len(toks) {

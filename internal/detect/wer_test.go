@@ -24,6 +24,7 @@ func TestSignsSurviveOneLapse(t *testing.T) {
 		{CallToAction, "press to be connected now", "the digit dropped"},
 		{PersonalDetails, "tell me your social number please", `"security" dropped`},
 		{CompanyClaim, "hello this kerl is from amazon", `"kerl" for "call"`},
+		{CompanyClaim, "thank you uh for calling amazon", `"uh" inside "thank you for calling"`},
 	}
 	d := New()
 	for _, tt := range tests {
