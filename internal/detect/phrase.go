@@ -26,9 +26,10 @@ import (
 // matcher matches one word of the text.
 type matcher struct {
 	kind matcherKind
-	ids  []int32 // mWords: the vocabulary ids of the words
-	s    string  // mSuffix, mPrefix
-	min  int     // mNumber: fewest digits
+	ids  []int32  // mWords: the vocabulary ids of the words
+	set  []uint64 // the same as a bit set, for a matcher of many words
+	s    string   // mSuffix, mPrefix
+	min  int      // mNumber: fewest digits
 	// minor: the word is a small one (the, to, of…) a phrase still matches without.
 	minor bool
 }
@@ -184,6 +185,48 @@ func compileWord(w, choice string, v *vocab) (matcher, error) {
 	return m, nil
 }
 
+// has says whether the matcher names the word with vocabulary id id (-1: none).
+func (m *matcher) has(id int32) bool {
+	if id < 0 {
+		return false
+	}
+	if m.set != nil {
+		return int(id>>6) < len(m.set) && m.set[id>>6]&(1<<(id&63)) != 0
+	}
+	for _, x := range m.ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// index gives a matcher of many words a set of their ids to look them up in.
+func (m *matcher) index() {
+	if m.kind != mWords || len(m.ids) <= 4 {
+		return
+	}
+	top := int32(0)
+	for _, id := range m.ids {
+		top = max(top, id)
+	}
+	m.set = make([]uint64, top/64+1)
+	for _, id := range m.ids {
+		m.set[id>>6] |= 1 << (id & 63)
+	}
+}
+
+// index readies every matcher of the pattern.
+func (p *pattern) index() {
+	for i := range p.elems {
+		for _, seq := range p.elems[i].alts {
+			for k := range seq {
+				seq[k].index()
+			}
+		}
+	}
+}
+
 // hit is how a matcher took a word: not at all, as heard (the word, or one the sound-alike
 // table reads as it), or as a near word.
 type hit uint8
@@ -197,17 +240,13 @@ const (
 func (m *matcher) match(t *token) hit {
 	switch m.kind {
 	case mWords:
-		for _, id := range m.ids {
-			if t.id == id || t.alike == id {
-				return heard
-			}
+		if m.has(t.id) || m.has(t.alike) {
+			return heard
 		}
 		if t.near >= 0 && !m.minor {
 			for _, n := range nearLists[t.near] {
-				for _, id := range m.ids {
-					if n == id {
-						return nearly
-					}
+				if m.has(n) {
+					return nearly
 				}
 			}
 		}
@@ -363,7 +402,14 @@ func oneNumber(e *element) bool {
 }
 
 func matchSeq(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
-	if end, ok := matchExact(seq, toks, j, tl); ok || !fuzzy || len(seq) < 2 {
+	if len(seq) == 1 || !fuzzy {
+		return matchExact(seq, toks, j, tl)
+	}
+	// Every way of matching takes the first word as it is.
+	if j >= len(toks) || seq[0].match(&toks[j]) == miss {
+		return 0, false
+	}
+	if end, ok := matchExact(seq, toks, j, tl); ok {
 		return end, ok
 	}
 	if end, ok := matchExtra(seq, toks, j, tl); ok || len(seq) < 3 {

@@ -217,10 +217,12 @@ func init() {
 			panic(fmt.Sprintf("detect: rule %d (%s): %v", i, r.kind, err))
 		}
 		r.p = p
+		p.index()
 		if r.unless != "" {
 			if r.u, err = compile(r.unless, &rulesVocab); err != nil {
 				panic(fmt.Sprintf("detect: rule %d (%s): %v", i, r.kind, err))
 			}
+			r.u.index()
 		}
 		startsAny = append(startsAny, p.starts(i, startsAt)...)
 	}
