@@ -345,6 +345,11 @@ func (c *Call) find(from int, t float64) {
 		if w[j].alike >= 0 {
 			c.try(startsAt[w[j].alike], j, from, t)
 		}
+		if w[j].near >= 0 {
+			for _, id := range nearLists[w[j].near] {
+				c.try(startsAt[id], j, from, t)
+			}
+		}
 		c.try(startsAny, j, from, t)
 	}
 }
@@ -356,7 +361,7 @@ func (c *Call) try(starts []start, j, from int, t float64) {
 		if c.found[r.kind] && (c.never || r.flags&never == 0) && (c.strong[r.kind] || r.flags&weak != 0) && (c.problem || r.flags&(weak|windfall) != 0 || r.kind != UnexpectedProblem) && (c.windfall || r.flags&windfall == 0) {
 			continue // nothing this rule could add
 		}
-		end, ok := r.p.matchFrom(st.alt, c.window, j)
+		end, ok := r.p.matchFrom(st, c.window, j)
 		if !ok || end <= from || (r.flags&neg != 0 && negated(c.window, j)) || (r.u != nil && said(r.u, c.window, j, end+adviceReach)) {
 			continue
 		}
@@ -441,12 +446,12 @@ func tokenize(toks []token, text string) []token {
 	words := strings.Fields(text)
 	for i := 0; i < len(words); i++ {
 		w := words[i]
-		t := token{w: w, id: -1, alike: -1}
+		t := token{w: w, id: -1, alike: -1, near: -1}
 		if i+1 < len(words) {
 			var buf [64]byte
 			pair := append(append(append(buf[:0], w...), ' '), words[i+1]...)
 			if id, ok := alikePair[string(pair)]; ok {
-				toks = append(toks, token{w: string(pair), id: -1, alike: id})
+				toks = append(toks, token{w: string(pair), id: -1, alike: id, near: -1})
 				i++
 				continue
 			}
@@ -455,6 +460,9 @@ func tokenize(toks []token, text string) []token {
 			t.id = id
 		} else if id, ok := alikeWord[w]; ok {
 			t.alike = id
+		}
+		if n, ok := nearWord[w]; ok {
+			t.near = n
 		}
 		if isDigits(w) {
 			t.digits = len(w)

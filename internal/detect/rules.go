@@ -217,10 +217,12 @@ func init() {
 			panic(fmt.Sprintf("detect: rule %d (%s): %v", i, r.kind, err))
 		}
 		r.p = p
+		p.index()
 		if r.unless != "" {
 			if r.u, err = compile(r.unless, &rulesVocab); err != nil {
 				panic(fmt.Sprintf("detect: rule %d (%s): %v", i, r.kind, err))
 			}
+			r.u.index()
 		}
 		startsAny = append(startsAny, p.starts(i, startsAt)...)
 	}
@@ -232,6 +234,10 @@ func init() {
 		negatorSeq = append(negatorSeq, seq)
 	}
 }
+
+// MinorWord says whether w is one of the small words (the, to, of…) a phrase still matches
+// without.
+func MinorWord(w string) bool { return minorWords[w] }
 
 // RuleWords lists, sorted, the words the rules name that carry meaning: not the small
 // words (see minorWords) and not numbers.

@@ -54,3 +54,27 @@ func TestGenerateSmallDictionary(t *testing.T) {
 		}
 	}
 }
+
+// Near words: common words one phone from a rule word of three phones or more are listed
+// apart ("~dress"), never small words, rule words or a rule word's other forms.
+func TestGenerateNearWords(t *testing.T) {
+	dict := strings.Join([]string{
+		"press P R EH1 S", "dress D R EH1 S", "the DH AH0", "marked M AA1 R K T", "marks M AA1 R K S",
+		"call K AO1 L", "haul HH AO1 L", "card K AA1 R D", "cord K AO1 R D", "cards K AA1 R D Z",
+	}, "\n")
+	var out bytes.Buffer
+	if _, err := Generate(strings.NewReader(dict), &out, "test"); err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	for _, want := range []string{"~dress\tpress", "~haul\tcall", "~cord\tcard"} {
+		if !strings.Contains(table, "\n"+want+"\n") {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	for _, never := range []string{"\n~the\t", "\n~marks\t", "\n~cards\t", "\ndress\t"} {
+		if strings.Contains(table, never) {
+			t.Errorf("table has %q:\n%s", never, table)
+		}
+	}
+}
