@@ -493,4 +493,27 @@ func testCloseCallsOf(t *testing.T, p place) {
 	if len(ended) != 3 || ended["a-talking"] != 1 || ended["a-ringing"] != 1 || ended["c-before"] != 1 {
 		t.Fatalf("call.ended events written by the sweep: %v; want one each for a-talking, a-ringing, c-before", ended)
 	}
+
+	// guard-a had not stopped: it was cut off from the database. Back, it records the end
+	// of a-talking as it happened; the call's end is not sent out again, the record is
+	// corrected. A call it ends that was not swept (a new one) is sent out as ever.
+	afterSweep := evs[len(evs)-1].Seq
+	start(s, "guard-a", "a-talking", true, true, now)
+	start(s, "guard-a", "a-new", true, true, now)
+	late, err := s.Events(ctx, afterSweep, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended = map[string]int{}
+	for _, ev := range late {
+		if ev.Kind == call.CallEnded {
+			ended[ev.CallID]++
+		}
+	}
+	if ended["a-talking"] != 0 || ended["a-new"] != 1 {
+		t.Errorf("call.ended events after guard-a came back: %v; want none for a-talking, one for a-new", ended)
+	}
+	if c, err := s.Call(ctx, "a-talking"); err != nil || c.EndedBy != call.ByHousehold || c.Reason == ReasonInstanceStopped {
+		t.Errorf("a-talking after guard-a's own end: ended by %v because %q, %v; want the household's end", c.EndedBy, c.Reason, err)
+	}
 }

@@ -214,11 +214,18 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	for i, ev := range b.Events {
 		last[ev.Call.ID] = i
 	}
+	swept, err := sweptOf(ctx, tx, st.instance, b.Events)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
 	for i, ev := range b.Events {
 		if last[ev.Call.ID] == i {
 			if err := st.call(ctx, ev.Call); err != nil {
 				return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 			}
+		}
+		if ev.Kind == call.CallEnded && swept[ev.CallID] {
+			continue // its end went out when the leader closed it; the record takes the real one
 		}
 		if err := st.event(ctx, ev); err != nil {
 			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
@@ -228,6 +235,41 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// sweptOf are the batch's calls that the service's leader has already closed for an instance
+// it took for stopped (CloseCallsOf) — one cut off from the database for longer than the
+// leader waits, not stopped. Their call.ended went out then, and is not written twice: the
+// instance's own end of the call only corrects the record. Only a service's instances
+// (instance not "") have calls closed for them.
+func sweptOf(ctx context.Context, tx *txn, instance string, evs []call.Event) (map[string]bool, error) {
+	if instance == "" {
+		return nil, nil
+	}
+	var ids []any
+	for _, ev := range evs {
+		if ev.Kind == call.CallEnded {
+			ids = append(ids, ev.CallID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM calls WHERE ended_at IS NOT NULL AND reason = ? AND id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`,
+		append([]any{ReasonInstanceStopped}, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	swept := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		swept[id] = true
+	}
+	return swept, rows.Err()
 }
 
 // statements are the batch's prepared statements: SQLite parses each once per batch, not
