@@ -43,6 +43,7 @@ func main() {
 	timed := flag.Int("timed", 12, "asked calls to play in real time, for the time before the phone rings")
 	show := flag.Bool("show", false, "print every answer heard wrong")
 	ids := flag.Int("ids", 20, "ID numbers to say in each voice")
+	flag.StringVar(&confirmMode, "confirm", "", "also hear each who-answer with this open recogniser (domain or general) and count an authority's claim only when it hears a word of the organisation's name")
 	kinds := flag.String("only", "", "hear only these answers: ids (ID numbers), who (organisations and the control set); the line's noise is the same as in a whole run")
 	flag.Parse()
 	if *kinds != "" && *kinds != "ids" && *kinds != "who" {
@@ -69,6 +70,7 @@ type result struct {
 	voice string
 	a     answer
 	h     speech.Heard
+	open  string // what the open recogniser heard (-confirm), its readings joined
 	audio time.Duration
 	cpu   time.Duration
 }
@@ -117,6 +119,12 @@ func run(only, kinds string, every, ids int, args []string, snr float64, timed i
 	}
 	fmt.Printf("%d voices, %d answers each (%d organisations, %d outside the grammar, %d ID numbers), line SNR %.0f dB\n\n",
 		len(bench), len(answers), orgs, ctl, ids, snr)
+	if confirmMode != "" {
+		if openRec, err = sphinx.New(sphinx.Options{Mode: sphinx.Mode(confirmMode), Decoders: 2}); err != nil {
+			return err
+		}
+		defer openRec.Close()
+	}
 	results, err := decode(g, bench, answers, snr)
 	if err != nil {
 		return err
@@ -149,7 +157,14 @@ func decode(g speech.Grammar, bench []voices.Voice, answers []answer, snr float6
 					errs <- err
 					continue
 				}
-				out <- result{voice: v.Name, a: a, h: h, audio: time.Duration(len(sp.Ulaw)) * time.Second / 8000, cpu: cpu}
+				var open string
+				if openRec != nil && a.grammar == claim.WhoGrammar {
+					if open, err = openHear(onLine(sp)); err != nil {
+						errs <- err
+						continue
+					}
+				}
+				out <- result{voice: v.Name, a: a, h: h, open: open, audio: time.Duration(len(sp.Ulaw)) * time.Second / 8000, cpu: cpu}
 			}
 		})
 	}
@@ -223,7 +238,7 @@ func (t *tally) add(c *claim.Catalogue, r result) {
 			t.idOK++
 		}
 	case r.a.kind < 0:
-		got := c.Read(r.h)
+		got := confirmed(c, r)
 		t.ctl++
 		if got.Kind == claim.Company || got.Kind == claim.Unknown {
 			t.ctlOK++
@@ -232,7 +247,7 @@ func (t *tally) add(c *claim.Catalogue, r result) {
 			t.ctlPolice++
 		}
 	default:
-		got := c.Read(r.h)
+		got := confirmed(c, r)
 		t.who++
 		if got.Kind == r.a.kind {
 			t.kind++
@@ -384,4 +399,69 @@ func idAnswers(n int) []answer {
 		out = append(out, answer{text: lead[i%len(lead)] + strings.Join(words, " ") + ".", grammar: claim.IDGrammar, id: strings.Join(digits, "")})
 	}
 	return out
+}
+
+var (
+	confirmMode string
+	openRec     speech.Recognizer
+)
+
+// openHear is what the open recogniser hears in an answer: every utterance's readings.
+func openHear(ulaw []byte) (string, error) {
+	st, err := openRec.Start("claimeval")
+	for errors.Is(err, speech.ErrBusy) {
+		time.Sleep(50 * time.Millisecond)
+		st, err = openRec.Start("claimeval")
+	}
+	if err != nil {
+		return "", err
+	}
+	var dec speech.Decoder
+	var us []speech.Utterance
+	for off := 0; off < len(ulaw); off += 160 {
+		u, err := st.Write(dec.Decode(speech.PCMU, ulaw[off:min(off+160, len(ulaw))]))
+		if err != nil {
+			st.Close()
+			return "", err
+		}
+		us = append(us, u...)
+	}
+	u, err := st.Close()
+	us = append(us, u...)
+	var b strings.Builder
+	for _, u := range us {
+		b.WriteString(u.Text + " | ")
+		for _, a := range u.Alternatives {
+			b.WriteString(a + " | ")
+		}
+	}
+	return b.String(), err
+}
+
+// confirmed is the claim read from the answer, an authority's kept only when the open
+// recogniser heard a word of the organisation's name (-confirm).
+func confirmed(c *claim.Catalogue, r result) claim.Claim {
+	got := c.Read(r.h)
+	if confirmMode == "" || !got.Kind.Authority() {
+		return got
+	}
+	heard := map[string]bool{}
+	for _, w := range strings.FieldsFunc(r.open, func(r rune) bool { return r == ' ' || r == '|' }) {
+		heard[w] = true
+	}
+	for _, o := range c.Organisations {
+		if o.Name != got.Organisation {
+			continue
+		}
+		for _, say := range o.Says {
+			for _, e := range claim.Expand(say) {
+				for _, w := range strings.Fields(e) {
+					if len(w) > 3 && heard[w] {
+						return got
+					}
+				}
+			}
+		}
+	}
+	return claim.Claim{Words: got.Words}
 }
