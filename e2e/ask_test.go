@@ -370,6 +370,40 @@ func TestAskedCallerResidentChooses(t *testing.T) {
 	})
 }
 
+// The phones ring as a police caller is asked for their ID number; a caller who hangs up
+// then is released with the phone that answered, and the call is recorded as ended by them.
+func TestAskedCallerHangsUpWhileThePhonesRing(t *testing.T) {
+	t.Parallel()
+	g := askingGuard(t, "unknown", nil)
+	audio, said := answers(t, "flite-awb", "This is Kent Police.", "", "")
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "answers.pcap")
+	if err := writePCAP(pcap, audio); err != nil {
+		t.Fatal(err)
+	}
+	hangUp := secondAt(t, seconds(said[0])) + time.Second // while the ID question waits for an answer
+	callerScenario := fillScenario(t, dir, "caller_answers_hangs_up.xml.tmpl",
+		strings.NewReplacer("@PCAP@", pcap, "@HANGUP@", strconv.Itoa(int(hangUp.Milliseconds()))))
+	phone := g.phone("phone_rings_answers.xml", "-timeout", "60s")
+	caller := g.callerAs("+442085550115", "Unknown", callerScenario, "-timeout", "60s")
+	caller.wait()
+	phone.wait()
+	rang := phone.mustFind(false, "INVITE ")
+	bye := caller.mustFind(true, "BYE ")
+	released := phone.mustFind(false, "BYE ")
+	if !rang.at.Before(bye.at) {
+		t.Errorf("the phone rang at %v, after the caller hung up at %v; want it rung during the ID question", rang.at, bye.at)
+	}
+	if d := released.at.Sub(bye.at); d > time.Second {
+		t.Errorf("the phone was released %v after the caller hung up", d)
+	}
+	c := endedCalls(g, 1)[0]
+	if c.EndedBy != call.ByCaller || c.Reason != "the caller hung up while asked who they are" || c.Claim == nil || c.Claim.Kind != "police" {
+		t.Errorf("ended by %v because %q, claim %+v", c.EndedBy, c.Reason, c.Claim)
+	}
+	g.waitIdle()
+}
+
 // A caller who says nothing is treated as the household's unknown choice says: with
 // screening.unknown: screen the resident hears that the caller would not answer, and chooses.
 func TestAskedCallerSilent(t *testing.T) {

@@ -283,9 +283,18 @@ func TestProviderRegisterOnOneRingOnOther(t *testing.T) {
 	reg := runSIPp(t, "register", "phone_registers.xml", "-i", phoneIP, "-p", strconv.Itoa(phonePort), "-s", "flat-hall", "-au", "flat-hall", "-ap", pw, p.lb.addr)
 	reg.wait()
 	registered := reg.mustFind(false, "SIP/2.0 200").at
-	regs, err := p.store().Registrations(context.Background(), "flat-hall")
-	if err != nil || len(regs) != 1 {
-		t.Fatalf("the registration in the shared database: %+v %v", regs, err)
+	// The guard writes the binding through to the shared database just after its 200.
+	var regs []sqlite.Registration
+	var err error
+	for {
+		regs, err = p.store().Registrations(context.Background(), "flat-hall")
+		if err == nil && len(regs) == 1 {
+			break
+		}
+		if time.Since(registered) > time.Second {
+			t.Fatalf("the registration in the shared database %v after its 200: %+v %v", time.Since(registered), regs, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	took, i := p.byInstance(regs[0].Instance)
 	other := p.guards[1-i]
