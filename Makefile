@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval package package-deps install-test claim-eval claim-dict clean
+.PHONY: run run-deps build test test-deps vet bench corpus real-train model soundalike lm detect-eval detect-real voice-bench listen-eval package package-deps install-test claim-eval claim-dict adapt clean
 
 # Debian packages: the speech recogniser the guard embeds (cgo), and what the tests drive.
 RUN_PKGS  := pkg-config libpocketsphinx-dev pocketsphinx-en-us
@@ -89,6 +89,13 @@ listen-eval: test-deps
 ## answers outside the grammar, CPU and the time before the phone rings
 claim-eval: test-deps
 	$(GO) run ./internal/claim/claimeval
+
+## adapt: adapt the acoustic model to the telephone line (MLLR, sphinxtrain) from voices not on
+## the bench, and measure it on Debian's real voices beside the model as shipped
+ADAPT_PKGS := sphinxtrain sphinxbase-utils festvox-kdlpc16k
+adapt: test-deps
+	@$(call apt_install,$(ADAPT_PKGS))
+	scripts/adapt.sh
 
 ## claim-dict: rebuild the British pronunciations of the claim grammars' words (espeak-ng)
 claim-dict:
