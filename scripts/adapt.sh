@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Adapts pocketsphinx's en-us acoustic model to the telephone line with MLLR (sphinxtrain),
 # from voices that are not on the voice bench (internal/speech/sphinx/adaptgen), and writes
-# the transform to $OUT/mllr_matrix; then measures it on Debian's real recorded voices beside
-# the unadapted model. Nothing it writes is shipped yet: `-mllr FILE` as a pocketsphinx
-# argument (listeneval, claimeval -args) uses it. `make adapt` runs it after installing
-# sphinxtrain, sphinxbase-utils and festvox-kdlpc16k. Deterministic: the same matrix each run.
+# the transform to $OUT/mllr_matrix and to internal/speech/sphinx/model/telephone.mllr, which
+# every listening decoder is given (sphinx.Options.Unadapted leaves it out); then measures it
+# on Debian's real recorded voices beside the unadapted model. `make adapt` runs it after
+# installing sphinxtrain, sphinxbase-utils and festvox-kdlpc16k. Deterministic: the same
+# matrix each run (git status shows no change to the shipped one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-artifacts/adapt}
@@ -28,9 +29,10 @@ echo "adapt: collecting statistics (bw)"
 echo "adapt: $(grep -c ' ignored' "$OUT/bw.log" || true) of $(wc -l <"$OUT/wav/adapt.fileids") utterances could not be aligned and were left out"
 "$ST/mllr_solve" -meanfn "$MODEL/en-us/means" -varfn "$MODEL/en-us/variances" -outmllrfn "$OUT/mllr_matrix" \
 	-accumdir "$OUT/accum" >"$OUT/mllr.log" 2>&1
-echo "adapt: wrote $OUT/mllr_matrix; measuring it on Debian's real voices"
+cp "$OUT/mllr_matrix" internal/speech/sphinx/model/telephone.mllr
+echo "adapt: wrote $OUT/mllr_matrix and internal/speech/sphinx/model/telephone.mllr; measuring it on Debian's real voices"
 mkdir -p "$OUT/no-scripts" # the real voices only, none of the bench's calls
 go run ./internal/speech/voices/benchgen -voices flite-kal -scripts "$OUT/no-scripts" -out "$OUT/no-bench" -real "$OUT/real-voices" >/dev/null
 go run ./internal/speech/sphinx/listeneval -bench "$OUT/real-voices" -real "" -jobs 2 \
-	-setting general=general -setting general-mllr=general,-mllr,"$OUT/mllr_matrix" \
-	-setting domain=domain -setting domain-mllr=domain,-mllr,"$OUT/mllr_matrix"
+	-setting general-unadapted=general,unadapted -setting general=general \
+	-setting domain-unadapted=domain,unadapted -setting domain=domain

@@ -6,7 +6,8 @@
 //
 // A setting is NAME=MODE[,OPTION...], a pocketsphinx mode and options (sphinx.Options):
 // weight=W and vocab=N, the domain model's share and the general words kept in mode mixed;
-// fresh, each call starting from the warm-up's cepstral mean; nbest=N, alternatives handed
+// fresh, each call starting from the warm-up's cepstral mean; unadapted, Debian's acoustic
+// model without the telephone line's transform (model/telephone.mllr); nbest=N, alternatives handed
 // to the detector (default sphinx.DefaultAlternatives; nbest=0 for none, as shipped until
 // 2026-12); up=U, the tap's upsampling (speech.Upsampling); and last, pocketsphinx's
 // own arguments (-vad_threshold,3,...).
@@ -78,6 +79,8 @@ func parse(spec string) (setting, error) {
 			return s, nil
 		case p == "fresh":
 			s.opts.FreshMean = true
+		case p == "unadapted":
+			s.opts.Unadapted = true
 		case key == "weight":
 			s.opts.DomainWeight, err = strconv.ParseFloat(val, 64)
 		case key == "vocab":
