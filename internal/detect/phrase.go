@@ -415,9 +415,10 @@ func matchSeq(seq []matcher, toks []token, j int, tl *tally) (int, bool) {
 	if end, ok := matchExtra(seq, toks, j, tl); ok || len(seq) < 3 {
 		return end, ok
 	}
-	// Its first word, and its last where a word is missing or misheard, must be right.
+	// Its first word (taken above), and its last where a word is missing or misheard, must
+	// be right.
 	n := len(seq)
-	if j+n-1 > len(toks) || seq[0].match(&toks[j]) == miss {
+	if j+n-1 > len(toks) {
 		return 0, false
 	}
 	if last := &seq[n-1]; last.match(&toks[j+n-2]) == miss && (j+n > len(toks) || last.match(&toks[j+n-1]) == miss) {

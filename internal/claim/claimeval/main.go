@@ -43,14 +43,14 @@ func main() {
 	timed := flag.Int("timed", 12, "asked calls to play in real time, for the time before the phone rings")
 	show := flag.Bool("show", false, "print every answer heard wrong")
 	ids := flag.Int("ids", 20, "ID numbers to say in each voice")
-	flag.StringVar(&confirmMode, "confirm", "", "also hear each who-answer with this open recogniser (domain or general) and count an authority's claim only when it hears a word of the organisation's name")
+	confirm := flag.String("confirm", "", "also hear each who-answer with this open recogniser (domain or general) and count an authority's claim only when it hears a word of the organisation's name")
 	kinds := flag.String("only", "", "hear only these answers: ids (ID numbers), who (organisations and the control set); the line's noise is the same as in a whole run")
 	flag.Parse()
 	if *kinds != "" && *kinds != "ids" && *kinds != "who" {
 		fmt.Fprintf(os.Stderr, "claimeval: -only %q: want ids or who\n", *kinds)
 		os.Exit(2)
 	}
-	if err := run(*only, *kinds, *every, *ids, strings.Fields(*extra), *snr, *timed, *show); err != nil {
+	if err := run(*only, *kinds, *confirm, *every, *ids, strings.Fields(*extra), *snr, *timed, *show); err != nil {
 		fmt.Fprintln(os.Stderr, "claimeval:", err)
 		os.Exit(1)
 	}
@@ -70,12 +70,12 @@ type result struct {
 	voice string
 	a     answer
 	h     speech.Heard
-	open  string // what the open recogniser heard (-confirm), its readings joined
+	claim claim.Claim // who-answers: the claim read from h (and confirmed, with -confirm)
 	audio time.Duration
 	cpu   time.Duration
 }
 
-func run(only, kinds string, every, ids int, args []string, snr float64, timed int, show bool) error {
+func run(only, kinds, confirm string, every, ids int, args []string, snr float64, timed int, show bool) error {
 	c := claim.Builtin()
 	g, err := sphinx.NewGrammar(sphinx.GrammarOptions{Decoders: 2, Grammars: c.Grammars(), WordPenalty: claim.WordPenalties, EveryFrame: claim.EveryFrame, Words: c.Words(), Pronounce: c.Pronounce, Args: args})
 	if err != nil {
@@ -119,25 +119,32 @@ func run(only, kinds string, every, ids int, args []string, snr float64, timed i
 	}
 	fmt.Printf("%d voices, %d answers each (%d organisations, %d outside the grammar, %d ID numbers), line SNR %.0f dB\n\n",
 		len(bench), len(answers), orgs, ctl, ids, snr)
-	if confirmMode != "" {
-		if openRec, err = sphinx.New(sphinx.Options{Mode: sphinx.Mode(confirmMode), Decoders: 2}); err != nil {
+	read := func(h speech.Heard, _ []byte) (claim.Claim, error) { return c.Read(h), nil }
+	if confirm != "" {
+		rec, err := sphinx.New(sphinx.Options{Mode: sphinx.Mode(confirm), Decoders: 2})
+		if err != nil {
 			return err
 		}
-		defer openRec.Close()
+		defer rec.Close()
+		read = func(h speech.Heard, ulaw []byte) (claim.Claim, error) {
+			heard, err := openHear(rec, ulaw)
+			return confirmed(c, c.Read(h), heard), err
+		}
 	}
-	results, err := decode(g, bench, answers, snr)
+	results, err := decode(g, bench, answers, snr, read)
 	if err != nil {
 		return err
 	}
-	report(c, bench, results, show)
+	report(bench, results, show)
 	if timed > 0 {
 		return timing(g, c, bench, snr, timed)
 	}
 	return nil
 }
 
-// decode hears every answer in every voice, two at a time, each as fast as the decoder goes.
-func decode(g speech.Grammar, bench []voices.Voice, answers []answer, snr float64) ([]result, error) {
+// decode hears every answer in every voice, two at a time, each as fast as the decoder goes;
+// read gives a who-answer's claim from what the grammar heard and the answer's audio.
+func decode(g speech.Grammar, bench []voices.Voice, answers []answer, snr float64, read func(speech.Heard, []byte) (claim.Claim, error)) ([]result, error) {
 	type job struct{ v, a int }
 	jobs := make(chan job)
 	out := make(chan result)
@@ -157,14 +164,14 @@ func decode(g speech.Grammar, bench []voices.Voice, answers []answer, snr float6
 					errs <- err
 					continue
 				}
-				var open string
-				if openRec != nil && a.grammar == claim.WhoGrammar {
-					if open, err = openHear(onLine(sp)); err != nil {
+				var cl claim.Claim
+				if a.grammar == claim.WhoGrammar {
+					if cl, err = read(h, onLine(sp)); err != nil {
 						errs <- err
 						continue
 					}
 				}
-				out <- result{voice: v.Name, a: a, h: h, open: open, audio: time.Duration(len(sp.Ulaw)) * time.Second / 8000, cpu: cpu}
+				out <- result{voice: v.Name, a: a, h: h, claim: cl, audio: time.Duration(len(sp.Ulaw)) * time.Second / 8000, cpu: cpu}
 			}
 		})
 	}
@@ -230,7 +237,7 @@ func threadCPU() time.Duration {
 
 type tally struct{ who, kind, org, ctl, ctlOK, ctlPolice, ids, idOK int }
 
-func (t *tally) add(c *claim.Catalogue, r result) {
+func (t *tally) add(r result) {
 	switch {
 	case r.a.grammar == claim.IDGrammar:
 		t.ids++
@@ -238,7 +245,7 @@ func (t *tally) add(c *claim.Catalogue, r result) {
 			t.idOK++
 		}
 	case r.a.kind < 0:
-		got := confirmed(c, r)
+		got := r.claim
 		t.ctl++
 		if got.Kind == claim.Company || got.Kind == claim.Unknown {
 			t.ctlOK++
@@ -247,7 +254,7 @@ func (t *tally) add(c *claim.Catalogue, r result) {
 			t.ctlPolice++
 		}
 	default:
-		got := confirmed(c, r)
+		got := r.claim
 		t.who++
 		if got.Kind == r.a.kind {
 			t.kind++
@@ -274,7 +281,7 @@ func share(a, b int) string {
 	return fmt.Sprintf("%5.1f%%", pct(a, b))
 }
 
-func report(c *claim.Catalogue, bench []voices.Voice, rs []result, show bool) {
+func report(bench []voices.Voice, rs []result, show bool) {
 	fmt.Println("| voice | kind right | organisation right | outside the grammar: company or unknown | ID number exactly right |")
 	fmt.Println("|---|---|---|---|---|")
 	var all tally
@@ -283,13 +290,13 @@ func report(c *claim.Catalogue, bench []voices.Voice, rs []result, show bool) {
 		var t tally
 		for _, r := range rs {
 			if r.voice == v.Name {
-				t.add(c, r)
+				t.add(r)
 			}
 		}
 		fmt.Printf("| %s %s\n", v.Name, t)
 	}
 	for _, r := range rs {
-		all.add(c, r)
+		all.add(r)
 		audio += r.audio
 		cpu += r.cpu
 	}
@@ -300,7 +307,7 @@ func report(c *claim.Catalogue, bench []voices.Voice, rs []result, show bool) {
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].voice < rs[j].voice })
 	for _, r := range rs {
-		got := c.Read(r.h)
+		got := r.claim
 		switch {
 		case r.a.grammar == claim.IDGrammar && claim.Digits(r.h.Words) != r.a.id,
 			r.a.grammar == claim.WhoGrammar && r.a.kind < 0 && got.Kind != claim.Unknown && got.Kind != claim.Company,
@@ -401,17 +408,13 @@ func idAnswers(n int) []answer {
 	return out
 }
 
-var (
-	confirmMode string
-	openRec     speech.Recognizer
-)
-
-// openHear is what the open recogniser hears in an answer: every utterance's readings.
-func openHear(ulaw []byte) (string, error) {
-	st, err := openRec.Start("claimeval")
-	for errors.Is(err, speech.ErrBusy) {
+// openHear is what the open recogniser hears in an answer, fed in 20 ms frames as a call's
+// tap brings them: every utterance's readings.
+func openHear(rec speech.Recognizer, ulaw []byte) (string, error) {
+	st, err := rec.Start("claimeval")
+	for errors.Is(err, speech.ErrBusy) { // the other decoder is still loading
 		time.Sleep(50 * time.Millisecond)
-		st, err = openRec.Start("claimeval")
+		st, err = rec.Start("claimeval")
 	}
 	if err != nil {
 		return "", err
@@ -427,27 +430,24 @@ func openHear(ulaw []byte) (string, error) {
 		us = append(us, u...)
 	}
 	u, err := st.Close()
-	us = append(us, u...)
 	var b strings.Builder
-	for _, u := range us {
-		b.WriteString(u.Text + " | ")
-		for _, a := range u.Alternatives {
-			b.WriteString(a + " | ")
+	for _, u := range append(us, u...) {
+		for _, r := range append([]string{u.Text}, u.Alternatives...) {
+			b.WriteString(r + " | ")
 		}
 	}
 	return b.String(), err
 }
 
-// confirmed is the claim read from the answer, an authority's kept only when the open
-// recogniser heard a word of the organisation's name (-confirm).
-func confirmed(c *claim.Catalogue, r result) claim.Claim {
-	got := c.Read(r.h)
-	if confirmMode == "" || !got.Kind.Authority() {
+// confirmed is got, an authority's claim kept only when the open recogniser heard (heard) a
+// word of the organisation's name (-confirm).
+func confirmed(c *claim.Catalogue, got claim.Claim, heard string) claim.Claim {
+	if !got.Kind.Authority() {
 		return got
 	}
-	heard := map[string]bool{}
-	for _, w := range strings.FieldsFunc(r.open, func(r rune) bool { return r == ' ' || r == '|' }) {
-		heard[w] = true
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(heard, func(r rune) bool { return r == ' ' || r == '|' }) {
+		words[w] = true
 	}
 	for _, o := range c.Organisations {
 		if o.Name != got.Organisation {
@@ -456,7 +456,7 @@ func confirmed(c *claim.Catalogue, r result) claim.Claim {
 		for _, say := range o.Says {
 			for _, e := range claim.Expand(say) {
 				for _, w := range strings.Fields(e) {
-					if len(w) > 3 && heard[w] {
+					if len(w) > 3 && words[w] {
 						return got
 					}
 				}

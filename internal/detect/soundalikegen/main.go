@@ -88,21 +88,7 @@ func Generate(dict io.Reader, w io.Writer, name string) (int, error) {
 	for _, rw := range detect.RuleWords() {
 		ruleWords[rw] = true
 	}
-	// near: a pronunciation with one phone taken out → the words that reduce to it.
-	near := map[string][]string{}
-	length := map[string]int{} // the word's first pronunciation's length, for "one phone changed"
-	for word, ps := range pron {
-		length[word] = len(ps[0])
-		for _, phones := range ps {
-			if len(phones) < 4 {
-				continue
-			}
-			for i := range phones {
-				k := without(phones, i)
-				near[k] = append(near[k], word)
-			}
-		}
-	}
+	nb := index(pron, byPron)
 	mapped := map[string]string{} // heard → rule word
 	claim := func(heard, key string) {
 		if ruleWords[heard] || common[heard] || len(heard) < 2 || heard == key {
@@ -116,7 +102,7 @@ func Generate(dict io.Reader, w io.Writer, name string) (int, error) {
 	keys := detect.RuleWords()
 	for _, key := range keys {
 		for _, phones := range pron[key] {
-			claimAll(key, phones, byPron, near, length, claim)
+			claimAll(key, phones, nb, claim)
 		}
 	}
 	heard := make([]string, 0, len(mapped))
@@ -124,7 +110,7 @@ func Generate(dict io.Reader, w io.Writer, name string) (int, error) {
 		heard = append(heard, h)
 	}
 	sort.Strings(heard)
-	loose := nearWords(keys, pron, byPron, mapped, ruleWords)
+	loose := nearWords(keys, pron, nb, mapped, ruleWords)
 	looseHeard := make([]string, 0, len(loose))
 	for h := range loose {
 		looseHeard = append(looseHeard, h)
@@ -147,21 +133,7 @@ func Generate(dict io.Reader, w io.Writer, name string) (int, error) {
 // the strict table does not already read as it: heard word → the rule words, sorted. Small
 // words (the, to, of…) are never near words: a phrase already matches without them; nor are
 // rule words, nor a rule word's other forms ("car" for "card").
-func nearWords(keys []string, pron map[string][][]string, byPron map[string][]string, mapped map[string]string, ruleWords map[string]bool) map[string][]string {
-	near := map[string][]string{} // one phone taken out → the words, for every word of two phones or more
-	length := map[string]int{}
-	for word, ps := range pron {
-		length[word] = len(ps[0])
-		for _, phones := range ps {
-			if len(phones) < 2 {
-				continue
-			}
-			for i := range phones {
-				k := without(phones, i)
-				near[k] = append(near[k], word)
-			}
-		}
-	}
+func nearWords(keys []string, pron map[string][][]string, nb neighbourhood, mapped map[string]string, ruleWords map[string]bool) map[string][]string {
 	sets := map[string]map[string]bool{}
 	add := func(h, key string) {
 		if h == key || len(h) < 2 || detect.MinorWord(h) || mapped[h] == key || ruleWords[h] || sameStem(h, key) {
@@ -177,24 +149,8 @@ func nearWords(keys []string, pron map[string][][]string, byPron map[string][]st
 			if len(phones) < 3 {
 				continue
 			}
-			p := strings.Join(phones, " ")
-			for _, h := range byPron[p] {
-				add(h, key)
-			}
-			for _, h := range near[p] { // one phone more
-				add(h, key)
-			}
-			for i := range phones {
-				k := without(phones, i)
-				for _, h := range byPron[k] { // one phone fewer
-					add(h, key)
-				}
-				for _, h := range near[k] { // one phone changed
-					if length[h] == len(phones) {
-						add(h, key)
-					}
-				}
-			}
+			nb.homophones(phones, func(h string) { add(h, key) })
+			nb.onePhone(phones, func(h string) { add(h, key) })
 		}
 	}
 	out := make(map[string][]string, len(sets))
@@ -205,6 +161,55 @@ func nearWords(keys []string, pron map[string][][]string, byPron map[string][]st
 		sort.Strings(out[h])
 	}
 	return out
+}
+
+// neighbourhood finds a pronunciation's homophones and the words one phone from it.
+type neighbourhood struct {
+	byPron map[string][]string // a pronunciation → the words that have it
+	near   map[string][]string // a pronunciation with one phone taken out → the words that reduce to it (two phones or more)
+	length map[string]int      // a word's first pronunciation's length, for "one phone changed"
+}
+
+func index(pron map[string][][]string, byPron map[string][]string) neighbourhood {
+	nb := neighbourhood{byPron: byPron, near: map[string][]string{}, length: map[string]int{}}
+	for word, ps := range pron {
+		nb.length[word] = len(ps[0])
+		for _, phones := range ps {
+			if len(phones) < 2 {
+				continue
+			}
+			for i := range phones {
+				k := without(phones, i)
+				nb.near[k] = append(nb.near[k], word)
+			}
+		}
+	}
+	return nb
+}
+
+// homophones visits the words pronounced phones.
+func (nb neighbourhood) homophones(phones []string, visit func(string)) {
+	for _, h := range nb.byPron[strings.Join(phones, " ")] {
+		visit(h)
+	}
+}
+
+// onePhone visits the words one phone from phones: one phone more, one fewer, one changed.
+func (nb neighbourhood) onePhone(phones []string, visit func(string)) {
+	for _, h := range nb.near[strings.Join(phones, " ")] { // one phone more
+		visit(h)
+	}
+	for i := range phones {
+		k := without(phones, i)
+		for _, h := range nb.byPron[k] { // one phone fewer
+			visit(h)
+		}
+		for _, h := range nb.near[k] { // one phone changed
+			if nb.length[h] == len(phones) {
+				visit(h)
+			}
+		}
+	}
 }
 
 // letters says whether w is a plain word: letters only (no "i." for the letter, no "-").
@@ -222,33 +227,18 @@ var fillers = map[string]bool{"uh": true, "uhh": true, "um": true, "umm": true, 
 
 // claimAll claims, for one pronunciation of key, its homophones, its one-phone neighbours
 // (five phones or more) and the pairs of words that split it.
-func claimAll(key string, phones []string, byPron, near map[string][]string, length map[string]int, claim func(heard, key string)) {
+func claimAll(key string, phones []string, nb neighbourhood, claim func(heard, key string)) {
 	if len(phones) < 2 {
 		return
 	}
-	p := strings.Join(phones, " ")
-	for _, h := range byPron[p] {
-		claim(h, key)
-	}
+	visit := func(h string) { claim(h, key) }
+	nb.homophones(phones, visit)
 	if len(phones) >= 5 {
-		for _, h := range near[p] { // one phone more
-			claim(h, key)
-		}
-		for i := range phones {
-			k := without(phones, i)
-			for _, h := range byPron[k] { // one phone fewer
-				claim(h, key)
-			}
-			for _, h := range near[k] { // one phone changed
-				if length[h] == len(phones) {
-					claim(h, key)
-				}
-			}
-		}
+		nb.onePhone(phones, visit)
 	}
 	if len(phones) >= 4 {
 		for cut := 1; cut < len(phones); cut++ {
-			as, bs := byPron[strings.Join(phones[:cut], " ")], byPron[strings.Join(phones[cut:], " ")]
+			as, bs := nb.byPron[strings.Join(phones[:cut], " ")], nb.byPron[strings.Join(phones[cut:], " ")]
 			for _, a := range as {
 				for _, b := range bs {
 					if len(a) > 1 || a == "a" {

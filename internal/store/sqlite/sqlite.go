@@ -246,7 +246,7 @@ func sweptOf(ctx context.Context, tx *txn, instance string, evs []call.Event) (m
 	if instance == "" {
 		return nil, nil
 	}
-	var ids []any
+	var ids []string
 	for _, ev := range evs {
 		if ev.Kind == call.CallEnded {
 			ids = append(ids, ev.CallID)
@@ -255,8 +255,8 @@ func sweptOf(ctx context.Context, tx *txn, instance string, evs []call.Event) (m
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM calls WHERE ended_at IS NOT NULL AND reason = ? AND id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`,
-		append([]any{ReasonInstanceStopped}, ids...)...)
+	in, args := inList("id", ids)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM calls WHERE ended_at IS NOT NULL AND reason = ? AND `+in, append([]any{ReasonInstanceStopped}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -22,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clearline/clearline/internal/detect"
+	"github.com/clearline/clearline/internal/detect/garble"
 	"github.com/clearline/clearline/internal/speech"
 	"github.com/clearline/clearline/internal/speech/voices"
 )
@@ -43,31 +44,30 @@ var digitWords = []string{"zero", "one", "two", "three", "four", "five", "six", 
 func main() {
 	out := flag.String("out", "", "directory to write the adaptation set to")
 	corpus := flag.String("corpus", "testdata/detect/train.jsonl", "the detector's training corpus (sentences)")
-	dict := flag.String("dict", "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict", "the pronouncing dictionary: sentences with other words are left out")
+	dict := flag.String("dict", garble.DefaultDict, "the pronouncing dictionary: sentences with other words are left out")
 	sentences := flag.Int("sentences", 120, "sentences of the corpus per voice")
 	digits := flag.Int("digits", 40, "digit strings per voice")
 	mixw := flag.String("mixw", "", "instead, write the model's mixture weights from its sendump (-mixw SENDUMP OUT): sphinxtrain needs them, Debian ships them quantised")
 	mdef := flag.String("mdef", "", "instead, write the model's binary model definition as text (-mdef MDEF OUT)")
 	flag.Parse()
 	if *mdef != "" {
-		if err := mdefText(*mdef, flag.Arg(0)); err != nil {
-			fmt.Fprintln(os.Stderr, "adaptgen:", err)
-			os.Exit(1)
-		}
+		fail(mdefText(*mdef, flag.Arg(0)))
 		return
 	}
 	if *mixw != "" {
-		if err := writeMixw(*mixw, flag.Arg(0)); err != nil {
-			fmt.Fprintln(os.Stderr, "adaptgen:", err)
-			os.Exit(1)
-		}
+		fail(writeMixw(*mixw, flag.Arg(0)))
 		return
 	}
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "adaptgen: -out DIR is required")
 		os.Exit(2)
 	}
-	if err := run(*out, *corpus, *dict, *sentences, *digits); err != nil {
+	fail(run(*out, *corpus, *dict, *sentences, *digits))
+}
+
+// fail ends the command when err is not nil.
+func fail(err error) {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "adaptgen:", err)
 		os.Exit(1)
 	}
@@ -155,31 +155,31 @@ func words(path string) (map[string]bool, error) {
 	return known, sc.Err()
 }
 
-// corpusSentences are the corpus's caller and resident lines of four words or more, every
-// word in the dictionary, each once.
+// corpusSentences are the corpus's lines of four to sixteen words, every word in the
+// dictionary, each once, shuffled with a fixed seed.
 func corpusSentences(path string, known map[string]bool) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	calls, errs := detect.ReadTranscripts(f, false)
+	f.Close()
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: line %d: %v", path, errs[0].Line, errs[0].Err)
+	}
 	seen := map[string]bool{}
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var seg struct{ Text string }
-		if json.Unmarshal(sc.Bytes(), &seg) != nil {
-			continue
-		}
-		ws := strings.Fields(seg.Text)
-		ok := len(ws) >= 4 && len(ws) <= 16 && !seen[seg.Text]
-		for _, w := range ws {
-			ok = ok && known[w]
-		}
-		if ok {
-			seen[seg.Text] = true
-			out = append(out, seg.Text)
+	for _, c := range calls {
+		for _, seg := range c.Segments {
+			ws := strings.Fields(seg.Text)
+			ok := len(ws) >= 4 && len(ws) <= 16 && !seen[seg.Text]
+			for _, w := range ws {
+				ok = ok && known[w]
+			}
+			if ok {
+				seen[seg.Text] = true
+				out = append(out, seg.Text)
+			}
 		}
 	}
 	if len(out) == 0 {
@@ -187,7 +187,7 @@ func corpusSentences(path string, known map[string]bool) ([]string, error) {
 	}
 	// Spread over the corpus's call types rather than its first calls.
 	rand.New(rand.NewPCG(3, 5)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out, sc.Err()
+	return out, nil
 }
 
 // writeMixw writes the mixture weights quantised in a pocketsphinx sendump as a sphinxtrain
